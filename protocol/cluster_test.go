@@ -1,0 +1,227 @@
+package protocol_test
+
+import (
+	"container/heap"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/memberly/memberly/protocol"
+)
+
+// cluster is the in-memory driver of the protocol tests: it delivers
+// messages between peers after a fixed latency and fires timers in virtual
+// time. It has no randomness: events at equal times run in the order they
+// were scheduled, so every run is the same.
+type cluster struct {
+	t       testing.TB
+	cfg     protocol.Config
+	now     time.Duration
+	latency time.Duration // every message, stream or datagram
+	seq     uint64
+	queue   eventQueue
+	nodes   []*node // by id; index 0 unused
+	// drop, when set, is asked about every message before it is sent;
+	// true drops it.
+	drop func(protocol.Message) bool
+	// log holds every note of every peer, rendered, in order.
+	log []string
+	// delivered counts messages handed to peers.
+	delivered int
+}
+
+type node struct {
+	peer        *protocol.Peer
+	alive       bool
+	incarnation uint64
+	hook        *protocol.LeaderCrashHook
+	views       []protocol.View // every view installed, in order, all incarnations
+	notes       []protocol.Note
+}
+
+type scheduled struct {
+	at  time.Duration
+	seq uint64
+	run func()
+}
+
+type eventQueue []scheduled
+
+func (q eventQueue) Len() int { return len(q) }
+func (q eventQueue) Less(i, j int) bool {
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
+	}
+	return q[i].seq < q[j].seq
+}
+func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *eventQueue) Push(x any)   { *q = append(*q, x.(scheduled)) }
+func (q *eventQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
+}
+
+func newCluster(t testing.TB, n int, cfg protocol.Config) *cluster {
+	c := &cluster{t: t, cfg: cfg, latency: time.Millisecond, nodes: make([]*node, n+1)}
+	for id := 1; id <= n; id++ {
+		c.nodes[id] = &node{}
+	}
+	return c
+}
+
+// at schedules f at virtual time at.
+func (c *cluster) at(at time.Duration, f func()) {
+	c.seq++
+	heap.Push(&c.queue, scheduled{at: at, seq: c.seq, run: f})
+}
+
+// start schedules a (re)start of peer id at time at: a fresh process.
+func (c *cluster) start(id protocol.PeerID, at time.Duration) {
+	c.at(at, func() {
+		n := c.nodes[id]
+		if n.alive {
+			c.t.Fatalf("peer %d started twice", id)
+		}
+		p, err := protocol.NewPeer(c.cfg, id, len(c.nodes)-1)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		restart := n.incarnation > 0
+		n.peer, n.alive = p, true
+		n.incarnation++
+		c.step(id, protocol.Event{Type: protocol.EventStart, Restart: restart, Incarnation: n.incarnation})
+	})
+}
+
+// crash schedules a crash of peer id at time at (it prints "crashing").
+func (c *cluster) crash(id protocol.PeerID, at time.Duration) {
+	c.at(at, func() {
+		if c.nodes[id].alive {
+			c.step(id, protocol.Event{Type: protocol.EventCrash})
+		}
+	})
+}
+
+// kill schedules a silent stop of peer id (kill -9: no log line).
+func (c *cluster) kill(id protocol.PeerID, at time.Duration) {
+	c.at(at, func() { c.nodes[id].alive = false })
+}
+
+// hookCase4 arms the seed's -t hook on peer id.
+func (c *cluster) hookCase4(id protocol.PeerID) { c.nodes[id].hook = &protocol.LeaderCrashHook{} }
+
+// do schedules an event for peer id at time at, failing the test if Step
+// returns an error.
+func (c *cluster) do(id protocol.PeerID, at time.Duration, ev protocol.Event) {
+	c.at(at, func() {
+		if c.nodes[id].alive {
+			c.step(id, ev)
+		}
+	})
+}
+
+// step hands ev to peer id and carries out the output.
+func (c *cluster) step(id protocol.PeerID, ev protocol.Event) {
+	n := c.nodes[id]
+	ev.Now = c.now
+	out, err := n.peer.Step(ev)
+	if err != nil {
+		c.t.Fatalf("t=%v peer %d: %s: %v", c.now, id, ev.Type, err)
+	}
+	c.apply(id, out)
+	if n.hook != nil && n.alive {
+		if extra, ok := n.hook.Fire(n.peer, c.now); ok {
+			c.apply(id, extra)
+		}
+	}
+}
+
+func (c *cluster) apply(id protocol.PeerID, out protocol.Output) {
+	n := c.nodes[id]
+	for _, note := range out.Notes {
+		n.notes = append(n.notes, note)
+		if note.Kind == protocol.NoteViewInstalled {
+			n.views = append(n.views, protocol.View{ID: note.ViewID, Members: note.Members})
+		}
+		c.log = append(c.log, fmt.Sprintf("%8.3fs %s", c.now.Seconds(), note))
+	}
+	for _, m := range out.Messages {
+		if c.drop != nil && c.drop(m) {
+			continue
+		}
+		to, inc := m.To, c.nodes[m.To].incarnation
+		c.at(c.now+c.latency, func() {
+			// A message reaches only the process it was sent to: a
+			// restarted peer is a new process on a new connection.
+			if r := c.nodes[to]; r.alive && r.incarnation == inc {
+				c.delivered++
+				c.step(to, protocol.Event{Type: protocol.EventMessage, Msg: m})
+			}
+		})
+	}
+	for _, tr := range out.Timers {
+		if tr.Cancel {
+			continue // stale fires are ignored by the peer
+		}
+		timer, inc := tr.Timer, n.incarnation
+		c.at(c.now+tr.After, func() {
+			if n.alive && n.incarnation == inc {
+				c.step(id, protocol.Event{Type: protocol.EventTimer, Timer: timer})
+			}
+		})
+	}
+	if out.Stopped {
+		n.alive = false
+	}
+}
+
+// runUntil runs every event scheduled up to and including time end.
+func (c *cluster) runUntil(end time.Duration) {
+	for c.queue.Len() > 0 && c.queue[0].at <= end {
+		e := heap.Pop(&c.queue).(scheduled)
+		c.now = e.at
+		e.run()
+	}
+	c.now = end
+}
+
+// viewIDs returns, per peer, the views it installed as "id[members]".
+func (c *cluster) installed() map[protocol.PeerID][]string {
+	got := map[protocol.PeerID][]string{}
+	for id := 1; id < len(c.nodes); id++ {
+		for _, v := range c.nodes[id].views {
+			got[protocol.PeerID(id)] = append(got[protocol.PeerID(id)], v.String())
+		}
+	}
+	return got
+}
+
+// final describes the view and leader of every live peer.
+func (c *cluster) final() map[protocol.PeerID]string {
+	got := map[protocol.PeerID]string{}
+	for id := 1; id < len(c.nodes); id++ {
+		if n := c.nodes[id]; n.alive {
+			got[protocol.PeerID(id)] = fmt.Sprintf("view %s leader %d", n.peer.View(), n.peer.Leader())
+		}
+	}
+	return got
+}
+
+// lines returns the seed log lines peer id printed, in order.
+func (c *cluster) lines(id protocol.PeerID) []string {
+	var out []string
+	for _, n := range c.nodes[id].notes {
+		if s, ok := protocol.FormatNote(n); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// dump returns the whole note log, for failure messages.
+func (c *cluster) dump() string { return strings.Join(c.log, "\n") }
+
+func sec(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

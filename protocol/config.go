@@ -1,0 +1,94 @@
+package protocol
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config holds a peer's timing and behaviour switches. Every peer of a
+// cluster should use the same values: suspicion and retransmission are tuned
+// against the other peers' heartbeat interval.
+type Config struct {
+	// HeartbeatInterval (duration) is how often a member sends HEARTBEAT to
+	// every other member. Default 1.1 s, the seed's: one datagram per member
+	// per second is negligible load and gives two chances to be heard within
+	// the default SuspectAfter.
+	HeartbeatInterval time.Duration
+
+	// SuspectAfter (duration) is how long a member may stay silent before it
+	// is suspected. Default 2.2 s, the seed's: two heartbeat intervals, so one
+	// lost datagram alone never raises a suspicion. Must exceed
+	// HeartbeatInterval, or every member would be suspected between beats.
+	SuspectAfter time.Duration
+
+	// RetryInterval (duration) is how often REQ, NEWVIEW, NEWLEADER and LEAVE
+	// are re-sent to peers that have not answered. They travel over a
+	// reliable stream, so a retransmission only matters after the stream
+	// broke (a crash or a partition); default 500 ms: far above any LAN round
+	// trip, so it never races a normal answer, yet well below SuspectAfter, so
+	// a change interrupted by a broken stream resumes before anyone is
+	// suspected over it.
+	RetryInterval time.Duration
+
+	// JoinRetryInterval (duration) is how often a non-member re-sends JOIN;
+	// after a JOIN that nobody answered it moves on to the next host of the
+	// hosts file. Default 1 s: a joiner walks a five-host file within five
+	// seconds, while a slow leader is given a full second to answer.
+	JoinRetryInterval time.Duration
+
+	// LeaveTimeout (duration) bounds a graceful leave: the peer stops this
+	// long after it asked to leave even if it never saw a view without
+	// itself. Default 5 s: room for a few retries and a leader change,
+	// short enough for a shutdown hook.
+	LeaveTimeout time.Duration
+
+	// Rejoin (switch): a peer that learns it was removed while alive joins
+	// again. Default true, as in the seed's test case 4; turn it off for
+	// peers that must stay out once removed.
+	Rejoin bool
+}
+
+// DefaultConfig returns the seed's timing: heartbeat 1.1 s, suspect after
+// 2.2 s, retry 500 ms, join retry 1 s, leave timeout 5 s, rejoin on.
+func DefaultConfig() Config {
+	return Config{
+		HeartbeatInterval: 1100 * time.Millisecond,
+		SuspectAfter:      2200 * time.Millisecond,
+		RetryInterval:     500 * time.Millisecond,
+		JoinRetryInterval: time.Second,
+		LeaveTimeout:      5 * time.Second,
+		Rejoin:            true,
+	}
+}
+
+// ErrConfig is wrapped by every error Validate returns.
+var ErrConfig = errors.New("invalid config")
+
+// Validate reports the first setting that makes no sense, naming it.
+func (c Config) Validate() error {
+	positive := []struct {
+		name string
+		d    time.Duration
+	}{
+		{"HeartbeatInterval", c.HeartbeatInterval},
+		{"SuspectAfter", c.SuspectAfter},
+		{"RetryInterval", c.RetryInterval},
+		{"JoinRetryInterval", c.JoinRetryInterval},
+		{"LeaveTimeout", c.LeaveTimeout},
+	}
+	for _, f := range positive {
+		if f.d <= 0 {
+			return fmt.Errorf("%w: %s is %v, must be positive", ErrConfig, f.name, f.d)
+		}
+	}
+	if c.SuspectAfter <= c.HeartbeatInterval {
+		return fmt.Errorf("%w: SuspectAfter %v must exceed HeartbeatInterval %v, or members are suspected between heartbeats",
+			ErrConfig, c.SuspectAfter, c.HeartbeatInterval)
+	}
+	if c.LeaveTimeout < c.RetryInterval {
+		return fmt.Errorf("%w: LeaveTimeout %v is shorter than RetryInterval %v: a LEAVE would never be retried",
+			ErrConfig, c.LeaveTimeout, c.RetryInterval)
+	}
+	return nil
+}

@@ -1,0 +1,111 @@
+package protocol
+
+import "time"
+
+// heard records a sign of life from q: any message counts.
+func (p *Peer) heard(q PeerID) {
+	p.lastHeard[q] = p.now
+	if p.suspected.has(q) {
+		p.suspected.del(q)
+		p.note(Note{Kind: NoteSuspicionCleared, Subject: q})
+		// The suspect timer may be idle (everyone else was suspected):
+		// q's silence must be timed again.
+		p.armSuspectTimer()
+	}
+}
+
+// suspect raises a suspicion of member q, once.
+func (p *Peer) suspect(q PeerID) {
+	if p.suspected.has(q) || q == p.id {
+		return
+	}
+	p.suspected.add(q)
+	p.note(Note{Kind: NoteSuspected, Subject: q, SubjectWasLeader: q == p.leader})
+	if p.role != roleFollower {
+		p.enqueue(Op{Kind: OpDel, Peer: q}, reasonSuspicion)
+	}
+}
+
+// checkSuspicions suspects every member silent for SuspectAfter, then arms
+// the suspect timer for the next member that could fall silent.
+func (p *Peer) checkSuspicions() {
+	for _, q := range p.view.Members {
+		if q != p.id && p.now-p.lastHeard[q] >= p.cfg.SuspectAfter {
+			p.suspect(q)
+		}
+	}
+	p.armSuspectTimer()
+}
+
+// armSuspectTimer arms TimerSuspect for the earliest moment a member not yet
+// suspected could become suspected. Hearing from members only moves those
+// moments later, so the timer may fire early; it then re-checks and re-arms.
+// That is why nothing is re-armed on the heartbeat path.
+func (p *Peer) armSuspectTimer() {
+	var earliest time.Duration
+	found := false
+	for _, q := range p.view.Members {
+		if q == p.id || p.suspected.has(q) {
+			continue
+		}
+		if d := p.lastHeard[q] + p.cfg.SuspectAfter; !found || d < earliest {
+			earliest, found = d, true
+		}
+	}
+	if !found {
+		return
+	}
+	p.arm(TimerSuspect, max(earliest-p.now, 0))
+}
+
+// onHeartbeatTimer sends a heartbeat to every other member.
+func (p *Peer) onHeartbeatTimer() {
+	for _, q := range p.view.Members {
+		if q != p.id {
+			p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.promise, ViewID: p.view.ID})
+		}
+	}
+	p.arm(TimerHeartbeat, p.cfg.HeartbeatInterval)
+}
+
+func (p *Peer) onHeartbeat(m *Message) {
+	if !p.isMember() {
+		return
+	}
+	if !p.view.Contains(m.From) {
+		p.answerOutsider(m)
+		return
+	}
+	p.knownView[m.From] = m.ViewID
+	// Anti-entropy: the leader brings a lagging member up to date.
+	if p.role == roleLeader && m.ViewID < p.view.ID {
+		p.sendNewView(m.From)
+	}
+}
+
+// answerOutsider answers a message naming view m.ViewID from a peer outside
+// the installed view. A peer in an older view was removed: it is told so. A
+// peer in a newer view holds one this peer has missed: the NACK tells a
+// leader or candidate to send it.
+func (p *Peer) answerOutsider(m *Message) {
+	switch {
+	case m.ViewID < p.view.ID:
+		p.send(Message{Type: MsgNotMember, To: m.From, ViewID: p.view.ID, Leader: p.leader})
+	case m.ViewID > p.view.ID:
+		p.send(Message{Type: MsgNack, To: m.From, Ballot: p.promise, ViewID: p.view.ID})
+	}
+}
+
+// maybeCampaign starts a candidacy when this follower's leader is suspected
+// (or is not a member at all) and this peer is next in line.
+func (p *Peer) maybeCampaign() {
+	if !p.isMember() || p.leaving {
+		return
+	}
+	if p.leader != p.id && p.view.Contains(p.leader) && !p.suspected.has(p.leader) {
+		return
+	}
+	if p.nextLeader(p.leader) == p.id {
+		p.campaign()
+	}
+}

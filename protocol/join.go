@@ -1,0 +1,90 @@
+package protocol
+
+// This file holds joining and leaving.
+
+// startJoining begins asking target (or, when that makes no sense, the next
+// host) to be added.
+func (p *Peer) startJoining(target PeerID) {
+	p.joining = true
+	if !p.inUniverse(target) || target == p.id {
+		target = p.nextHost(p.id)
+	}
+	p.joinTarget = target
+	p.sendJoin()
+	p.arm(TimerJoin, p.cfg.JoinRetryInterval)
+}
+
+func (p *Peer) sendJoin() {
+	p.joinAnswered = false
+	p.joinRedirected = false
+	if p.joinTarget == 0 {
+		return
+	}
+	p.send(Message{Type: MsgJoin, To: p.joinTarget, Op: Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}})
+}
+
+// nextHost returns the host after t in the hosts file, skipping this peer,
+// wrapping around; 0 when there is nobody else.
+func (p *Peer) nextHost(t PeerID) PeerID {
+	for range p.universe {
+		t = t%PeerID(p.universe) + 1
+		if t != p.id {
+			return t
+		}
+	}
+	return 0
+}
+
+// onJoinTimer re-sends JOIN, moving on to the next host when nobody
+// answered the last one.
+func (p *Peer) onJoinTimer() {
+	if !p.joining {
+		return
+	}
+	if !p.joinAnswered {
+		p.joinTarget = p.nextHost(p.joinTarget)
+	}
+	p.sendJoin()
+	p.arm(TimerJoin, p.cfg.JoinRetryInterval)
+}
+
+// followRedirect turns the JOIN towards leader. It re-sends at once only
+// once per join-retry period, so two peers naming each other cannot make a
+// storm of JOINs.
+func (p *Peer) followRedirect(leader PeerID) {
+	if !p.inUniverse(leader) || leader == p.id {
+		p.joinAnswered = false // no lead: move on at the next retry
+		return
+	}
+	if leader == p.joinTarget || p.joinRedirected {
+		p.joinTarget = leader
+		return
+	}
+	p.joinTarget = leader
+	p.send(Message{Type: MsgJoin, To: p.joinTarget, Op: Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}})
+	p.joinRedirected = true
+}
+
+// leave starts a graceful leave: the leader removes itself through its own
+// queue, a member asks the leader. Either way the peer stops once it is out,
+// or after LeaveTimeout.
+func (p *Peer) leave() {
+	if !p.isMember() {
+		p.note(Note{Kind: NoteLeft})
+		p.stop()
+		return
+	}
+	if p.leaving {
+		return
+	}
+	p.leaving = true
+	p.arm(TimerLeave, p.cfg.LeaveTimeout)
+	if p.role != roleFollower {
+		p.enqueueFirst(Op{Kind: OpDel, Peer: p.id}, reasonLeave)
+		return
+	}
+	if p.leader != p.id {
+		p.send(Message{Type: MsgLeave, To: p.leader})
+	}
+	p.arm(TimerRetry, p.cfg.RetryInterval)
+}

@@ -1,0 +1,236 @@
+package protocol
+
+// This file holds what the leader does: queue operations, run one change at
+// a time (REQ, OK, NEWVIEW), and retransmit.
+
+// enqueue adds op to the leader's FIFO unless an equal operation is already
+// queued or in flight. A later JOIN of the same peer refreshes the queued
+// incarnation, so the newest process is the one added.
+func (p *Peer) enqueue(op Op, reason opReason) {
+	if p.inflight && p.proposal.op.Kind == op.Kind && p.proposal.op.Peer == op.Peer && p.proposal.op.Incarnation == op.Incarnation {
+		return
+	}
+	for i := range p.queue {
+		if q := &p.queue[i]; q.op.Kind == op.Kind && q.op.Peer == op.Peer {
+			if op.Incarnation > q.op.Incarnation {
+				q.op.Incarnation = op.Incarnation
+			}
+			if reason != reasonSuspicion {
+				q.reason = reason // a firmer reason than a suspicion
+			}
+			return
+		}
+	}
+	p.queue = append(p.queue, queuedOp{op: op, reason: reason})
+}
+
+// enqueueFirst puts op at the head of the queue.
+func (p *Peer) enqueueFirst(op Op, reason opReason) {
+	p.enqueue(op, reason)
+	for i, q := range p.queue {
+		if q.op.Kind == op.Kind && q.op.Peer == op.Peer {
+			copy(p.queue[1:i+1], p.queue[:i])
+			p.queue[0] = q
+			return
+		}
+	}
+}
+
+// proposeNext starts the next operation that still changes something.
+func (p *Peer) proposeNext() {
+	for !p.inflight && len(p.queue) > 0 {
+		q := p.queue[0]
+		p.queue = p.queue[:copy(p.queue, p.queue[1:])]
+		switch {
+		case !q.op.Changes(p.view):
+		case q.reason == reasonSuspicion && !p.suspected.has(q.op.Peer):
+			// Heard again before its turn: the suspicion was wrong.
+		case q.op.Kind == OpDel && q.op.Peer == p.id && !p.leaving:
+		default:
+			p.propose(q.op)
+		}
+	}
+}
+
+// propose runs op on the installed view: accept it, then ask the others.
+func (p *Peer) propose(op Op) {
+	p.inflight = true
+	p.proposal = pendingOp{op: op, viewID: p.view.ID, ballot: p.ballot}
+	p.acks.clear()
+	p.acks.add(p.id)
+	p.accept(op, p.view.ID, p.ballot)
+	p.note(Note{Kind: NoteProposed, Op: op, Ballot: p.ballot})
+	for _, q := range p.view.Members {
+		p.sendReq(q)
+	}
+	p.checkProposal()
+}
+
+// sendReq sends the proposal to q, unless q is this peer or the peer being
+// removed (it has no say in its own removal).
+func (p *Peer) sendReq(q PeerID) {
+	if q == p.id || (p.proposal.op.Kind == OpDel && p.proposal.op.Peer == q) {
+		return
+	}
+	p.send(Message{Type: MsgReq, To: q, Ballot: p.ballot, ViewID: p.proposal.viewID, Op: p.proposal.op})
+}
+
+func (p *Peer) onOK(m *Message) {
+	p.knownView[m.From] = max(p.knownView[m.From], m.ViewID)
+	if p.role != roleLeader || !p.inflight || m.Ballot != p.ballot || m.ViewID != p.proposal.viewID || !p.view.Contains(m.From) {
+		return // stale or duplicate
+	}
+	p.acks.add(m.From)
+	p.checkProposal()
+}
+
+// checkProposal decides the proposal once a quorum of the view accepted it.
+func (p *Peer) checkProposal() {
+	if !p.inflight || !p.acks.quorum(p.view.Members) {
+		return
+	}
+	p.inflight = false
+	op := p.proposal.op
+	next := View{ID: p.view.ID + 1, Members: op.Apply(p.view.Members)}
+	if !next.Contains(p.id) {
+		// The leader removed itself (it is leaving). It cannot install a
+		// view without itself; it hands the view over and stops. Should the
+		// NEWVIEW be lost, the next leader recovers the accepted DEL.
+		for _, q := range next.Members {
+			p.send(Message{Type: MsgNewView, To: q, Ballot: p.ballot, ViewID: next.ID, Members: next.Members, Op: op})
+		}
+		p.latestViewID = next.ID
+		p.note(Note{Kind: NoteLeft})
+		p.stop()
+		return
+	}
+	p.install(next, p.ballot, op)
+	for _, q := range next.Members {
+		if q != p.id {
+			p.sendNewView(q)
+		}
+	}
+	if op.Kind == OpDel {
+		// Tells a peer removed while alive at once; NOTMEMBER answers its
+		// heartbeats should this be lost.
+		p.sendNewView(op.Peer)
+	}
+}
+
+func (p *Peer) onNack(m *Message) {
+	if p.view.Contains(m.From) {
+		p.knownView[m.From] = m.ViewID
+	}
+	switch p.role {
+	case roleLeader:
+		// A higher promise already made this leader step down (Step's
+		// shared rule). A lagging member is brought up to date, then asked
+		// again: the stream delivers the two in order.
+		if m.ViewID < p.view.ID && p.view.Contains(m.From) {
+			p.sendNewView(m.From)
+			if p.inflight {
+				p.sendReq(m.From)
+			}
+		}
+	case roleCandidate:
+		if p.ballot.Less(m.Ballot) {
+			if p.nextLeader(p.oldLeader) == p.id {
+				p.campaign() // outbid, while still next in line
+			} else {
+				p.stepDown(m.Ballot)
+			}
+			return
+		}
+		if m.ViewID < p.view.ID && p.view.Contains(m.From) {
+			p.sendNewView(m.From)
+			p.sendNewLeader(m.From)
+		}
+	}
+}
+
+// onRetryTimer re-sends whatever awaits an answer, every RetryInterval.
+func (p *Peer) onRetryTimer() {
+	switch {
+	case p.role == roleLeader:
+		for _, q := range p.view.Members {
+			if q == p.id || p.suspected.has(q) {
+				continue
+			}
+			if p.knownView[q] < p.view.ID {
+				p.sendNewView(q)
+			}
+			if p.inflight && !p.acks.has(q) {
+				p.sendReq(q)
+			}
+		}
+	case p.role == roleCandidate:
+		for _, q := range p.view.Members {
+			if q != p.id && !p.promised.has(q) && !p.suspected.has(q) {
+				p.sendNewLeader(q)
+			}
+		}
+	case p.leaving && p.isMember():
+		if p.leader != p.id {
+			p.send(Message{Type: MsgLeave, To: p.leader})
+		}
+	default:
+		return // nothing awaits an answer: let the timer lapse
+	}
+	p.arm(TimerRetry, p.cfg.RetryInterval)
+}
+
+// onJoin serves a JOIN: a leader (or candidate, for later) queues ADD; a
+// follower names its leader.
+func (p *Peer) onJoin(m *Message) {
+	if p.role == roleFollower {
+		if p.isMember() {
+			p.send(Message{Type: MsgRedirect, To: m.From, Leader: p.leader})
+		}
+		return
+	}
+	add := m.Op
+	if p.view.Contains(m.From) {
+		if p.viewOp == add {
+			// Just added; the NEWVIEW that says so was lost.
+			p.sendNewView(m.From)
+			return
+		}
+		// A member asks to join: its process restarted (or it missed the
+		// view that added it and every one since). Whatever it promised or
+		// accepted is forgotten, so its answers no longer count, and it is
+		// removed and added again: a fresh process only ever takes part in
+		// views decided after it was added.
+		p.acks.del(m.From)
+		p.promised.del(m.From)
+		p.knownView[m.From] = 0
+		p.suspect(m.From)
+		p.enqueue(Op{Kind: OpDel, Peer: m.From}, reasonRestart)
+	}
+	p.enqueue(add, reasonJoin)
+}
+
+func (p *Peer) onLeave(m *Message) {
+	switch {
+	case p.role == roleFollower:
+		if p.isMember() {
+			p.send(Message{Type: MsgRedirect, To: m.From, Leader: p.leader})
+		}
+	case !p.view.Contains(m.From):
+		// Already out: tell it, so it can stop.
+		p.send(Message{Type: MsgNotMember, To: m.From, ViewID: p.view.ID, Leader: p.id})
+	default:
+		p.enqueue(Op{Kind: OpDel, Peer: m.From}, reasonLeave)
+	}
+}
+
+// evict queues the removal of q on an operator's request.
+func (p *Peer) evict(q PeerID) error {
+	if p.role != roleLeader {
+		return ErrNotLeader
+	}
+	if q == p.id || !p.view.Contains(q) {
+		return ErrBadEvict
+	}
+	p.enqueue(Op{Kind: OpDel, Peer: q}, reasonEvict)
+	return nil
+}

@@ -1,0 +1,206 @@
+package protocol
+
+// This file holds what every member does as an acceptor: accept REQs,
+// install views, promise ballots, learn that it was removed.
+
+// accept records op for view v under ballot b as this peer's pending
+// operation, promising b.
+func (p *Peer) accept(op Op, v ViewID, b Ballot) {
+	p.pending = pendingOp{op: op, viewID: v, ballot: b}
+	p.hasPending = true
+	if p.promise.Less(b) {
+		p.promise = b
+	}
+}
+
+func (p *Peer) onReq(m *Message) {
+	if !p.isMember() {
+		return
+	}
+	if !p.view.Contains(m.From) {
+		p.answerOutsider(m)
+		return
+	}
+	p.knownView[m.From] = max(p.knownView[m.From], m.ViewID)
+	if m.Ballot.Less(p.promise) || m.ViewID != p.view.ID {
+		p.send(Message{Type: MsgNack, To: m.From, Ballot: p.promise, ViewID: p.view.ID})
+		return
+	}
+	if p.role == roleCandidate && p.ballot.Less(m.Ballot) {
+		p.stepDown(m.Ballot)
+	}
+	p.accept(m.Op, m.ViewID, m.Ballot)
+	if p.role == roleFollower {
+		p.leader = p.promise.Leader
+	}
+	p.send(Message{Type: MsgOK, To: m.From, Ballot: m.Ballot, ViewID: m.ViewID})
+}
+
+func (p *Peer) onNewView(m *Message) {
+	if m.ViewID <= p.latestViewID {
+		// Already installed (or removed from) this view or a later one. A
+		// member acknowledges, so that the sender stops re-sending.
+		if p.isMember() {
+			p.ackView(m.From)
+		}
+		return
+	}
+	v := View{ID: m.ViewID, Members: m.Members}
+	if !v.Contains(p.id) {
+		if p.isMember() {
+			p.removed(m.ViewID, m.Ballot.Leader)
+		} else {
+			p.latestViewID = m.ViewID
+		}
+		return
+	}
+	// A process that holds no view may only enter through the view that
+	// added this very incarnation: in any other view containing its id, its
+	// id stands for an earlier process whose promises it has forgotten.
+	if !p.isMember() && m.Op != (Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}) {
+		return
+	}
+	if p.role != roleFollower && p.ballot.Less(m.Ballot) {
+		p.stepDown(m.Ballot)
+	}
+	p.install(v, m.Ballot, m.Op)
+	p.ackView(m.From)
+}
+
+// ackView answers a NEWVIEW with a heartbeat: it shows the sender the view
+// this peer now holds, which is all a retransmitting leader waits for.
+func (p *Peer) ackView(to PeerID) {
+	p.send(Message{Type: MsgHeartbeat, To: to, Ballot: p.promise, ViewID: p.view.ID})
+}
+
+// install makes v the installed view, decided under b by applying op.
+func (p *Peer) install(v View, b Ballot, op Op) {
+	old := p.view
+	p.view, p.viewBallot, p.viewOp = v, b, op
+	p.latestViewID = max(p.latestViewID, v.ID)
+	if p.hasPending && p.pending.viewID < v.ID {
+		p.hasPending = false
+	}
+	if p.promise.Less(b) {
+		p.promise = b
+	}
+	if p.role == roleFollower {
+		p.leader = p.promise.Leader
+	}
+	// New members get a full SuspectAfter of grace; departed ones are
+	// no longer watched.
+	for _, q := range v.Members {
+		if !old.Contains(q) {
+			p.lastHeard[q] = p.now
+			p.suspected.del(q)
+			p.knownView[q] = 0
+		}
+	}
+	for _, q := range old.Members {
+		if !v.Contains(q) {
+			p.suspected.del(q)
+		}
+	}
+	p.knownView[p.id] = v.ID
+	if p.joining {
+		p.joining = false
+		p.disarm(TimerJoin)
+	}
+	p.note(Note{Kind: NoteViewInstalled, Members: v.Members})
+	p.armSuspectTimer()
+	switch p.role {
+	case roleLeader:
+		if p.inflight && p.proposal.viewID < v.ID {
+			// Decided elsewhere (the recovered operation of an earlier
+			// leader): the proposal is moot.
+			p.inflight = false
+		}
+	case roleCandidate:
+		// Promises count only when given at the candidate's view: ask again.
+		p.askPromises()
+	}
+}
+
+// removed makes this peer a non-member: view viewID, led by leader, does
+// not hold it.
+func (p *Peer) removed(viewID ViewID, leader PeerID) {
+	p.view = View{}
+	p.latestViewID = max(p.latestViewID, viewID)
+	if leader != 0 {
+		p.leader = leader
+	}
+	p.role = roleFollower
+	p.inflight = false
+	p.queue = p.queue[:0]
+	p.hasPending = false
+	p.suspected.clear()
+	if p.leaving {
+		p.note(Note{Kind: NoteLeft})
+		p.stop()
+		return
+	}
+	p.note(Note{Kind: NoteRemoved})
+	if p.cfg.Rejoin {
+		p.startJoining(p.leader)
+	}
+}
+
+// sendNewView sends the installed view to q.
+func (p *Peer) sendNewView(q PeerID) {
+	p.send(Message{Type: MsgNewView, To: q, Ballot: p.viewBallot, ViewID: p.view.ID, Members: p.view.Members, Op: p.viewOp})
+}
+
+func (p *Peer) onNewLeader(m *Message) {
+	if !p.isMember() {
+		return
+	}
+	if !p.view.Contains(m.From) {
+		p.answerOutsider(m)
+		return
+	}
+	if m.Ballot.Less(p.promise) || (m.Ballot == p.promise && m.Ballot.Leader != m.From) {
+		p.send(Message{Type: MsgNack, To: m.From, Ballot: p.promise, ViewID: p.view.ID})
+		return
+	}
+	if p.promise.Less(m.Ballot) {
+		if p.role != roleFollower {
+			p.stepDown(m.Ballot)
+		}
+		p.promise = m.Ballot
+		p.leader = m.From
+	}
+	// A candidate behind this peer's view gets the view first: the stream
+	// is FIFO, so it installs it before it reads the answer.
+	if m.ViewID < p.view.ID {
+		p.sendNewView(m.From)
+	}
+	answer := Message{Type: MsgPending, To: m.From, Ballot: m.Ballot, ViewID: p.view.ID, Members: p.view.Members}
+	if p.hasPending && p.pending.viewID == p.view.ID {
+		answer.Op, answer.OpBallot = p.pending.op, p.pending.ballot
+	}
+	p.send(answer)
+}
+
+func (p *Peer) onNotMember(m *Message) {
+	if p.isMember() {
+		if m.ViewID > p.view.ID {
+			p.removed(m.ViewID, m.Leader)
+		}
+		return
+	}
+	p.latestViewID = max(p.latestViewID, m.ViewID)
+	if p.joining {
+		p.joinAnswered = true
+		p.followRedirect(m.Leader)
+	}
+}
+
+func (p *Peer) onRedirect(m *Message) {
+	switch {
+	case p.joining:
+		p.joinAnswered = true
+		p.followRedirect(m.Leader)
+	case p.leaving && m.Leader != 0 && m.Leader != p.id:
+		p.send(Message{Type: MsgLeave, To: m.Leader})
+	}
+}

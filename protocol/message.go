@@ -1,0 +1,136 @@
+package protocol
+
+import "strconv"
+
+// MsgType is the type of a protocol message.
+//
+// The numbers are the wire format: this list is append-only. Never renumber,
+// never reuse a retired number.
+type MsgType uint8
+
+const (
+	// MsgHeartbeat (datagram): "I am alive, at view ViewID, having promised
+	// Ballot". Sent every heartbeat interval to every other member; the leader
+	// answers one that shows an older view with NEWVIEW (anti-entropy).
+	MsgHeartbeat MsgType = 1
+	// MsgJoin: a non-member asks the leader it believes in to add it; Op is
+	// ADD of the sender with its incarnation.
+	MsgJoin MsgType = 2
+	// MsgRedirect: a member that is not the leader names the leader (Leader).
+	MsgRedirect MsgType = 3
+	// MsgReq: phase one of a change: the leader under Ballot proposes Op on
+	// view ViewID.
+	MsgReq MsgType = 4
+	// MsgOK: a member accepted the REQ under Ballot for view ViewID.
+	MsgOK MsgType = 5
+	// MsgNack: a refusal carrying the sender's promise (Ballot) and installed
+	// view id (ViewID), so the receiver can step down or help it catch up.
+	MsgNack MsgType = 6
+	// MsgNewView: phase two: view ViewID with Members was decided under Ballot
+	// by applying Op to the view before it.
+	MsgNewView MsgType = 7
+	// MsgNewLeader: a candidate asks for promises for Ballot; ViewID is its view.
+	MsgNewLeader MsgType = 8
+	// MsgPending: the answer to NEWLEADER: a promise for Ballot, the sender's
+	// installed view (ViewID, Members), and the operation it accepted for that
+	// view (Op, OpNothing when none) under OpBallot.
+	MsgPending MsgType = 9
+	// MsgNotMember: "you are not in my view ViewID, led by Leader".
+	MsgNotMember MsgType = 10
+	// MsgLeave: a member asks the leader to remove it (graceful stop).
+	MsgLeave MsgType = 11
+
+	// msgTypeEnd is one past the last valid type.
+	msgTypeEnd
+)
+
+var msgTypeNames = [...]string{
+	MsgHeartbeat: "HEARTBEAT",
+	MsgJoin:      "JOIN",
+	MsgRedirect:  "REDIRECT",
+	MsgReq:       "REQ",
+	MsgOK:        "OK",
+	MsgNack:      "NACK",
+	MsgNewView:   "NEWVIEW",
+	MsgNewLeader: "NEWLEADER",
+	MsgPending:   "PENDING",
+	MsgNotMember: "NOTMEMBER",
+	MsgLeave:     "LEAVE",
+}
+
+// Valid reports whether t is a known message type.
+func (t MsgType) Valid() bool { return t >= MsgHeartbeat && t < msgTypeEnd }
+
+func (t MsgType) String() string {
+	if t.Valid() {
+		return msgTypeNames[t]
+	}
+	return "MSG(" + strconv.Itoa(int(t)) + ")"
+}
+
+// Transport says how a message must travel.
+type Transport uint8
+
+const (
+	// Stream: reliable and FIFO per ordered pair of peers (TCP). The protocol
+	// still retransmits, because a stream breaks when a peer crashes or the
+	// network partitions, and what was in flight is lost.
+	Stream Transport = iota
+	// Datagram: unreliable, unordered, may be duplicated (UDP).
+	Datagram
+)
+
+func (t Transport) String() string {
+	if t == Datagram {
+		return "datagram"
+	}
+	return "stream"
+}
+
+// Transport returns how messages of type t travel: heartbeats as datagrams,
+// everything else over the stream.
+func (t MsgType) Transport() Transport {
+	if t == MsgHeartbeat {
+		return Datagram
+	}
+	return Stream
+}
+
+// Message is every protocol message. Which fields are meaningful depends on
+// Type (see the MsgType constants); the others are zero, and the wire format
+// carries only the meaningful ones.
+type Message struct {
+	Type MsgType
+	From PeerID // sender; every message carries it
+	To   PeerID // receiver
+
+	Ballot  Ballot   // HEARTBEAT, REQ, OK, NACK, NEWVIEW, NEWLEADER, PENDING
+	ViewID  ViewID   // HEARTBEAT, REQ, OK, NACK, NEWVIEW, NEWLEADER, PENDING, NOTMEMBER
+	Members []PeerID // NEWVIEW, PENDING (sorted; shared, never modified)
+	Op      Op       // REQ, PENDING, NEWVIEW, JOIN
+	// OpBallot is the ballot under which a PENDING's Op was accepted.
+	OpBallot Ballot
+	Leader   PeerID // REDIRECT, NOTMEMBER
+}
+
+func (m Message) String() string {
+	s := m.Type.String() + " " + strconv.FormatUint(uint64(m.From), 10) + "->" + strconv.FormatUint(uint64(m.To), 10)
+	switch m.Type {
+	case MsgHeartbeat, MsgOK, MsgNack, MsgNewLeader:
+		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10)
+	case MsgReq:
+		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10) + " " + m.Op.String()
+	case MsgNewView:
+		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10) + " " + FormatMembers(m.Members) + " by " + m.Op.String()
+	case MsgJoin:
+		s += " " + m.Op.String()
+	case MsgPending:
+		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10) + " " + FormatMembers(m.Members) +
+			" " + m.Op.String() + "@" + m.OpBallot.String()
+	case MsgRedirect:
+		s += " leader=" + strconv.FormatUint(uint64(m.Leader), 10)
+	case MsgNotMember:
+		s += " v=" + strconv.FormatUint(uint64(m.ViewID), 10) + " leader=" + strconv.FormatUint(uint64(m.Leader), 10)
+	}
+	return s
+}

@@ -1,0 +1,450 @@
+package protocol
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// role is what a member is doing about leadership.
+type role uint8
+
+const (
+	roleFollower  role = iota // follows promise.Leader
+	roleCandidate             // gathering PENDING answers under ballot
+	roleLeader                // runs changes under ballot
+)
+
+var roleNames = [...]string{roleFollower: "follower", roleCandidate: "candidate", roleLeader: "leader"}
+
+func (r role) String() string { return roleNames[r] }
+
+// pendingOp is an operation accepted (or proposed) for view viewID under
+// ballot.
+type pendingOp struct {
+	op     Op
+	viewID ViewID
+	ballot Ballot
+}
+
+// opReason records why the leader queued an operation, because some reasons
+// lapse: a DEL queued on suspicion is dropped if the peer was heard again
+// before the DEL reached the head of the queue.
+type opReason uint8
+
+const (
+	reasonJoin       opReason = iota + 1 // ADD from JOIN
+	reasonSuspicion                      // DEL of a suspected member
+	reasonEvict                          // DEL asked by an operator
+	reasonLeave                          // DEL asked by the member itself
+	reasonRestart                        // DEL of a member that joined again: its old process is gone
+	reasonRecovered                      // recovered from PENDING answers: must go first
+	reasonSuccession                     // DEL of the leader this leader replaced
+)
+
+type queuedOp struct {
+	op     Op
+	reason opReason
+}
+
+// Errors returned by Step. Step never changes the peer's state when it
+// returns one of the input errors (ErrBadMessage and what wraps it).
+var (
+	ErrNotStarted     = errors.New("protocol: peer not started")
+	ErrAlreadyStarted = errors.New("protocol: peer already started")
+	ErrStopped        = errors.New("protocol: peer stopped")
+	ErrTimeBackwards  = errors.New("protocol: event time went backwards")
+	ErrUnknownEvent   = errors.New("protocol: unknown event type")
+	ErrBadMessage     = errors.New("protocol: bad message")
+	ErrNotLeader      = errors.New("protocol: not the leader")
+	ErrBadEvict       = errors.New("protocol: bad eviction")
+)
+
+// Peer is one peer's protocol state. It is not safe for concurrent use: one
+// driver goroutine calls Step. See the package documentation for the
+// contract.
+type Peer struct {
+	cfg         Config
+	id          PeerID
+	universe    int // peers are 1..universe
+	incarnation uint64
+
+	started bool
+	stopped bool
+	now     time.Duration
+
+	// Acceptor state.
+	view         View   // installed view; ID 0 while not a member
+	viewBallot   Ballot // ballot that decided view, re-sent with it
+	viewOp       Op     // operation that produced view, re-sent with it
+	latestViewID ViewID // highest view id installed or removed from: the view_id of log lines
+	promise      Ballot // never decreases (within one incarnation)
+	maxRound     uint64 // highest ballot round seen anywhere
+	leader       PeerID // the leader this peer follows (itself when leading)
+	pending      pendingOp
+	hasPending   bool // pending is valid; only ever for the installed view
+
+	// Failure detector, indexed by peer id.
+	lastHeard []time.Duration
+	suspected peerSet
+
+	role   role
+	ballot Ballot // own ballot while candidate or leader
+
+	// Leader state. The queue also survives a candidacy, so requests that
+	// arrive while campaigning are served once leading.
+	queue     []queuedOp
+	inflight  bool
+	proposal  pendingOp // the REQ in flight, while inflight
+	acks      peerSet   // OKs for proposal, the leader's own included
+	knownView []ViewID  // last view id each peer showed; below view.ID means NEWVIEW is due
+
+	// Candidate state.
+	oldLeader PeerID      // the leader being replaced (0 when none)
+	promised  peerSet     // members that answered PENDING at the current view
+	answers   []pendingOp // by id, valid where promised; op.Kind OpNothing when nothing
+
+	// Joining state.
+	joining        bool
+	joinTarget     PeerID
+	joinAnswered   bool // someone answered the last JOIN
+	joinRedirected bool // a redirect was followed at once since the last timer
+
+	leaving bool
+
+	timerGen [timerKindEnd]uint64
+
+	out Output // reused by every Step
+}
+
+// NewPeer returns peer id of a universe of peers 1..universe, not yet
+// started.
+func NewPeer(cfg Config, id PeerID, universe int) (*Peer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if universe < 1 || universe > MaxPeers {
+		return nil, fmt.Errorf("protocol: universe of %d peers, must be 1..%d", universe, MaxPeers)
+	}
+	if id < 1 || int(id) > universe {
+		return nil, fmt.Errorf("protocol: peer id %d outside the universe 1..%d", id, universe)
+	}
+	n := universe + 1
+	return &Peer{
+		cfg:       cfg,
+		id:        id,
+		universe:  universe,
+		promise:   InitialBallot,
+		leader:    InitialBallot.Leader,
+		lastHeard: make([]time.Duration, n),
+		suspected: newPeerSet(universe),
+		acks:      newPeerSet(universe),
+		knownView: make([]ViewID, n),
+		promised:  newPeerSet(universe),
+		answers:   make([]pendingOp, n),
+	}, nil
+}
+
+// Step applies one event and returns what the driver must do, in the order
+// documented on Output. The returned slices are reused by the next Step.
+//
+// Like etcd's raft, Step first applies the rules shared by every role
+// (validation, time, liveness of the sender), then hands off to the handler
+// for the event, and finally lets the role act on the new state (a leader
+// proposes its next operation, a follower without a live leader may
+// campaign).
+func (p *Peer) Step(ev Event) (Output, error) {
+	p.out.Notes = p.out.Notes[:0]
+	p.out.Messages = p.out.Messages[:0]
+	p.out.Timers = p.out.Timers[:0]
+	p.out.Stopped = false
+	if p.stopped {
+		return p.out, ErrStopped
+	}
+	if ev.Type != EventStart && !p.started {
+		return p.out, ErrNotStarted
+	}
+	if ev.Now < p.now {
+		return p.out, fmt.Errorf("%w: %v after %v", ErrTimeBackwards, ev.Now, p.now)
+	}
+	var err error
+	switch ev.Type {
+	case EventStart:
+		if p.started {
+			return p.out, ErrAlreadyStarted
+		}
+		p.now = ev.Now
+		p.start(ev.Restart, ev.Incarnation)
+	case EventMessage:
+		if err := p.checkMessage(&ev.Msg); err != nil {
+			return p.out, err
+		}
+		p.now = ev.Now
+		p.stepMessage(&ev.Msg)
+	case EventTimer:
+		p.now = ev.Now
+		p.stepTimer(ev.Timer)
+	case EventEvict:
+		p.now = ev.Now
+		err = p.evict(ev.Peer)
+	case EventLeave:
+		p.now = ev.Now
+		p.leave()
+	case EventCrash:
+		p.now = ev.Now
+		p.note(Note{Kind: NoteCrashing})
+		p.stop()
+	default:
+		return p.out, fmt.Errorf("%w: %d", ErrUnknownEvent, ev.Type)
+	}
+	p.settle()
+	return p.out, err
+}
+
+// settle lets the role act on the state the event left behind.
+func (p *Peer) settle() {
+	if p.stopped {
+		return
+	}
+	switch p.role {
+	case roleLeader:
+		p.proposeNext()
+	case roleFollower:
+		p.maybeCampaign()
+	}
+}
+
+func (p *Peer) start(restart bool, incarnation uint64) {
+	p.started = true
+	p.incarnation = incarnation
+	for q := range p.lastHeard {
+		p.lastHeard[q] = p.now
+	}
+	p.arm(TimerHeartbeat, p.cfg.HeartbeatInterval)
+	// Peer 1 founds the cluster, but only as a first start: a restarted
+	// peer 1 has forgotten the cluster, and founding it again would reuse
+	// view ids with other members. Alone in its universe it has nobody to
+	// join, so it founds again.
+	if p.id == 1 && (!restart || p.universe == 1) {
+		p.role = roleLeader
+		p.ballot = InitialBallot
+		p.install(View{ID: 1, Members: []PeerID{1}}, InitialBallot, Op{Kind: OpAdd, Peer: 1, Incarnation: incarnation})
+		return
+	}
+	p.startJoining(InitialBallot.Leader)
+}
+
+// stop ends the peer: no more events are accepted.
+func (p *Peer) stop() {
+	p.stopped = true
+	p.out.Stopped = true
+}
+
+// checkMessage rejects what no correct peer of this universe sends. The
+// peer's state is untouched when it fails.
+func (p *Peer) checkMessage(m *Message) error {
+	if !m.Type.Valid() {
+		return fmt.Errorf("%w: unknown type %d", ErrBadMessage, m.Type)
+	}
+	if !p.inUniverse(m.From) {
+		return fmt.Errorf("%w: %s from unknown peer %d (universe 1..%d)", ErrBadMessage, m.Type, m.From, p.universe)
+	}
+	if m.From == p.id {
+		return fmt.Errorf("%w: %s claims to come from this peer (%d)", ErrBadMessage, m.Type, m.From)
+	}
+	if m.To != p.id {
+		return fmt.Errorf("%w: %s from %d addressed to %d, not to this peer (%d)", ErrBadMessage, m.Type, m.From, m.To, p.id)
+	}
+	if m.Ballot.Leader > PeerID(p.universe) || m.OpBallot.Leader > PeerID(p.universe) || m.Leader > PeerID(p.universe) {
+		return fmt.Errorf("%w: %s from %d names a peer outside the universe 1..%d", ErrBadMessage, m.Type, m.From, p.universe)
+	}
+	if m.Op.Kind > OpDel || (m.Op.Kind != OpNothing && !p.inUniverse(m.Op.Peer)) {
+		return fmt.Errorf("%w: %s from %d carries invalid operation %s", ErrBadMessage, m.Type, m.From, m.Op)
+	}
+	var prev PeerID
+	for i, q := range m.Members {
+		if q <= prev || !p.inUniverse(q) {
+			return fmt.Errorf("%w: %s from %d: member %d (%d) out of order or outside the universe 1..%d",
+				ErrBadMessage, m.Type, m.From, i, q, p.universe)
+		}
+		prev = q
+	}
+	switch m.Type {
+	case MsgNewView, MsgPending:
+		if len(m.Members) == 0 || m.ViewID == 0 {
+			return fmt.Errorf("%w: %s from %d carries an empty view", ErrBadMessage, m.Type, m.From)
+		}
+	case MsgJoin:
+		if m.Op.Kind != OpAdd || m.Op.Peer != m.From {
+			return fmt.Errorf("%w: JOIN from %d asks for %s", ErrBadMessage, m.From, m.Op)
+		}
+	}
+	return nil
+}
+
+func (p *Peer) inUniverse(q PeerID) bool { return q >= 1 && int(q) <= p.universe }
+
+func (p *Peer) stepMessage(m *Message) {
+	p.heard(m.From)
+	if m.Ballot.Round > p.maxRound {
+		p.maxRound = m.Ballot.Round
+	}
+	// The rule shared by every handler: a leader that sees a higher ballot
+	// from a member of its view has been superseded.
+	if p.role == roleLeader && p.ballot.Less(m.Ballot) && p.view.Contains(m.From) {
+		p.stepDown(m.Ballot)
+	}
+	switch m.Type {
+	case MsgHeartbeat:
+		p.onHeartbeat(m)
+	case MsgJoin:
+		p.onJoin(m)
+	case MsgRedirect:
+		p.onRedirect(m)
+	case MsgReq:
+		p.onReq(m)
+	case MsgOK:
+		p.onOK(m)
+	case MsgNack:
+		p.onNack(m)
+	case MsgNewView:
+		p.onNewView(m)
+	case MsgNewLeader:
+		p.onNewLeader(m)
+	case MsgPending:
+		p.onPending(m)
+	case MsgNotMember:
+		p.onNotMember(m)
+	case MsgLeave:
+		p.onLeave(m)
+	}
+}
+
+func (p *Peer) stepTimer(t Timer) {
+	if t.Kind == 0 || t.Kind >= timerKindEnd || t.Gen != p.timerGen[t.Kind] {
+		return // stale: re-armed or cancelled since
+	}
+	switch t.Kind {
+	case TimerHeartbeat:
+		p.onHeartbeatTimer()
+	case TimerSuspect:
+		p.checkSuspicions()
+	case TimerRetry:
+		p.onRetryTimer()
+	case TimerJoin:
+		p.onJoinTimer()
+	case TimerLeave:
+		p.note(Note{Kind: NoteLeft, TimedOut: true})
+		p.stop()
+	}
+}
+
+// send queues m for m.To, from this peer.
+func (p *Peer) send(m Message) {
+	m.From = p.id
+	p.out.Messages = append(p.out.Messages, m)
+}
+
+// note records n with this peer's log-line header.
+func (p *Peer) note(n Note) {
+	n.Peer = p.id
+	n.ViewID = p.latestViewID
+	n.Leader = p.leader
+	p.out.Notes = append(p.out.Notes, n)
+}
+
+// arm (re)arms the timer of kind k to fire after d.
+func (p *Peer) arm(k TimerKind, d time.Duration) {
+	p.timerGen[k]++
+	p.out.Timers = append(p.out.Timers, TimerRequest{Timer: Timer{Kind: k, Gen: p.timerGen[k]}, After: d})
+}
+
+// disarm cancels the timer of kind k.
+func (p *Peer) disarm(k TimerKind) {
+	p.timerGen[k]++
+	p.out.Timers = append(p.out.Timers, TimerRequest{Timer: Timer{Kind: k, Gen: p.timerGen[k]}, Cancel: true})
+}
+
+// isMember reports whether this peer has an installed view.
+func (p *Peer) isMember() bool { return p.view.ID != 0 }
+
+// nextLeader is the member next in line to lead: the lowest member that is
+// neither suspected nor excluded.
+func (p *Peer) nextLeader(exclude PeerID) PeerID {
+	for _, q := range p.view.Members {
+		if q != exclude && (q == p.id || !p.suspected.has(q)) {
+			return q
+		}
+	}
+	return 0
+}
+
+// stepDown makes a leader or candidate follow the higher ballot b.
+func (p *Peer) stepDown(b Ballot) {
+	p.role = roleFollower
+	if p.promise.Less(b) {
+		p.promise = b
+	}
+	p.leader = p.promise.Leader
+	p.inflight = false
+	p.queue = p.queue[:0]
+	p.promised.clear()
+	p.note(Note{Kind: NoteSteppedDown, Ballot: b})
+}
+
+// Status is a snapshot of a peer for observers (a /status endpoint, tests).
+type Status struct {
+	ID       PeerID
+	ViewID   ViewID   // installed view, 0 when not a member
+	Members  []PeerID // installed view's members (shared, never modified)
+	Leader   PeerID
+	Role     string // follower, candidate or leader; "joining" or "stopped" when so
+	Promise  Ballot
+	Suspects []PeerID
+}
+
+// Status returns a snapshot of the peer.
+func (p *Peer) Status() Status {
+	s := Status{ID: p.id, ViewID: p.view.ID, Members: p.view.Members, Leader: p.leader, Role: p.role.String(), Promise: p.promise}
+	switch {
+	case p.stopped:
+		s.Role = "stopped"
+	case !p.isMember():
+		s.Role = "joining"
+	}
+	for _, q := range p.view.Members {
+		if p.suspected.has(q) {
+			s.Suspects = append(s.Suspects, q)
+		}
+	}
+	return s
+}
+
+// ID returns the peer's id.
+func (p *Peer) ID() PeerID { return p.id }
+
+// View returns the installed view (ID 0 when not a member).
+func (p *Peer) View() View { return p.view }
+
+// Leader returns the leader this peer follows.
+func (p *Peer) Leader() PeerID { return p.leader }
+
+// IsLeader reports whether this peer leads.
+func (p *Peer) IsLeader() bool { return p.role == roleLeader && !p.stopped }
+
+// Stopped reports whether the peer has crashed or left.
+func (p *Peer) Stopped() bool { return p.stopped }
+
+// Idle reports whether a leader has nothing to do: no operation in flight or
+// queued, and every member known to have installed the current view.
+func (p *Peer) Idle() bool {
+	if p.role != roleLeader || p.inflight || len(p.queue) > 0 {
+		return false
+	}
+	for _, q := range p.view.Members {
+		if q != p.id && p.knownView[q] < p.view.ID {
+			return false
+		}
+	}
+	return true
+}

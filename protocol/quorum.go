@@ -1,0 +1,33 @@
+package protocol
+
+// IsQuorum reports whether the members of view for which has returns true
+// form a quorum of view: more than half of them, or exactly half including
+// the lowest id. Any two quorums of one view intersect: two disjoint halves
+// cannot both hold the lowest id.
+func IsQuorum(view []PeerID, has func(PeerID) bool) bool {
+	n := len(view)
+	if n == 0 {
+		return false
+	}
+	count := 0
+	for _, p := range view {
+		if has(p) {
+			count++
+		}
+	}
+	return 2*count > n || (2*count == n && has(view[0]))
+}
+
+// peerSet is a set of peer ids, indexed by id. Sized for the universe once, it
+// never allocates on the hot path.
+type peerSet []bool
+
+func newPeerSet(universe int) peerSet { return make(peerSet, universe+1) }
+
+func (s peerSet) has(p PeerID) bool { return int(p) < len(s) && s[p] }
+func (s peerSet) add(p PeerID)      { s[p] = true }
+func (s peerSet) del(p PeerID)      { s[p] = false }
+func (s peerSet) clear()            { clear(s) }
+
+// quorum reports whether s holds a quorum of view.
+func (s peerSet) quorum(view []PeerID) bool { return IsQuorum(view, s.has) }

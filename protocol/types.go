@@ -1,0 +1,175 @@
+package protocol
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// PeerID identifies a peer: its 1-based line number among the host lines of the
+// hosts file. Zero means "nobody" (no leader known, no peer named).
+type PeerID uint32
+
+// MaxPeers bounds the universe of a cluster. It keeps every message, and so
+// every frame on the wire, below a fixed size (see MaxMessageSize).
+const MaxPeers = 1024
+
+// ViewID numbers the views. View 1 is the bootstrap view [1]; each membership
+// change adds one. Zero means "no view installed".
+type ViewID uint64
+
+// Ballot orders leaderships: round first, then the leader's id. Every peer
+// starts having promised Ballot{0, 1}, the initial leader's.
+type Ballot struct {
+	Round  uint64
+	Leader PeerID
+}
+
+// InitialBallot is the ballot every peer has promised when it starts.
+var InitialBallot = Ballot{Round: 0, Leader: 1}
+
+// Less reports whether b orders strictly before o.
+func (b Ballot) Less(o Ballot) bool {
+	if b.Round != o.Round {
+		return b.Round < o.Round
+	}
+	return b.Leader < o.Leader
+}
+
+// Compare returns -1, 0 or +1 as b orders before, equal to or after o.
+func (b Ballot) Compare(o Ballot) int {
+	switch {
+	case b.Less(o):
+		return -1
+	case o.Less(b):
+		return 1
+	}
+	return 0
+}
+
+func (b Ballot) String() string {
+	return "(" + strconv.FormatUint(b.Round, 10) + "," + strconv.FormatUint(uint64(b.Leader), 10) + ")"
+}
+
+// View is one membership: an id and its members.
+//
+// Invariant: Members is sorted ascending without duplicates, and a Members
+// slice is never modified once a View holding it has been installed or sent:
+// a new view always gets a new slice, so views can be shared without copying.
+type View struct {
+	ID      ViewID
+	Members []PeerID
+}
+
+// Contains reports whether p is a member of v.
+func (v View) Contains(p PeerID) bool {
+	_, ok := slices.BinarySearch(v.Members, p)
+	return ok
+}
+
+// Min returns the lowest member id, or 0 for an empty view.
+func (v View) Min() PeerID {
+	if len(v.Members) == 0 {
+		return 0
+	}
+	return v.Members[0]
+}
+
+func (v View) String() string {
+	return strconv.FormatUint(uint64(v.ID), 10) + FormatMembers(v.Members)
+}
+
+// FormatMembers renders ids as the seed's log lines do: [1,2,3].
+func FormatMembers(ids []PeerID) string {
+	var sb strings.Builder
+	sb.WriteByte('[')
+	for i, id := range ids {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(strconv.FormatUint(uint64(id), 10))
+	}
+	sb.WriteByte(']')
+	return sb.String()
+}
+
+// withMember returns a new sorted slice holding ids and p.
+func withMember(ids []PeerID, p PeerID) []PeerID {
+	i, found := slices.BinarySearch(ids, p)
+	if found {
+		return slices.Clone(ids)
+	}
+	out := make([]PeerID, 0, len(ids)+1)
+	out = append(out, ids[:i]...)
+	out = append(out, p)
+	return append(out, ids[i:]...)
+}
+
+// withoutMember returns a new slice holding ids less p.
+func withoutMember(ids []PeerID, p PeerID) []PeerID {
+	out := make([]PeerID, 0, len(ids))
+	for _, id := range ids {
+		if id != p {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// OpKind is the kind of a membership operation. Its numbers are part of the
+// wire format: append only, never renumber.
+type OpKind uint8
+
+const (
+	// OpNothing means "no operation": a PENDING answer with nothing accepted.
+	OpNothing OpKind = 0
+	// OpAdd adds a peer (from its JOIN).
+	OpAdd OpKind = 1
+	// OpDel removes a peer (after suspicion, eviction or LEAVE).
+	OpDel OpKind = 2
+)
+
+// Op is one membership change: add or remove one peer.
+type Op struct {
+	Kind OpKind
+	Peer PeerID
+	// Incarnation identifies the process being added (OpAdd only; zero
+	// otherwise). A restarted process has forgotten its promises, so it may
+	// only take part in views decided after its own incarnation was added:
+	// see Event.Incarnation.
+	Incarnation uint64
+}
+
+func (o Op) String() string {
+	switch o.Kind {
+	case OpAdd:
+		return "ADD " + strconv.FormatUint(uint64(o.Peer), 10) + "#" + strconv.FormatUint(o.Incarnation, 10)
+	case OpDel:
+		return "DEL " + strconv.FormatUint(uint64(o.Peer), 10)
+	case OpNothing:
+		return "NOTHING"
+	}
+	return "OP(" + strconv.Itoa(int(o.Kind)) + ")"
+}
+
+// Apply returns the members after applying o to members, as a new slice.
+func (o Op) Apply(members []PeerID) []PeerID {
+	switch o.Kind {
+	case OpAdd:
+		return withMember(members, o.Peer)
+	case OpDel:
+		return withoutMember(members, o.Peer)
+	}
+	return slices.Clone(members)
+}
+
+// Changes reports whether applying o to v changes its membership.
+func (o Op) Changes(v View) bool {
+	switch o.Kind {
+	case OpAdd:
+		return !v.Contains(o.Peer)
+	case OpDel:
+		return v.Contains(o.Peer)
+	}
+	return false
+}
