@@ -40,8 +40,9 @@ const (
 	// MsgLeave: a member asks the leader to remove it (graceful stop).
 	MsgLeave MsgType = 11
 
-	// msgTypeEnd is one past the last valid type.
-	msgTypeEnd
+	// msgTypeEnd is one past the last valid type: keep it equal to the
+	// last constant plus one when appending a type.
+	msgTypeEnd = MsgLeave + 1
 )
 
 var msgTypeNames = [...]string{

@@ -229,6 +229,7 @@ func (p *Peer) start(restart bool, incarnation uint64) {
 		p.role = roleLeader
 		p.ballot = InitialBallot
 		p.install(View{ID: 1, Members: []PeerID{1}}, InitialBallot, Op{Kind: OpAdd, Peer: 1, Incarnation: incarnation})
+		p.arm(TimerRetry, p.cfg.RetryInterval)
 		return
 	}
 	p.startJoining(InitialBallot.Leader)

@@ -1,0 +1,56 @@
+package protocol_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/memberly/memberly/protocol"
+)
+
+func TestHeartbeat_SentToEveryOtherMember(t *testing.T) {
+	h := member(t, 3, 5, 4, 1, 2, 3, 4)
+	h.expect([]string{
+		"HEARTBEAT 3->1 b=(0,1) v=4",
+		"HEARTBEAT 3->2 b=(0,1) v=4",
+		"HEARTBEAT 3->4 b=(0,1) v=4",
+	}, h.fire(protocol.TimerHeartbeat, 1100*time.Millisecond))
+}
+
+func TestSuspicion_RaisedOnceClearedOnAnyMessage(t *testing.T) {
+	h := member(t, 3, 5, 3, 1, 2, 3)
+	h.now = 1 * time.Second
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 1, Ballot: b01, ViewID: 3})
+	// The timer runs to the earliest deadline: peer 2, silent since 0s.
+	h.fire(protocol.TimerSuspect, 1200*time.Millisecond)
+	h.expectNotes("peer 3 suspected view=3 leader=1 subject=2")
+	if line, _ := protocol.FormatNote(h.last.Notes[0]); line != `{peer_id:3, view_id: 3, leader: 1, message:"peer 2 unreachable"}` {
+		t.Errorf("line = %s", line)
+	}
+	// Next deadline is peer 1's (heard at 1s): 3.2s. With 1 and 2 both
+	// silent, 3 is next in line and campaigns.
+	h.fire(protocol.TimerSuspect, 1*time.Second)
+	h.expectNotes("peer 3 suspected view=3 leader=1 subject=1", "peer 3 candidate view=3 leader=1 ballot=(1,3)")
+	// Suspected once only.
+	h.fire(protocol.TimerHeartbeat, 0)
+	h.expectNotes()
+	// Any message clears the suspicion, even a stale one.
+	h.recv(protocol.Message{Type: protocol.MsgOK, From: 2, Ballot: b01, ViewID: 1})
+	h.expectNotes("peer 3 suspicion-cleared view=3 leader=1 subject=2")
+}
+
+func TestSuspicion_NotBeforeSuspectAfter(t *testing.T) {
+	h := member(t, 3, 5, 3, 1, 2, 3)
+	h.now = 2 * time.Second
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 1, Ballot: b01, ViewID: 3})
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 2, Ballot: b01, ViewID: 3})
+	// An early fire (armed for the deadlines at 2.2s) finds nobody silent long enough.
+	h.fire(protocol.TimerSuspect, 200*time.Millisecond)
+	h.expectNotes()
+}
+
+func TestLeader_SuspicionQueuesRemoval(t *testing.T) {
+	h := leader(t, 3, 5)
+	h.now += 2 * time.Second
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 2, Ballot: b01, ViewID: 3})
+	h.expect([]string{"REQ 1->2 b=(0,1) v=3 DEL 3"}, h.fire(protocol.TimerSuspect, 500*time.Millisecond))
+}

@@ -1,0 +1,139 @@
+package protocol_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/memberly/memberly/protocol"
+)
+
+func TestLeader_JoinRunsOneChangeAtATime(t *testing.T) {
+	h := leader(t, 3, 5)
+	h.expect([]string{"REQ 1->2 b=(0,1) v=3 ADD 4#1", "REQ 1->3 b=(0,1) v=3 ADD 4#1"},
+		h.recv(protocol.Message{Type: protocol.MsgJoin, From: 4, Op: add(4, 1)}))
+	// A second JOIN waits; a duplicate of the first is dropped.
+	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgJoin, From: 5, Op: add(5, 1)}))
+	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgJoin, From: 4, Op: add(4, 1)}))
+	// In view [1,2,3] the leader and one OK are a quorum.
+	h.expect([]string{
+		"NEWVIEW 1->2 b=(0,1) v=4 [1,2,3,4] by ADD 4#1",
+		"NEWVIEW 1->3 b=(0,1) v=4 [1,2,3,4] by ADD 4#1",
+		"NEWVIEW 1->4 b=(0,1) v=4 [1,2,3,4] by ADD 4#1",
+		"REQ 1->2 b=(0,1) v=4 ADD 5#1",
+		"REQ 1->3 b=(0,1) v=4 ADD 5#1",
+		"REQ 1->4 b=(0,1) v=4 ADD 5#1",
+	}, h.recv(protocol.Message{Type: protocol.MsgOK, From: 3, Ballot: b01, ViewID: 3}))
+	// The late OK of the finished round is stale.
+	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgOK, From: 2, Ballot: b01, ViewID: 3}))
+	if h.p.View().ID != 4 {
+		t.Errorf("view = %s, want 4", h.p.View())
+	}
+}
+
+func TestLeader_RetryTimer(t *testing.T) {
+	h := leader(t, 5, 5)
+	h.recv(protocol.Message{Type: protocol.MsgLeave, From: 5})
+	h.recv(protocol.Message{Type: protocol.MsgOK, From: 2, Ballot: b01, ViewID: 5})
+	// 3 and 4 are silent; 5 is the one being removed and gets no REQ.
+	h.expect([]string{"REQ 1->3 b=(0,1) v=5 DEL 5", "REQ 1->4 b=(0,1) v=5 DEL 5"},
+		h.fire(protocol.TimerRetry, 500*time.Millisecond))
+}
+
+func TestLeader_NackWithHigherBallotStepsDown(t *testing.T) {
+	h := leader(t, 3, 5)
+	h.recv(protocol.Message{Type: protocol.MsgJoin, From: 4, Op: add(4, 1)})
+	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgNack, From: 2, Ballot: b12, ViewID: 3}))
+	h.expectNotes("peer 1 stepped-down view=3 leader=2 ballot=(1,2)")
+	if h.p.IsLeader() || h.p.Leader() != 2 {
+		t.Errorf("after the NACK: leading=%v, follows %d; want following 2", h.p.IsLeader(), h.p.Leader())
+	}
+	// It no longer retransmits, and redirects joiners to 2.
+	h.expect([]string{"REDIRECT 1->5 leader=2"}, h.recv(protocol.Message{Type: protocol.MsgJoin, From: 5, Op: add(5, 1)}))
+}
+
+func TestLeader_NackFromLaggingMemberCatchesItUp(t *testing.T) {
+	h := leader(t, 3, 5)
+	h.recv(protocol.Message{Type: protocol.MsgJoin, From: 4, Op: add(4, 1)})
+	h.expect([]string{"NEWVIEW 1->3 b=(0,1) v=3 [1,2,3] by ADD 3#1", "REQ 1->3 b=(0,1) v=3 ADD 4#1"},
+		h.recv(protocol.Message{Type: protocol.MsgNack, From: 3, Ballot: b01, ViewID: 2}))
+}
+
+func TestLeader_AntiEntropyOnOldHeartbeat(t *testing.T) {
+	h := leader(t, 3, 5)
+	h.expect([]string{"NEWVIEW 1->2 b=(0,1) v=3 [1,2,3] by ADD 3#1"},
+		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 2, Ballot: b01, ViewID: 2}))
+	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 2, Ballot: b01, ViewID: 3}))
+}
+
+func TestLeader_JoinOfMemberResendsLostView(t *testing.T) {
+	h := leader(t, 3, 5)
+	// Peer 3 was added last with incarnation 1: its NEWVIEW was lost.
+	h.expect([]string{"NEWVIEW 1->3 b=(0,1) v=3 [1,2,3] by ADD 3#1"},
+		h.recv(protocol.Message{Type: protocol.MsgJoin, From: 3, Op: add(3, 1)}))
+}
+
+func TestLeader_RestartedMemberIsRemovedThenAdded(t *testing.T) {
+	h := leader(t, 3, 5)
+	// Peer 2 joins again with a new incarnation: its old process is gone.
+	h.expect([]string{"REQ 1->3 b=(0,1) v=3 DEL 2"},
+		h.recv(protocol.Message{Type: protocol.MsgJoin, From: 2, Op: add(2, 2)}))
+	h.expectNotes(
+		"peer 1 suspected view=3 leader=1 subject=2",
+		"peer 1 proposed view=3 leader=1 DEL 2 ballot=(0,1)",
+	)
+	h.expect([]string{
+		"NEWVIEW 1->3 b=(0,1) v=4 [1,3] by DEL 2",
+		"NEWVIEW 1->2 b=(0,1) v=4 [1,3] by DEL 2",
+		// In view [1,3] the leader alone is a quorum (half, with the
+		// lowest id): ADD 2 completes at once.
+		"REQ 1->3 b=(0,1) v=4 ADD 2#2",
+		"NEWVIEW 1->2 b=(0,1) v=5 [1,2,3] by ADD 2#2",
+		"NEWVIEW 1->3 b=(0,1) v=5 [1,2,3] by ADD 2#2",
+	}, h.recv(protocol.Message{Type: protocol.MsgOK, From: 3, Ballot: b01, ViewID: 3}))
+}
+
+func TestLeader_SuspicionClearedBeforeItsTurnIsDropped(t *testing.T) {
+	h := leader(t, 4, 5)
+	h.recv(protocol.Message{Type: protocol.MsgJoin, From: 5, Op: add(5, 1)}) // in flight
+	h.now += 3 * time.Second
+	for _, q := range []protocol.PeerID{2, 3} {
+		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: q, Ballot: b01, ViewID: 4})
+	}
+	h.fire(protocol.TimerSuspect, 0)
+	h.expectNotes("peer 1 suspected view=4 leader=1 subject=4")
+	// 4 is heard again before ADD 5 completes: DEL 4 is dropped.
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 4, Ballot: b01, ViewID: 4})
+	h.expect([]string{
+		"NEWVIEW 1->2 b=(0,1) v=5 [1,2,3,4,5] by ADD 5#1",
+		"NEWVIEW 1->3 b=(0,1) v=5 [1,2,3,4,5] by ADD 5#1",
+		"NEWVIEW 1->4 b=(0,1) v=5 [1,2,3,4,5] by ADD 5#1",
+		"NEWVIEW 1->5 b=(0,1) v=5 [1,2,3,4,5] by ADD 5#1",
+	}, h.recv(protocol.Message{Type: protocol.MsgOK, From: 2, Ballot: b01, ViewID: 4}))
+	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgOK, From: 3, Ballot: b01, ViewID: 4}))
+}
+
+func TestLeader_Evict(t *testing.T) {
+	h := leader(t, 3, 5)
+	h.expect([]string{"REQ 1->2 b=(0,1) v=3 DEL 3"}, h.step(protocol.Event{Type: protocol.EventEvict, Peer: 3}))
+	for _, q := range []protocol.PeerID{1, 4} {
+		if _, err := h.p.Step(protocol.Event{Type: protocol.EventEvict, Peer: q, Now: h.now}); err == nil {
+			t.Errorf("evicting %d (self or not a member) succeeded", q)
+		}
+	}
+	m := member(t, 2, 5, 3, 1, 2, 3)
+	if _, err := m.p.Step(protocol.Event{Type: protocol.EventEvict, Peer: 3}); err != protocol.ErrNotLeader {
+		t.Errorf("evict at a follower = %v, want ErrNotLeader", err)
+	}
+}
+
+func TestLeader_LeavesThroughItsOwnQueue(t *testing.T) {
+	h := leader(t, 3, 5)
+	h.expect([]string{"REQ 1->2 b=(0,1) v=3 DEL 1", "REQ 1->3 b=(0,1) v=3 DEL 1"}, h.step(protocol.Event{Type: protocol.EventLeave}))
+	// It never installs a view without itself: it hands it over and stops.
+	h.expect([]string{"NEWVIEW 1->2 b=(0,1) v=4 [2,3] by DEL 1", "NEWVIEW 1->3 b=(0,1) v=4 [2,3] by DEL 1"},
+		h.recv(protocol.Message{Type: protocol.MsgOK, From: 2, Ballot: b01, ViewID: 3}))
+	h.expectNotes("peer 1 left view=4 leader=1")
+	if !h.last.Stopped {
+		t.Errorf("leader did not stop after leaving")
+	}
+}
