@@ -1,0 +1,237 @@
+package protocol
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Decode parses one encoded message (see AppendMessage for the layout). The
+// input comes from the network, so Decode trusts nothing: it never panics,
+// never allocates more than the input can justify, and refuses every input
+// that is not the canonical encoding of a valid message. Its errors match
+// ErrMalformed and read like
+//
+//	wire: unsupported version 7
+//	wire: truncated REQ at byte 9 (reading op peer)
+//	wire: NEWVIEW: member 3 at byte 17: id 5 not above previous id 5
+//
+// Fields the type does not carry are left zero; Members is nil unless the
+// type carries a non-empty list.
+func Decode(b []byte) (Message, error) {
+	if len(b) > MaxMessageSize {
+		return Message{}, wireErrorf("message of %d bytes exceeds MaxMessageSize %d", len(b), MaxMessageSize)
+	}
+	if len(b) == 0 {
+		return Message{}, wireErrorf("empty message")
+	}
+	if b[0] != WireVersion {
+		return Message{}, wireErrorf("unsupported version %d", b[0])
+	}
+	if len(b) < 2 {
+		return Message{}, wireErrorf("truncated message at byte 1 (reading type)")
+	}
+	t := MsgType(b[1])
+	l, ok := layoutOf(t)
+	if !ok {
+		return Message{}, wireErrorf("unknown message type %d", b[1])
+	}
+	d := decoder{b: b, off: 2, typ: t}
+	m := Message{Type: t}
+	m.From = d.peer(named("from"), false)
+	m.To = d.peer(named("to"), false)
+	if l&carriesBallot != 0 {
+		m.Ballot = d.ballot("ballot round", "ballot leader")
+	}
+	if l&carriesViewID != 0 {
+		m.ViewID = ViewID(d.uvarint(named("view id")))
+	}
+	if l&carriesMembers != 0 {
+		m.Members = d.members()
+	}
+	if l&carriesOp != 0 {
+		m.Op = d.op()
+	}
+	if l&carriesOpBallot != 0 {
+		m.OpBallot = d.ballot("op ballot round", "op ballot leader")
+	}
+	if l&carriesLeader != 0 {
+		m.Leader = d.peer(named("leader"), true)
+	}
+	if d.err != nil {
+		return Message{}, d.err
+	}
+	switch rest := len(b) - d.off; {
+	case rest == 1:
+		return Message{}, wireErrorf("1 trailing byte after %s", t)
+	case rest > 1:
+		return Message{}, wireErrorf("%d trailing bytes after %s", rest, t)
+	}
+	return m, nil
+}
+
+// field names what the decoder is reading, for error messages. It is a
+// value rather than a formatted string so that naming "member 3" costs
+// nothing unless an error is actually reported.
+type field struct {
+	name  string
+	index int // position in the member list, or -1
+}
+
+func named(name string) field { return field{name: name, index: -1} }
+
+func (f field) String() string {
+	if f.index < 0 {
+		return f.name
+	}
+	return fmt.Sprintf("%s %d", f.name, f.index)
+}
+
+// decoder reads fields from b at off. The first error sticks: later reads
+// return zero values and change nothing, so Decode can read a whole layout
+// straight through and check once at the end.
+type decoder struct {
+	b   []byte
+	off int
+	typ MsgType
+	err error
+}
+
+// fail records that the field starting at byte start is invalid.
+func (d *decoder) fail(start int, f field, format string, args ...any) {
+	if d.err == nil {
+		d.err = wireErrorf("%s: %s at byte %d: %s", d.typ, f, start, fmt.Sprintf(format, args...))
+	}
+}
+
+// uvarint reads one canonical uvarint.
+func (d *decoder) uvarint(f field) uint64 {
+	if d.err != nil {
+		return 0
+	}
+	start := d.off
+	v, n := binary.Uvarint(d.b[start:])
+	switch {
+	case n == 0:
+		d.err = wireErrorf("truncated %s at byte %d (reading %s)", d.typ, start, f)
+		return 0
+	case n < 0:
+		d.fail(start, f, "uvarint overflows 64 bits")
+		return 0
+	case n > 1 && d.b[start+n-1] == 0:
+		// A last group of 0 adds nothing: the same value has a shorter
+		// encoding. Refusing it keeps the encoding canonical.
+		d.fail(start, f, "non-minimal uvarint")
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+// peer reads a peer id: at most MaxPeers, and 0 only if zeroOK.
+func (d *decoder) peer(f field, zeroOK bool) PeerID {
+	start := d.off
+	v := d.uvarint(f)
+	if d.err != nil {
+		return 0
+	}
+	if v > MaxPeers {
+		d.fail(start, f, "%d above MaxPeers %d", v, MaxPeers)
+		return 0
+	}
+	if v == 0 && !zeroOK {
+		d.fail(start, f, "is 0, want a peer id in 1..%d", MaxPeers)
+	}
+	return PeerID(v)
+}
+
+func (d *decoder) ballot(round, leader string) Ballot {
+	r := d.uvarint(named(round))
+	return Ballot{Round: r, Leader: d.peer(named(leader), true)}
+}
+
+func (d *decoder) op() Op {
+	if d.err != nil {
+		return Op{}
+	}
+	start := d.off
+	if start >= len(d.b) {
+		d.err = wireErrorf("truncated %s at byte %d (reading op kind)", d.typ, start)
+		return Op{}
+	}
+	kind := OpKind(d.b[start])
+	if kind != OpNothing && kind != OpAdd && kind != OpDel {
+		d.fail(start, named("op kind"), "unknown kind %d", uint8(kind))
+		return Op{}
+	}
+	d.off++
+	start = d.off
+	p := d.peer(named("op peer"), true)
+	if d.err != nil {
+		return Op{}
+	}
+	switch {
+	case kind == OpNothing && p != 0:
+		d.fail(start, named("op peer"), "NOTHING with peer %d, want 0", p)
+		return Op{}
+	case kind != OpNothing && p == 0:
+		d.fail(start, named("op peer"), "is 0, want a peer id in 1..%d", MaxPeers)
+		return Op{}
+	}
+	start = d.off
+	inc := d.uvarint(named("op incarnation"))
+	if d.err != nil {
+		return Op{}
+	}
+	if kind != OpAdd && inc != 0 {
+		d.fail(start, named("op incarnation"), "%d on %s, want 0", inc, opKindName(kind))
+		return Op{}
+	}
+	return Op{Kind: kind, Peer: p, Incarnation: inc}
+}
+
+// members reads a member list: a count, then ascending ids as deltas.
+func (d *decoder) members() []PeerID {
+	start := d.off
+	n := d.uvarint(named("member count"))
+	if d.err != nil {
+		return nil
+	}
+	// Check the count before allocating for it: both against MaxPeers and
+	// against the input left, since every member takes at least one byte.
+	// A forged count thus costs at most what the sender actually sent.
+	if n > MaxPeers {
+		d.fail(start, named("member count"), "%d above MaxPeers %d", n, MaxPeers)
+		return nil
+	}
+	if left := len(d.b) - d.off; n > uint64(left) {
+		d.fail(start, named("member count"), "%d members cannot fit in the %d bytes left", n, left)
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	ids := make([]PeerID, 0, n)
+	var prev uint64
+	for i := range int(n) {
+		f := field{name: "member", index: i}
+		start := d.off
+		delta := d.uvarint(f)
+		switch {
+		case d.err != nil:
+			return nil
+		case delta == 0 && i == 0:
+			d.fail(start, f, "is 0, want a peer id in 1..%d", MaxPeers)
+			return nil
+		case delta == 0:
+			d.fail(start, f, "id %d not above previous id %d", prev, prev)
+			return nil
+		case delta > MaxPeers-prev:
+			// Compared this way round, as prev+delta could wrap.
+			d.fail(start, f, "id above MaxPeers %d (previous %d + delta %d)", MaxPeers, prev, delta)
+			return nil
+		}
+		prev += delta
+		ids = append(ids, PeerID(prev))
+	}
+	return ids
+}
