@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"fmt"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/memberly/memberly/protocol"
@@ -15,7 +14,7 @@ import (
 // time. It has no randomness: events at equal times run in the order they
 // were scheduled, so every run is the same.
 type cluster struct {
-	t       testing.TB
+	t       fataler
 	cfg     protocol.Config
 	now     time.Duration
 	latency time.Duration // every message, stream or datagram
@@ -25,6 +24,9 @@ type cluster struct {
 	// drop, when set, is asked about every message before it is sent;
 	// true drops it.
 	drop func(protocol.Message) bool
+	// duplicate, when set, is asked about every message that is not
+	// dropped; true delivers it twice.
+	duplicate func(protocol.Message) bool
 	// log holds every note of every peer, rendered, in order.
 	log []string
 	// delivered counts messages handed to peers.
@@ -37,7 +39,14 @@ type node struct {
 	incarnation uint64
 	hook        *protocol.LeaderCrashHook
 	views       []protocol.View // every view installed, in order, all incarnations
+	installs    []install       // the same, with the incarnation that installed each
 	notes       []protocol.Note
+}
+
+// install is one view installed by one process.
+type install struct {
+	incarnation uint64
+	view        protocol.View
 }
 
 type scheduled struct {
@@ -64,7 +73,14 @@ func (q *eventQueue) Pop() any {
 	return x
 }
 
-func newCluster(t testing.TB, n int, cfg protocol.Config) *cluster {
+// fataler is what the driver needs of a test: testing.TB and rapid.T both
+// have it.
+type fataler interface {
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
+func newCluster(t fataler, n int, cfg protocol.Config) *cluster {
 	c := &cluster{t: t, cfg: cfg, latency: time.Millisecond, nodes: make([]*node, n+1)}
 	for id := 1; id <= n; id++ {
 		c.nodes[id] = &node{}
@@ -144,7 +160,9 @@ func (c *cluster) apply(id protocol.PeerID, out protocol.Output) {
 	for _, note := range out.Notes {
 		n.notes = append(n.notes, note)
 		if note.Kind == protocol.NoteViewInstalled {
-			n.views = append(n.views, protocol.View{ID: note.ViewID, Members: note.Members})
+			v := protocol.View{ID: note.ViewID, Members: note.Members}
+			n.views = append(n.views, v)
+			n.installs = append(n.installs, install{incarnation: n.incarnation, view: v})
 		}
 		c.log = append(c.log, fmt.Sprintf("%8.3fs %s", c.now.Seconds(), note))
 	}
@@ -152,15 +170,21 @@ func (c *cluster) apply(id protocol.PeerID, out protocol.Output) {
 		if c.drop != nil && c.drop(m) {
 			continue
 		}
+		copies := 1
+		if c.duplicate != nil && c.duplicate(m) {
+			copies = 2
+		}
 		to, inc := m.To, c.nodes[m.To].incarnation
-		c.at(c.now+c.latency, func() {
-			// A message reaches only the process it was sent to: a
-			// restarted peer is a new process on a new connection.
-			if r := c.nodes[to]; r.alive && r.incarnation == inc {
-				c.delivered++
-				c.step(to, protocol.Event{Type: protocol.EventMessage, Msg: m})
-			}
-		})
+		for range copies {
+			c.at(c.now+c.latency, func() {
+				// A message reaches only the process it was sent to: a
+				// restarted peer is a new process on a new connection.
+				if r := c.nodes[to]; r.alive && r.incarnation == inc {
+					c.delivered++
+					c.step(to, protocol.Event{Type: protocol.EventMessage, Msg: m})
+				}
+			})
+		}
 	}
 	for _, tr := range out.Timers {
 		if tr.Cancel {

@@ -62,7 +62,7 @@ func (p *Peer) armSuspectTimer() {
 func (p *Peer) onHeartbeatTimer() {
 	for _, q := range p.view.Members {
 		if q != p.id {
-			p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.promise, ViewID: p.view.ID})
+			p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.view.ID})
 		}
 	}
 	p.arm(TimerHeartbeat, p.cfg.HeartbeatInterval)
@@ -77,9 +77,19 @@ func (p *Peer) onHeartbeat(m *Message) {
 		return
 	}
 	p.knownView[m.From] = m.ViewID
-	// Anti-entropy: the leader brings a lagging member up to date.
-	if p.role == roleLeader && m.ViewID < p.view.ID {
+	// Anti-entropy: a lagging member is brought up to date. Any member
+	// can do it, as a decided view is a fact; not only the leader, for a
+	// member may lag behind a view whose leader is gone.
+	if m.ViewID < p.view.ID {
 		p.sendNewView(m.From)
+	}
+	if p.role == roleFollower {
+		// Heartbeats spread the leadership to follow: a higher one
+		// supersedes, and the leader's own heartbeat says what it now
+		// follows (its candidacy may have failed).
+		if p.following.Less(m.Ballot) || (m.From == p.leader && m.Ballot != p.following) {
+			p.follow(m.Ballot)
+		}
 	}
 }
 
@@ -102,10 +112,13 @@ func (p *Peer) maybeCampaign() {
 	if !p.isMember() || p.leaving {
 		return
 	}
-	if p.leader != p.id && p.view.Contains(p.leader) && !p.suspected.has(p.leader) {
-		return
-	}
-	if p.nextLeader(p.leader) == p.id {
+	switch {
+	case p.leader == p.id:
+		// Others follow this peer's leadership, which it no longer runs:
+		// it must lead, under a fresh ballot.
+		p.campaign()
+	case p.view.Contains(p.leader) && !p.suspected.has(p.leader):
+	case p.nextLeader(p.leader) == p.id:
 		p.campaign()
 	}
 }

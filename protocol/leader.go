@@ -43,13 +43,30 @@ func (p *Peer) proposeNext() {
 		p.queue = p.queue[:copy(p.queue, p.queue[1:])]
 		switch {
 		case !q.op.Changes(p.view):
+		case q.reason == reasonRecovered:
+			// It may have been decided: it must be proposed again, even
+			// when it removes this very leader.
+			p.propose(q.op)
 		case q.reason == reasonSuspicion && !p.suspected.has(q.op.Peer):
 			// Heard again before its turn: the suspicion was wrong.
 		case q.op.Kind == OpDel && q.op.Peer == p.id && !p.leaving:
+		case !p.decidable(q.op):
+			// Those who may accept it are no quorum: it would block the
+			// queue for good. (In view [1,2] led by 2, DEL 1 is such a
+			// change: only a majority of the view can change it.)
 		default:
 			p.propose(q.op)
 		}
 	}
+}
+
+// decidable reports whether the members that may accept op (all but a
+// peer being removed, unless that is the leader itself) form a quorum.
+func (p *Peer) decidable(op Op) bool {
+	if op.Kind != OpDel || op.Peer == p.id {
+		return true
+	}
+	return IsQuorum(p.view.Members, func(q PeerID) bool { return q != op.Peer })
 }
 
 // propose runs op on the installed view: accept it, then ask the others.
@@ -93,15 +110,15 @@ func (p *Peer) checkProposal() {
 	op := p.proposal.op
 	next := View{ID: p.view.ID + 1, Members: op.Apply(p.view.Members)}
 	if !next.Contains(p.id) {
-		// The leader removed itself (it is leaving). It cannot install a
-		// view without itself; it hands the view over and stops. Should the
-		// NEWVIEW be lost, the next leader recovers the accepted DEL.
+		// The leader removed itself: it is leaving, or it re-proposed its
+		// own removal that an earlier leader may have decided. It cannot
+		// install a view without itself; it hands the view over and is
+		// out. Should the NEWVIEW be lost, the next leader recovers the
+		// accepted DEL.
 		for _, q := range next.Members {
 			p.send(Message{Type: MsgNewView, To: q, Ballot: p.ballot, ViewID: next.ID, Members: next.Members, Op: op})
 		}
-		p.latestViewID = next.ID
-		p.note(Note{Kind: NoteLeft})
-		p.stop()
+		p.removed(next.ID, next.Min()) // the lowest member is next in line
 		return
 	}
 	p.install(next, p.ballot, op)
@@ -183,6 +200,13 @@ func (p *Peer) onRetryTimer() {
 // follower names its leader.
 func (p *Peer) onJoin(m *Message) {
 	if p.role == roleFollower {
+		if m.From == p.leader {
+			// The leader this peer follows is joining: it is no longer a
+			// member, let alone a leader. Its JOINs must not keep it
+			// looking alive: follow nobody, so the next in line campaigns.
+			p.following = Ballot{}
+			p.leader = 0
+		}
 		if p.isMember() {
 			p.send(Message{Type: MsgRedirect, To: m.From, Leader: p.leader})
 		}

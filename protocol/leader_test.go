@@ -132,8 +132,50 @@ func TestLeader_LeavesThroughItsOwnQueue(t *testing.T) {
 	// It never installs a view without itself: it hands it over and stops.
 	h.expect([]string{"NEWVIEW 1->2 b=(0,1) v=4 [2,3] by DEL 1", "NEWVIEW 1->3 b=(0,1) v=4 [2,3] by DEL 1"},
 		h.recv(protocol.Message{Type: protocol.MsgOK, From: 2, Ballot: b01, ViewID: 3}))
-	h.expectNotes("peer 1 left view=4 leader=1")
+	h.expectNotes("peer 1 left view=4 leader=2")
 	if !h.last.Stopped {
 		t.Errorf("leader did not stop after leaving")
 	}
+}
+
+func TestLeader_AloneLeaves(t *testing.T) {
+	h := leader(t, 1, 3)
+	h.expect(nil, h.step(protocol.Event{Type: protocol.EventLeave}))
+	h.expectNotes("peer 1 proposed view=1 leader=1 DEL 1 ballot=(0,1)", "peer 1 left view=2 leader=0")
+}
+
+func TestLeader_UndecidableRemovalDoesNotBlockQueue(t *testing.T) {
+	// Peer 2 leads [1,2] (peer 1 promised it): {2} alone is no quorum of
+	// [1,2], so DEL 1 can never be decided; ADD 3 must not wait behind it.
+	h := member(t, 2, 3, 2, 1, 2)
+	h.now = 3 * time.Second
+	h.fire(protocol.TimerSuspect, 0)
+	h.expectNotes("peer 2 suspected view=2 leader=1 subject=1", "peer 2 candidate view=2 leader=1 ballot=(1,2)")
+	h.recv(pending(1, b12, 2, ids(1, 2), protocol.Op{}, protocol.Ballot{}))
+	h.expectNotes("peer 2 suspicion-cleared view=2 leader=1 subject=1", "peer 2 leader view=2 leader=2 ballot=(1,2)")
+	h.now += 3 * time.Second
+	h.fire(protocol.TimerSuspect, 0)
+	h.expectNotes("peer 2 suspected view=2 leader=2 subject=1")
+	h.expect([]string{"REQ 2->1 b=(1,2) v=2 ADD 3#1"},
+		h.recv(protocol.Message{Type: protocol.MsgJoin, From: 3, Op: add(3, 1)}))
+}
+
+func TestCandidate_RecoveredSelfRemovalIsProposedAgain(t *testing.T) {
+	// Peer 2, the old leader, decided DEL 1 in [1,2,3] and crashed; 3 had
+	// accepted it. Peer 1, next in line, must re-propose its own removal,
+	// not anything else.
+	h := newHarness(t, 1, 3, protocol.DefaultConfig())
+	h.step(protocol.Event{Type: protocol.EventStart, Restart: true, Incarnation: 1})
+	h.recv(protocol.Message{Type: protocol.MsgNewView, From: 3, Ballot: b01, ViewID: 3, Members: ids(1, 2, 3), Op: add(1, 1)})
+	h.recv(protocol.Message{Type: protocol.MsgNewLeader, From: 2, Ballot: b12, ViewID: 3})
+	h.now = 3 * time.Second
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 3, Ballot: b12, ViewID: 3})
+	h.fire(protocol.TimerSuspect, 0)
+	h.expectNotes("peer 1 suspected view=3 leader=2 subject=2", "peer 1 candidate view=3 leader=2 ballot=(2,1)")
+	h.expect([]string{"REQ 1->2 b=(2,1) v=3 DEL 1", "REQ 1->3 b=(2,1) v=3 DEL 1"}, h.recv(pending(3, protocol.Ballot{Round: 2, Leader: 1}, 3, ids(1, 2, 3), del(1), b12)))
+	h.expect([]string{
+		"NEWVIEW 1->2 b=(2,1) v=4 [2,3] by DEL 1",
+		"NEWVIEW 1->3 b=(2,1) v=4 [2,3] by DEL 1",
+		"JOIN 1->2 ADD 1#1",
+	}, h.recv(protocol.Message{Type: protocol.MsgOK, From: 3, Ballot: protocol.Ballot{Round: 2, Leader: 1}, ViewID: 3}))
 }

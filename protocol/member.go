@@ -31,7 +31,7 @@ func (p *Peer) onReq(m *Message) {
 	}
 	p.accept(m.Op, m.ViewID, m.Ballot)
 	if p.role == roleFollower {
-		p.leader = p.promise.Leader
+		p.follow(m.Ballot)
 	}
 	p.send(Message{Type: MsgOK, To: m.From, Ballot: m.Ballot, ViewID: m.ViewID})
 }
@@ -70,7 +70,7 @@ func (p *Peer) onNewView(m *Message) {
 // ackView answers a NEWVIEW with a heartbeat: it shows the sender the view
 // this peer now holds, which is all a retransmitting leader waits for.
 func (p *Peer) ackView(to PeerID) {
-	p.send(Message{Type: MsgHeartbeat, To: to, Ballot: p.promise, ViewID: p.view.ID})
+	p.send(Message{Type: MsgHeartbeat, To: to, Ballot: p.advertised(), ViewID: p.view.ID})
 }
 
 // install makes v the installed view, decided under b by applying op.
@@ -84,8 +84,8 @@ func (p *Peer) install(v View, b Ballot, op Op) {
 	if p.promise.Less(b) {
 		p.promise = b
 	}
-	if p.role == roleFollower {
-		p.leader = p.promise.Leader
+	if p.role == roleFollower && !b.Less(p.following) {
+		p.follow(b)
 	}
 	// New members get a full SuspectAfter of grace; departed ones are
 	// no longer watched.
@@ -126,9 +126,10 @@ func (p *Peer) install(v View, b Ballot, op Op) {
 func (p *Peer) removed(viewID ViewID, leader PeerID) {
 	p.view = View{}
 	p.latestViewID = max(p.latestViewID, viewID)
-	if leader != 0 {
-		p.leader = leader
-	}
+	// Whatever leadership this peer followed or ran is behind it: it will
+	// follow the one whose view adds it back.
+	p.following = Ballot{}
+	p.leader = leader
 	p.role = roleFollower
 	p.inflight = false
 	p.queue = p.queue[:0]
@@ -167,7 +168,7 @@ func (p *Peer) onNewLeader(m *Message) {
 			p.stepDown(m.Ballot)
 		}
 		p.promise = m.Ballot
-		p.leader = m.From
+		p.follow(m.Ballot)
 	}
 	// A candidate behind this peer's view gets the view first: the stream
 	// is FIFO, so it installs it before it reads the answer.

@@ -81,8 +81,13 @@ type Peer struct {
 	promise      Ballot // never decreases (within one incarnation)
 	maxRound     uint64 // highest ballot round seen anywhere
 	leader       PeerID // the leader this peer follows (itself when leading)
-	pending      pendingOp
-	hasPending   bool // pending is valid; only ever for the installed view
+	// following is the ballot of the leadership a follower follows: what
+	// its heartbeats advertise. It differs from promise after a failed
+	// candidacy (the promise stays, the candidacy is not followed), so a
+	// dead candidacy is never advertised as a leadership.
+	following  Ballot
+	pending    pendingOp
+	hasPending bool // pending is valid; only ever for the installed view
 
 	// Failure detector, indexed by peer id.
 	lastHeard []time.Duration
@@ -136,6 +141,7 @@ func NewPeer(cfg Config, id PeerID, universe int) (*Peer, error) {
 		universe:  universe,
 		promise:   InitialBallot,
 		leader:    InitialBallot.Leader,
+		following: InitialBallot,
 		lastHeard: make([]time.Duration, n),
 		suspected: newPeerSet(universe),
 		acks:      newPeerSet(universe),
@@ -386,11 +392,26 @@ func (p *Peer) stepDown(b Ballot) {
 	if p.promise.Less(b) {
 		p.promise = b
 	}
-	p.leader = p.promise.Leader
+	p.follow(b)
 	p.inflight = false
 	p.queue = p.queue[:0]
 	p.promised.clear()
 	p.note(Note{Kind: NoteSteppedDown, Ballot: b})
+}
+
+// follow makes this follower follow the leadership of ballot b.
+func (p *Peer) follow(b Ballot) {
+	p.following = b
+	p.leader = b.Leader
+}
+
+// advertised is the ballot this peer's heartbeats carry: the leadership it
+// runs or follows.
+func (p *Peer) advertised() Ballot {
+	if p.role == roleFollower {
+		return p.following
+	}
+	return p.ballot
 }
 
 // Status is a snapshot of a peer for observers (a /status endpoint, tests).

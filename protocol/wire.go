@@ -176,7 +176,7 @@ func AppendMessage(dst []byte, m *Message) ([]byte, error) {
 		dst = binary.AppendUvarint(dst, uint64(len(m.Members)))
 		var prev PeerID
 		for _, id := range m.Members {
-			// checkMessage found the list strictly ascending, so every
+			// checkEncodable found the list strictly ascending, so every
 			// delta is >= 1: a 0 on the wire can only be corruption.
 			dst = binary.AppendUvarint(dst, uint64(id-prev))
 			prev = id

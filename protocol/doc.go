@@ -1,0 +1,94 @@
+// Package protocol is Memberly's membership protocol as a pure state
+// machine: the design of shared/design/protocol.md, sections 1 to 6.
+//
+// # The contract
+//
+// A Peer holds one peer's state. Its driver (the simulator, the network
+// runtime, or a test) owns it and is the only caller of Peer.Step, one event
+// at a time:
+//
+//	out, err := peer.Step(protocol.Event{Type: protocol.EventMessage, Now: now, Msg: m})
+//
+// Step never blocks, reads no clock, draws no random number, starts no
+// goroutine and does no I/O: the same events give the same outputs, which is
+// what lets the simulator replay any run from its seed. Time enters only as
+// Event.Now, the driver's monotonic time.
+//
+// Events are: EventStart (once; peer 1 founds view 1 = [1] unless Restart is
+// set, every other peer starts joining), EventMessage (a decoded message
+// from Msg.From), EventTimer (a timer the peer armed has fired), EventEvict
+// (an operator asks the leader to remove a peer), EventLeave (leave
+// gracefully) and EventCrash (stop for good, printing "crashing").
+//
+// The driver handles an Output in this order:
+//
+//  1. Notes: log them (FormatNote renders the seed's log lines) or record
+//     them, before anything else, so a peer's line for a view precedes any
+//     other peer's reaction to it.
+//  2. Messages: send each to Msg.To using Msg.Type.Transport(): HEARTBEAT as
+//     a datagram, every other type over a reliable stream, in order.
+//  3. Timers: arm each TimerRequest After from now, replacing the armed timer
+//     of the same kind, or cancel it. Cancelling is only an optimisation:
+//     every Timer carries a generation and the peer ignores stale fires.
+//  4. Stopped: the peer crashed or left; stop feeding it events (a process
+//     exits).
+//
+// Output slices are reused by the next Step. An error from Step means the
+// event was refused (a message from an unknown peer, one addressed to
+// someone else, an invalid field, time going backwards, a call before start
+// or after stop); the peer's state is then unchanged, so the driver can
+// count the refusal and carry on.
+//
+// # Messages
+//
+// The MsgType numbers are the wire format (Encode, Decode): append-only.
+//
+//   - HEARTBEAT (datagram): "alive, at view V, following ballot B", to every
+//     other member each HeartbeatInterval. Any message counts as a sign of
+//     life; a member silent for SuspectAfter is suspected. The leader answers
+//     a heartbeat showing an older view with NEWVIEW (anti-entropy).
+//   - JOIN: a non-member asks the leader it believes in to add it, naming
+//     its incarnation; re-sent every JoinRetryInterval, moving on through the
+//     hosts when nobody answers.
+//   - REDIRECT: a member that does not lead names the leader.
+//   - REQ: phase one of a change: the leader proposes an operation (ADD or
+//     DEL of one peer) on view V under its ballot. A member whose promise is
+//     not above the ballot and whose view is V accepts it and answers OK;
+//     otherwise NACK.
+//   - OK: acceptance of a REQ. OKs from a quorum of V (the leader's own
+//     included) decide view V+1.
+//   - NACK: a refusal carrying the refuser's promise and view id: a leader
+//     with a lower ballot steps down, a candidate outbids it while next in
+//     line, and a lagging refuser is sent the current view.
+//   - NEWVIEW: phase two: view V+1, its members, its ballot and the operation
+//     that made it. Installed by every member that holds an older view
+//     (skipping ids is catch-up); a member not in it learns it was removed.
+//   - NEWLEADER: a candidate asks the members of its view for promises.
+//   - PENDING: a promise, with the promiser's view and the operation it
+//     accepted for that view, if any, and under which ballot. From a quorum
+//     of answers the candidate leads, first re-proposing the operation
+//     accepted under the highest ballot, so a change the old leader may have
+//     decided is never lost or contradicted.
+//   - NOTMEMBER: "you are not in my view V, led by L": the answer to a
+//     message from a peer outside the view that names an older view.
+//   - LEAVE: a member asks the leader to remove it.
+//
+// # Where this goes beyond the design
+//
+// A restarted process forgets its promises. So each process has an
+// incarnation (Event.Incarnation), carried in JOIN and in ADD operations: a
+// process without a view installs only the view that added its own
+// incarnation, and a leader that receives JOIN from a member it holds
+// (other than the one it just added) removes that member and adds it again.
+// An acceptor that forgot a promise is thus never counted twice.
+//
+// Heartbeats carry the ballot of the leadership the sender follows, not its
+// promise: after a failed candidacy the promise stays high, and advertising
+// it would make the real leader step down in favour of nobody.
+//
+// A leader that leaves never installs a view without itself: it decides the
+// view, sends it, and stops. A candidate does not remove the old leader if
+// that leader answered it (it was alive after all). Suspicion is checked at
+// the precise moment a member's silence reaches SuspectAfter rather than only
+// at heartbeat ticks.
+package protocol
