@@ -141,3 +141,15 @@ func TestNotMember_StaleIgnored(t *testing.T) {
 		t.Errorf("a NOTMEMBER naming an older view removed the peer")
 	}
 }
+
+func TestNewView_SameProcessEntersThroughNamedIncarnation(t *testing.T) {
+	// Peer 3 was added as incarnation 4 but lost that NEWVIEW; a later view
+	// naming its incarnation is installable, one naming another is not.
+	h := newHarness(t, 3, 5, protocol.DefaultConfig())
+	h.step(protocol.Event{Type: protocol.EventStart, Incarnation: 4})
+	nv := protocol.Message{Type: protocol.MsgNewView, From: 1, Ballot: b01, ViewID: 6, Members: ids(1, 2, 3), Op: del(4), ToIncarnation: 3}
+	h.expect(nil, h.recv(nv))
+	nv.ToIncarnation = 4
+	h.expect([]string{"HEARTBEAT 3->1 b=(0,1) v=6"}, h.recv(nv))
+	h.expectNotes("peer 3 view-installed view=6 leader=1 [1,2,3]")
+}

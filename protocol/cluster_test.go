@@ -29,6 +29,8 @@ type cluster struct {
 	duplicate func(protocol.Message) bool
 	// log holds every note of every peer, rendered, in order.
 	log []string
+	// seedLog holds every seed log line printed, prefixed with its time.
+	seedLog []string
 	// delivered counts messages handed to peers.
 	delivered int
 }
@@ -165,6 +167,9 @@ func (c *cluster) apply(id protocol.PeerID, out protocol.Output) {
 			n.installs = append(n.installs, install{incarnation: n.incarnation, view: v})
 		}
 		c.log = append(c.log, fmt.Sprintf("%8.3fs %s", c.now.Seconds(), note))
+		if line, ok := protocol.FormatNote(note); ok {
+			c.seedLog = append(c.seedLog, fmt.Sprintf("%8.3fs %s", c.now.Seconds(), line))
+		}
 	}
 	for _, m := range out.Messages {
 		if c.drop != nil && c.drop(m) {
@@ -243,6 +248,11 @@ func (c *cluster) lines(id protocol.PeerID) []string {
 		}
 	}
 	return out
+}
+
+// show logs every peer's seed log lines in time order (visible with -v).
+func (c *cluster) show(t interface{ Log(...any) }) {
+	t.Log("log lines, in virtual time:\n" + strings.Join(c.seedLog, "\n"))
 }
 
 // dump returns the whole note log, for failure messages.

@@ -117,7 +117,7 @@ func (p *Peer) maybeCampaign() {
 		// Others follow this peer's leadership, which it no longer runs:
 		// it must lead, under a fresh ballot.
 		p.campaign()
-	case p.view.Contains(p.leader) && !p.suspected.has(p.leader):
+	case p.view.Contains(p.leader) && !p.suspected.has(p.leader) && !p.joiners.has(p.leader):
 	case p.nextLeader(p.leader) == p.id:
 		p.campaign()
 	}

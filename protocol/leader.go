@@ -116,7 +116,8 @@ func (p *Peer) checkProposal() {
 		// out. Should the NEWVIEW be lost, the next leader recovers the
 		// accepted DEL.
 		for _, q := range next.Members {
-			p.send(Message{Type: MsgNewView, To: q, Ballot: p.ballot, ViewID: next.ID, Members: next.Members, Op: op})
+			p.send(Message{Type: MsgNewView, To: q, Ballot: p.ballot, ViewID: next.ID, Members: next.Members, Op: op,
+				ToIncarnation: p.incarnations[q]})
 		}
 		p.removed(next.ID, next.Min()) // the lowest member is next in line
 		return
@@ -214,13 +215,15 @@ func (p *Peer) onJoin(m *Message) {
 	}
 	add := m.Op
 	if p.view.Contains(m.From) {
-		if p.viewOp == add {
-			// Just added; the NEWVIEW that says so was lost.
+		if add.Incarnation != 0 && p.incarnations[m.From] == add.Incarnation {
+			// The very process the view holds: it missed the NEWVIEWs
+			// since it was added. They name its incarnation, so it may
+			// install the current one.
 			p.sendNewView(m.From)
 			return
 		}
-		// A member asks to join: its process restarted (or it missed the
-		// view that added it and every one since). Whatever it promised or
+		// A member asks to join as another process (or one this peer
+		// cannot tell): its process restarted. Whatever it promised or
 		// accepted is forgotten, so its answers no longer count, and it is
 		// removed and added again: a fresh process only ever takes part in
 		// views decided after it was added.

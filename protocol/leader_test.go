@@ -16,9 +16,9 @@ func TestLeader_JoinRunsOneChangeAtATime(t *testing.T) {
 	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgJoin, From: 4, Op: add(4, 1)}))
 	// In view [1,2,3] the leader and one OK are a quorum.
 	h.expect([]string{
-		"NEWVIEW 1->2 b=(0,1) v=4 [1,2,3,4] by ADD 4#1",
-		"NEWVIEW 1->3 b=(0,1) v=4 [1,2,3,4] by ADD 4#1",
-		"NEWVIEW 1->4 b=(0,1) v=4 [1,2,3,4] by ADD 4#1",
+		"NEWVIEW 1->2 b=(0,1) v=4 [1,2,3,4] by ADD 4#1 for #1",
+		"NEWVIEW 1->3 b=(0,1) v=4 [1,2,3,4] by ADD 4#1 for #1",
+		"NEWVIEW 1->4 b=(0,1) v=4 [1,2,3,4] by ADD 4#1 for #1",
 		"REQ 1->2 b=(0,1) v=4 ADD 5#1",
 		"REQ 1->3 b=(0,1) v=4 ADD 5#1",
 		"REQ 1->4 b=(0,1) v=4 ADD 5#1",
@@ -54,13 +54,13 @@ func TestLeader_NackWithHigherBallotStepsDown(t *testing.T) {
 func TestLeader_NackFromLaggingMemberCatchesItUp(t *testing.T) {
 	h := leader(t, 3, 5)
 	h.recv(protocol.Message{Type: protocol.MsgJoin, From: 4, Op: add(4, 1)})
-	h.expect([]string{"NEWVIEW 1->3 b=(0,1) v=3 [1,2,3] by ADD 3#1", "REQ 1->3 b=(0,1) v=3 ADD 4#1"},
+	h.expect([]string{"NEWVIEW 1->3 b=(0,1) v=3 [1,2,3] by ADD 3#1 for #1", "REQ 1->3 b=(0,1) v=3 ADD 4#1"},
 		h.recv(protocol.Message{Type: protocol.MsgNack, From: 3, Ballot: b01, ViewID: 2}))
 }
 
 func TestLeader_AntiEntropyOnOldHeartbeat(t *testing.T) {
 	h := leader(t, 3, 5)
-	h.expect([]string{"NEWVIEW 1->2 b=(0,1) v=3 [1,2,3] by ADD 3#1"},
+	h.expect([]string{"NEWVIEW 1->2 b=(0,1) v=3 [1,2,3] by ADD 3#1 for #1"},
 		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 2, Ballot: b01, ViewID: 2}))
 	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 2, Ballot: b01, ViewID: 3}))
 }
@@ -68,7 +68,7 @@ func TestLeader_AntiEntropyOnOldHeartbeat(t *testing.T) {
 func TestLeader_JoinOfMemberResendsLostView(t *testing.T) {
 	h := leader(t, 3, 5)
 	// Peer 3 was added last with incarnation 1: its NEWVIEW was lost.
-	h.expect([]string{"NEWVIEW 1->3 b=(0,1) v=3 [1,2,3] by ADD 3#1"},
+	h.expect([]string{"NEWVIEW 1->3 b=(0,1) v=3 [1,2,3] by ADD 3#1 for #1"},
 		h.recv(protocol.Message{Type: protocol.MsgJoin, From: 3, Op: add(3, 1)}))
 }
 
@@ -82,13 +82,13 @@ func TestLeader_RestartedMemberIsRemovedThenAdded(t *testing.T) {
 		"peer 1 proposed view=3 leader=1 DEL 2 ballot=(0,1)",
 	)
 	h.expect([]string{
-		"NEWVIEW 1->3 b=(0,1) v=4 [1,3] by DEL 2",
+		"NEWVIEW 1->3 b=(0,1) v=4 [1,3] by DEL 2 for #1",
 		"NEWVIEW 1->2 b=(0,1) v=4 [1,3] by DEL 2",
 		// In view [1,3] the leader alone is a quorum (half, with the
 		// lowest id): ADD 2 completes at once.
 		"REQ 1->3 b=(0,1) v=4 ADD 2#2",
-		"NEWVIEW 1->2 b=(0,1) v=5 [1,2,3] by ADD 2#2",
-		"NEWVIEW 1->3 b=(0,1) v=5 [1,2,3] by ADD 2#2",
+		"NEWVIEW 1->2 b=(0,1) v=5 [1,2,3] by ADD 2#2 for #2",
+		"NEWVIEW 1->3 b=(0,1) v=5 [1,2,3] by ADD 2#2 for #1",
 	}, h.recv(protocol.Message{Type: protocol.MsgOK, From: 3, Ballot: b01, ViewID: 3}))
 }
 
@@ -104,10 +104,10 @@ func TestLeader_SuspicionClearedBeforeItsTurnIsDropped(t *testing.T) {
 	// 4 is heard again before ADD 5 completes: DEL 4 is dropped.
 	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 4, Ballot: b01, ViewID: 4})
 	h.expect([]string{
-		"NEWVIEW 1->2 b=(0,1) v=5 [1,2,3,4,5] by ADD 5#1",
-		"NEWVIEW 1->3 b=(0,1) v=5 [1,2,3,4,5] by ADD 5#1",
-		"NEWVIEW 1->4 b=(0,1) v=5 [1,2,3,4,5] by ADD 5#1",
-		"NEWVIEW 1->5 b=(0,1) v=5 [1,2,3,4,5] by ADD 5#1",
+		"NEWVIEW 1->2 b=(0,1) v=5 [1,2,3,4,5] by ADD 5#1 for #1",
+		"NEWVIEW 1->3 b=(0,1) v=5 [1,2,3,4,5] by ADD 5#1 for #1",
+		"NEWVIEW 1->4 b=(0,1) v=5 [1,2,3,4,5] by ADD 5#1 for #1",
+		"NEWVIEW 1->5 b=(0,1) v=5 [1,2,3,4,5] by ADD 5#1 for #1",
 	}, h.recv(protocol.Message{Type: protocol.MsgOK, From: 2, Ballot: b01, ViewID: 4}))
 	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgOK, From: 3, Ballot: b01, ViewID: 4}))
 }
@@ -130,7 +130,7 @@ func TestLeader_LeavesThroughItsOwnQueue(t *testing.T) {
 	h := leader(t, 3, 5)
 	h.expect([]string{"REQ 1->2 b=(0,1) v=3 DEL 1", "REQ 1->3 b=(0,1) v=3 DEL 1"}, h.step(protocol.Event{Type: protocol.EventLeave}))
 	// It never installs a view without itself: it hands it over and stops.
-	h.expect([]string{"NEWVIEW 1->2 b=(0,1) v=4 [2,3] by DEL 1", "NEWVIEW 1->3 b=(0,1) v=4 [2,3] by DEL 1"},
+	h.expect([]string{"NEWVIEW 1->2 b=(0,1) v=4 [2,3] by DEL 1 for #1", "NEWVIEW 1->3 b=(0,1) v=4 [2,3] by DEL 1 for #1"},
 		h.recv(protocol.Message{Type: protocol.MsgOK, From: 2, Ballot: b01, ViewID: 3}))
 	h.expectNotes("peer 1 left view=4 leader=2")
 	if !h.last.Stopped {

@@ -54,10 +54,12 @@ func (p *Peer) onNewView(m *Message) {
 		}
 		return
 	}
-	// A process that holds no view may only enter through the view that
-	// added this very incarnation: in any other view containing its id, its
-	// id stands for an earlier process whose promises it has forgotten.
-	if !p.isMember() && m.Op != (Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}) {
+	// A process that holds no view may only enter a view that holds this
+	// very incarnation: the view that added it, or one whose sender says so.
+	// In any other view its id may stand for an earlier process whose
+	// promises it has forgotten.
+	if !p.isMember() && m.Op != (Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}) &&
+		(m.ToIncarnation == 0 || m.ToIncarnation != p.incarnation) {
 		return
 	}
 	if p.role != roleFollower && p.ballot.Less(m.Ballot) {
@@ -77,6 +79,9 @@ func (p *Peer) ackView(to PeerID) {
 func (p *Peer) install(v View, b Ballot, op Op) {
 	old := p.view
 	p.view, p.viewBallot, p.viewOp = v, b, op
+	if op.Kind == OpAdd {
+		p.incarnations[op.Peer] = op.Incarnation
+	}
 	p.latestViewID = max(p.latestViewID, v.ID)
 	if p.hasPending && p.pending.viewID < v.ID {
 		p.hasPending = false
@@ -93,12 +98,14 @@ func (p *Peer) install(v View, b Ballot, op Op) {
 		if !old.Contains(q) {
 			p.lastHeard[q] = p.now
 			p.suspected.del(q)
+			p.joiners.del(q)
 			p.knownView[q] = 0
 		}
 	}
 	for _, q := range old.Members {
 		if !v.Contains(q) {
 			p.suspected.del(q)
+			p.incarnations[q] = 0
 		}
 	}
 	p.knownView[p.id] = v.ID
@@ -148,7 +155,8 @@ func (p *Peer) removed(viewID ViewID, leader PeerID) {
 
 // sendNewView sends the installed view to q.
 func (p *Peer) sendNewView(q PeerID) {
-	p.send(Message{Type: MsgNewView, To: q, Ballot: p.viewBallot, ViewID: p.view.ID, Members: p.view.Members, Op: p.viewOp})
+	p.send(Message{Type: MsgNewView, To: q, Ballot: p.viewBallot, ViewID: p.view.ID, Members: p.view.Members,
+		Op: p.viewOp, ToIncarnation: p.incarnations[q]})
 }
 
 func (p *Peer) onNewLeader(m *Message) {

@@ -112,6 +112,11 @@ type Message struct {
 	// OpBallot is the ballot under which a PENDING's Op was accepted.
 	OpBallot Ballot
 	Leader   PeerID // REDIRECT, NOTMEMBER
+	// ToIncarnation (NEWVIEW) is the receiver's incarnation as the view
+	// holds it, when the sender knows it, else 0. A process that missed
+	// the view adding it may install a later view that names it so: it is
+	// the same process, so it has forgotten nothing.
+	ToIncarnation uint64
 }
 
 func (m Message) String() string {
@@ -123,6 +128,9 @@ func (m Message) String() string {
 		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10) + " " + m.Op.String()
 	case MsgNewView:
 		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10) + " " + FormatMembers(m.Members) + " by " + m.Op.String()
+		if m.ToIncarnation != 0 {
+			s += " for #" + strconv.FormatUint(m.ToIncarnation, 10)
+		}
 	case MsgJoin:
 		s += " " + m.Op.String()
 	case MsgPending:

@@ -78,6 +78,9 @@ type Peer struct {
 	viewBallot   Ballot // ballot that decided view, re-sent with it
 	viewOp       Op     // operation that produced view, re-sent with it
 	latestViewID ViewID // highest view id installed or removed from: the view_id of log lines
+	// incarnations holds, by id, the incarnation each member was added
+	// with, where this peer saw the ADD (0 where it did not).
+	incarnations []uint64
 	promise      Ballot // never decreases (within one incarnation)
 	maxRound     uint64 // highest ballot round seen anywhere
 	leader       PeerID // the leader this peer follows (itself when leading)
@@ -92,6 +95,9 @@ type Peer struct {
 	// Failure detector, indexed by peer id.
 	lastHeard []time.Duration
 	suspected peerSet
+	// joiners are members of the installed view that asked to join: they
+	// hold no view, so they cannot lead, alive as they are.
+	joiners peerSet
 
 	role   role
 	ballot Ballot // own ballot while candidate or leader
@@ -136,18 +142,20 @@ func NewPeer(cfg Config, id PeerID, universe int) (*Peer, error) {
 	}
 	n := universe + 1
 	return &Peer{
-		cfg:       cfg,
-		id:        id,
-		universe:  universe,
-		promise:   InitialBallot,
-		leader:    InitialBallot.Leader,
-		following: InitialBallot,
-		lastHeard: make([]time.Duration, n),
-		suspected: newPeerSet(universe),
-		acks:      newPeerSet(universe),
-		knownView: make([]ViewID, n),
-		promised:  newPeerSet(universe),
-		answers:   make([]pendingOp, n),
+		cfg:          cfg,
+		id:           id,
+		universe:     universe,
+		promise:      InitialBallot,
+		leader:       InitialBallot.Leader,
+		following:    InitialBallot,
+		lastHeard:    make([]time.Duration, n),
+		incarnations: make([]uint64, n),
+		suspected:    newPeerSet(universe),
+		joiners:      newPeerSet(universe),
+		acks:         newPeerSet(universe),
+		knownView:    make([]ViewID, n),
+		promised:     newPeerSet(universe),
+		answers:      make([]pendingOp, n),
 	}, nil
 }
 
@@ -293,6 +301,13 @@ func (p *Peer) inUniverse(q PeerID) bool { return q >= 1 && int(q) <= p.universe
 
 func (p *Peer) stepMessage(m *Message) {
 	p.heard(m.From)
+	if m.Type == MsgJoin {
+		if p.view.Contains(m.From) {
+			p.joiners.add(m.From)
+		}
+	} else {
+		p.joiners.del(m.From) // only JOIN and LEAVE come from non-members; LEAVE from members
+	}
 	if m.Ballot.Round > p.maxRound {
 		p.maxRound = m.Ballot.Round
 	}
@@ -379,7 +394,7 @@ func (p *Peer) isMember() bool { return p.view.ID != 0 }
 // neither suspected nor excluded.
 func (p *Peer) nextLeader(exclude PeerID) PeerID {
 	for _, q := range p.view.Members {
-		if q != exclude && (q == p.id || !p.suspected.has(q)) {
+		if q != exclude && (q == p.id || (!p.suspected.has(q) && !p.joiners.has(q))) {
 			return q
 		}
 	}

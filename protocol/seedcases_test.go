@@ -24,6 +24,7 @@ func TestSeedCase1_Join(t *testing.T) {
 	c := newCluster(t, 5, protocol.DefaultConfig())
 	seedJoin(c)
 	c.runUntil(sec(20))
+	c.show(t)
 
 	want := map[protocol.PeerID][]string{
 		1: {"1[1]", "2[1,2]", "3[1,2,3]", "4[1,2,3,4]", "5[1,2,3,4,5]"},
@@ -57,6 +58,7 @@ func TestSeedCase2_OneCrash(t *testing.T) {
 	seedJoin(c)
 	c.crash(5, sec(8+4))
 	c.runUntil(sec(30))
+	c.show(t)
 
 	joined := []string{"5[1,2,3,4,5]", "6[1,2,3,4]"}
 	want := map[protocol.PeerID][]string{
@@ -94,6 +96,7 @@ func TestSeedCase3_Crashes(t *testing.T) {
 	c.crash(4, sec(6+12))
 	c.crash(5, sec(8+4))
 	c.runUntil(sec(45))
+	c.show(t)
 
 	want := []string{"1[1]", "2[1,2]", "3[1,2,3]", "4[1,2,3,4]", "5[1,2,3,4,5]",
 		"6[1,2,3,4]", "7[1,2,3]", "8[1,2]", "9[1]"}
@@ -114,6 +117,7 @@ func TestSeedCase4_LeaderCrashWithLoss(t *testing.T) {
 	seedJoin(c)
 	c.hookCase4(1)
 	c.runUntil(sec(40))
+	c.show(t)
 
 	// Peer 1 crashed holding view 5; 2 recovered DEL 5 from 3 and 4, then
 	// removed 1, then added 5 back.

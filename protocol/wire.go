@@ -23,6 +23,7 @@ import (
 //	           Kind is ADD)
 //	OpBallot   uvarint Round, uvarint Leader   PENDING
 //	Leader     uvarint                         REDIRECT NOTMEMBER
+//	ToIncarnation uvarint                      NEWVIEW
 //
 // LEAVE carries nothing after To.
 //
@@ -54,7 +55,8 @@ const _ = uint(1<<14 - 1 - MaxPeers)
 
 // MaxMessageSize bounds the length of any encoded message, so a receiver
 // can size its buffers and refuse a frame without reading it all. The
-// largest message is a PENDING with every number at its longest:
+// largest message is a PENDING with every number at its longest (a
+// NEWVIEW carries no OpBallot but a ToIncarnation, 2 bytes shorter):
 //
 //	version, type                           2
 //	From, To          2*2 =                 4
@@ -108,6 +110,7 @@ const (
 	carriesOp
 	carriesOpBallot
 	carriesLeader
+	carriesToIncarnation
 )
 
 // layouts is the one place that says which fields each type carries; both
@@ -120,7 +123,7 @@ var layouts = [...]layout{
 	MsgReq:       carriesBallot | carriesViewID | carriesOp,
 	MsgOK:        carriesBallot | carriesViewID,
 	MsgNack:      carriesBallot | carriesViewID,
-	MsgNewView:   carriesBallot | carriesViewID | carriesMembers | carriesOp,
+	MsgNewView:   carriesBallot | carriesViewID | carriesMembers | carriesOp | carriesToIncarnation,
 	MsgNewLeader: carriesBallot | carriesViewID,
 	MsgPending:   carriesBallot | carriesViewID | carriesMembers | carriesOp | carriesOpBallot,
 	MsgNotMember: carriesViewID | carriesLeader,
@@ -192,6 +195,9 @@ func AppendMessage(dst []byte, m *Message) ([]byte, error) {
 	}
 	if l&carriesLeader != 0 {
 		dst = binary.AppendUvarint(dst, uint64(m.Leader))
+	}
+	if l&carriesToIncarnation != 0 {
+		dst = binary.AppendUvarint(dst, m.ToIncarnation)
 	}
 	return dst, nil
 }

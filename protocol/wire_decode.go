@@ -57,6 +57,9 @@ func Decode(b []byte) (Message, error) {
 	if l&carriesLeader != 0 {
 		m.Leader = d.peer(named("leader"), true)
 	}
+	if l&carriesToIncarnation != 0 {
+		m.ToIncarnation = d.uvarint(named("to incarnation"))
+	}
 	if d.err != nil {
 		return Message{}, d.err
 	}

@@ -112,6 +112,7 @@ func messageGen() *rapid.Generator[protocol.Message] {
 			view()
 			m.Members = membersGen().Draw(t, "members")
 			m.Op = opGen().Draw(t, "op")
+			m.ToIncarnation = rapid.Uint64().Draw(t, "toIncarnation")
 		case protocol.MsgPending:
 			ballot()
 			view()
@@ -156,7 +157,7 @@ func sampleMessages() []protocol.Message {
 		{Type: protocol.MsgReq, From: 1, To: 2, Ballot: b, ViewID: 4, Op: protocol.Op{Kind: protocol.OpDel, Peer: 9}},
 		{Type: protocol.MsgOK, From: 2, To: 1, Ballot: b, ViewID: 4},
 		{Type: protocol.MsgNack, From: 2, To: 1, Ballot: protocol.Ballot{Round: math.MaxUint64, Leader: protocol.MaxPeers}, ViewID: math.MaxUint64},
-		{Type: protocol.MsgNewView, From: 1, To: 2, Ballot: b, ViewID: 5, Members: []protocol.PeerID{1, 2, 9, 300, protocol.MaxPeers}, Op: protocol.Op{Kind: protocol.OpAdd, Peer: 300, Incarnation: 1 << 40}},
+		{Type: protocol.MsgNewView, From: 1, To: 2, Ballot: b, ViewID: 5, Members: []protocol.PeerID{1, 2, 9, 300, protocol.MaxPeers}, Op: protocol.Op{Kind: protocol.OpAdd, Peer: 300, Incarnation: 1 << 40}, ToIncarnation: 7},
 		{Type: protocol.MsgNewView, From: 1, To: 2, Ballot: b, ViewID: 6, Members: []protocol.PeerID{1, 2, 9, protocol.MaxPeers}, Op: protocol.Op{Kind: protocol.OpDel, Peer: 300}},
 		{Type: protocol.MsgNewLeader, From: 3, To: 2, Ballot: b, ViewID: 4},
 		{Type: protocol.MsgPending, From: 2, To: 3, Ballot: b, ViewID: 4, Members: []protocol.PeerID{1, 2}, Op: protocol.Op{Kind: protocol.OpDel, Peer: 1}, OpBallot: protocol.Ballot{Round: 6, Leader: 1}},
@@ -464,12 +465,12 @@ func TestWire_Sizes(t *testing.T) {
 	}{
 		{"NEWVIEW of MaxPeers", protocol.Message{
 			Type: protocol.MsgNewView, From: protocol.MaxPeers, To: protocol.MaxPeers,
-			Ballot: maxBallot, ViewID: math.MaxUint64, Members: maxPeerList(), Op: maxOp,
+			Ballot: maxBallot, ViewID: math.MaxUint64, Members: maxPeerList(), Op: maxOp, ToIncarnation: math.MaxUint64,
 		}},
 		{"NEWVIEW of the ids needing the most bytes", protocol.Message{
 			Type: protocol.MsgNewView, From: protocol.MaxPeers, To: protocol.MaxPeers,
 			Ballot: maxBallot, ViewID: math.MaxUint64,
-			Members: []protocol.PeerID{128, 256, 384, 512, 640, 768, 896, 1024}, Op: maxOp,
+			Members: []protocol.PeerID{128, 256, 384, 512, 640, 768, 896, 1024}, Op: maxOp, ToIncarnation: math.MaxUint64,
 		}},
 		{"PENDING of MaxPeers", protocol.Message{
 			Type: protocol.MsgPending, From: protocol.MaxPeers, To: protocol.MaxPeers,
