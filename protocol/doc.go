@@ -76,18 +76,34 @@
 // # Where this goes beyond the design
 //
 // A restarted process forgets its promises. So each process has an
-// incarnation (Event.Incarnation), carried in JOIN and in ADD operations: a
-// process without a view installs only the view that added its own
-// incarnation, and a leader that receives JOIN from a member it holds
-// (other than the one it just added) removes that member and adds it again.
-// An acceptor that forgot a promise is thus never counted twice.
+// incarnation (Event.Incarnation), carried in JOIN and in ADD operations, and
+// every peer records the incarnation each member was added with. A process
+// without a view installs only a view that holds its own incarnation: the
+// one that added it, or one whose NEWVIEW names it (ToIncarnation). A leader
+// that receives JOIN from a member re-sends the view if the incarnation is
+// the one it holds, and otherwise removes that member and adds it again. An
+// acceptor that forgot a promise is thus never counted twice.
+//
+// The design's reference rule "a leader that already has the peer in its
+// view just re-sends NEWVIEW" is kept for the same process only: for a
+// restarted one it would let an acceptor that forgot its promises vote
+// again.
+//
+// A member of the view that asks to join holds no view and cannot lead: it
+// is skipped when choosing who is next in line. A leader does not start a
+// removal that those allowed to accept it cannot decide (in [1,2] led by 2,
+// DEL 1): it would block the queue for good. An operation recovered from
+// PENDING answers is always proposed again, even when it removes the new
+// leader itself, which then hands the view over and rejoins.
 //
 // Heartbeats carry the ballot of the leadership the sender follows, not its
 // promise: after a failed candidacy the promise stays high, and advertising
 // it would make the real leader step down in favour of nobody.
 //
 // A leader that leaves never installs a view without itself: it decides the
-// view, sends it, and stops. A candidate does not remove the old leader if
+// view, sends it, and stops. Any member, not only the leader, answers a
+// heartbeat showing an older view with NEWVIEW, since a member may lag
+// behind a view whose leader is gone. A candidate does not remove the old leader if
 // that leader answered it (it was alive after all). Suspicion is checked at
 // the precise moment a member's silence reaches SuspectAfter rather than only
 // at heartbeat ticks.
