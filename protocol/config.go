@@ -47,6 +47,10 @@ type Config struct {
 	// again. Default true, as in the seed's test case 4; turn it off for
 	// peers that must stay out once removed.
 	Rejoin bool
+
+	// Mutation breaks the protocol on purpose, to prove the simulator's
+	// checkers can fail. Leave it MutationNone.
+	Mutation Mutation
 }
 
 // DefaultConfig returns the seed's timing: heartbeat 1.1 s, suspect after

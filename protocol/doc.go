@@ -90,9 +90,10 @@
 // again.
 //
 // A member of the view that asks to join holds no view and cannot lead: it
-// is skipped when choosing who is next in line. A leader does not start a
-// removal that those allowed to accept it cannot decide (in [1,2] led by 2,
-// DEL 1): it would block the queue for good. An operation recovered from
+// is skipped when choosing who is next in line. The REQ removing a peer is
+// sent to that peer too, and its OK counts: it is an acceptor of the view
+// like any member, and without its vote a false suspicion plus one real
+// crash can deadlock a view of three. An operation recovered from
 // PENDING answers is always proposed again, even when it removes the new
 // leader itself, which then hands the view over and rejoins.
 //

@@ -66,7 +66,7 @@ func (p *Peer) onPending(m *Message) {
 // checkCandidacy makes the candidate lead once a quorum of its view has
 // promised.
 func (p *Peer) checkCandidacy() {
-	if p.role == roleCandidate && p.promised.quorum(p.view.Members) {
+	if p.role == roleCandidate && p.isQuorum(p.promised) {
 		p.becomeLeader()
 	}
 }
@@ -89,7 +89,7 @@ func (p *Peer) becomeLeader() {
 	if p.oldLeader != 0 && !p.promised.has(p.oldLeader) {
 		p.enqueueFirst(Op{Kind: OpDel, Peer: p.oldLeader}, reasonSuccession)
 	}
-	if recovered.op.Kind != OpNothing {
+	if recovered.op.Kind != OpNothing && p.cfg.Mutation != MutationSkipRecovery {
 		p.enqueueFirst(recovered.op, reasonRecovered)
 	}
 	for _, q := range p.view.Members {

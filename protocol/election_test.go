@@ -43,7 +43,7 @@ func TestCandidate_RecoversHalfDoneRemovalThenRemovesOldLeader(t *testing.T) {
 	all := ids(1, 2, 3, 4, 5)
 	h.expect(nil, h.recv(pending(3, b12, 5, all, del(5), b01)))
 	// 2 and 3 of five are not a quorum; 4 makes three.
-	h.expect([]string{"REQ 2->1 b=(1,2) v=5 DEL 5", "REQ 2->3 b=(1,2) v=5 DEL 5", "REQ 2->4 b=(1,2) v=5 DEL 5"},
+	h.expect([]string{"REQ 2->1 b=(1,2) v=5 DEL 5", "REQ 2->3 b=(1,2) v=5 DEL 5", "REQ 2->4 b=(1,2) v=5 DEL 5", "REQ 2->5 b=(1,2) v=5 DEL 5"},
 		h.recv(pending(4, b12, 5, all, del(5), b01)))
 	h.expectNotes(
 		"peer 2 leader view=5 leader=2 ballot=(1,2)",
@@ -57,6 +57,7 @@ func TestCandidate_RecoversHalfDoneRemovalThenRemovesOldLeader(t *testing.T) {
 		"NEWVIEW 2->3 b=(1,2) v=6 [1,2,3,4] by DEL 5",
 		"NEWVIEW 2->4 b=(1,2) v=6 [1,2,3,4] by DEL 5",
 		"NEWVIEW 2->5 b=(1,2) v=6 [1,2,3,4] by DEL 5",
+		"REQ 2->1 b=(1,2) v=6 DEL 1",
 		"REQ 2->3 b=(1,2) v=6 DEL 1",
 		"REQ 2->4 b=(1,2) v=6 DEL 1",
 	}, h.recv(protocol.Message{Type: protocol.MsgOK, From: 4, Ballot: b12, ViewID: 5}))
@@ -89,7 +90,7 @@ func TestCandidate_CatchesUpToNewerView(t *testing.T) {
 		h.recv(pending(4, b12, 5, ids(1, 2, 3, 4, 5), protocol.Op{}, protocol.Ballot{})))
 	h.expect(nil, h.recv(pending(3, b12, 6, ids(1, 2, 3, 4), protocol.Op{}, protocol.Ballot{})))
 	// In view [1,2,3,4], {2,3,4} is a quorum: lead, and remove 1.
-	h.expect([]string{"REQ 2->3 b=(1,2) v=6 DEL 1", "REQ 2->4 b=(1,2) v=6 DEL 1"},
+	h.expect([]string{"REQ 2->1 b=(1,2) v=6 DEL 1", "REQ 2->3 b=(1,2) v=6 DEL 1", "REQ 2->4 b=(1,2) v=6 DEL 1"},
 		h.recv(pending(4, b12, 6, ids(1, 2, 3, 4), protocol.Op{}, protocol.Ballot{})))
 }
 

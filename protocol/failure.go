@@ -70,6 +70,7 @@ func (p *Peer) onHeartbeatTimer() {
 
 func (p *Peer) onHeartbeat(m *Message) {
 	if !p.isMember() {
+		p.shareExit(m)
 		return
 	}
 	if !p.view.Contains(m.From) {

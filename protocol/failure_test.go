@@ -52,5 +52,5 @@ func TestLeader_SuspicionQueuesRemoval(t *testing.T) {
 	h := leader(t, 3, 5)
 	h.now += 2 * time.Second
 	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 2, Ballot: b01, ViewID: 3})
-	h.expect([]string{"REQ 1->2 b=(0,1) v=3 DEL 3"}, h.fire(protocol.TimerSuspect, 500*time.Millisecond))
+	h.expect([]string{"REQ 1->2 b=(0,1) v=3 DEL 3", "REQ 1->3 b=(0,1) v=3 DEL 3"}, h.fire(protocol.TimerSuspect, 500*time.Millisecond))
 }

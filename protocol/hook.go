@@ -5,7 +5,8 @@ import "time"
 // LeaderCrashHook reproduces the seed's -t flag (design section 7, case 4):
 // once every peer of the universe has joined and installed the full view,
 // the leader starts removing the highest peer, sends that REQ to everyone
-// but the peer next in line to lead, prints "crashing" and stops. The next
+// but the peer next in line to lead and the peer being removed, prints
+// "crashing" and stops. The next
 // leader must then learn the half-done removal from the others.
 //
 // It is a wrapper for drivers, not part of the protocol: the driver calls
@@ -29,7 +30,7 @@ func (h *LeaderCrashHook) Fire(p *Peer, now time.Duration) (Output, bool) {
 	if out, err := p.Step(Event{Type: EventEvict, Now: now, Peer: victim}); err == nil {
 		h.out.Notes = append(h.out.Notes, out.Notes...)
 		for _, m := range out.Messages {
-			if !(m.Type == MsgReq && m.To == next) {
+			if !(m.Type == MsgReq && (m.To == next || m.To == victim)) {
 				h.out.Messages = append(h.out.Messages, m)
 			}
 		}

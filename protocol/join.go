@@ -83,8 +83,14 @@ func (p *Peer) leave() {
 		p.enqueueFirst(Op{Kind: OpDel, Peer: p.id}, reasonLeave)
 		return
 	}
-	if p.leader != p.id {
+	p.askToLeave()
+	p.arm(TimerRetry, p.cfg.RetryInterval)
+}
+
+// askToLeave sends LEAVE to the leader, when this peer knows one; else the
+// retry timer asks again once a leader is known.
+func (p *Peer) askToLeave() {
+	if p.leader != p.id && p.inUniverse(p.leader) {
 		p.send(Message{Type: MsgLeave, To: p.leader})
 	}
-	p.arm(TimerRetry, p.cfg.RetryInterval)
 }

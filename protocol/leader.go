@@ -50,23 +50,10 @@ func (p *Peer) proposeNext() {
 		case q.reason == reasonSuspicion && !p.suspected.has(q.op.Peer):
 			// Heard again before its turn: the suspicion was wrong.
 		case q.op.Kind == OpDel && q.op.Peer == p.id && !p.leaving:
-		case !p.decidable(q.op):
-			// Those who may accept it are no quorum: it would block the
-			// queue for good. (In view [1,2] led by 2, DEL 1 is such a
-			// change: only a majority of the view can change it.)
 		default:
 			p.propose(q.op)
 		}
 	}
-}
-
-// decidable reports whether the members that may accept op (all but a
-// peer being removed, unless that is the leader itself) form a quorum.
-func (p *Peer) decidable(op Op) bool {
-	if op.Kind != OpDel || op.Peer == p.id {
-		return true
-	}
-	return IsQuorum(p.view.Members, func(q PeerID) bool { return q != op.Peer })
 }
 
 // propose runs op on the installed view: accept it, then ask the others.
@@ -83,10 +70,15 @@ func (p *Peer) propose(op Op) {
 	p.checkProposal()
 }
 
-// sendReq sends the proposal to q, unless q is this peer or the peer being
-// removed (it has no say in its own removal).
+// sendReq sends the proposal to q, unless q is this peer.
+//
+// The design leaves out the peer being removed; here it is asked too, and
+// its OK counts, for it is an acceptor of the view like any member. Left
+// out, a false suspicion of one member plus the crash of another can
+// deadlock a view of three for good: the removal of the live one waits for
+// the dead one's OK, and the removal of the dead one waits behind it.
 func (p *Peer) sendReq(q PeerID) {
-	if q == p.id || (p.proposal.op.Kind == OpDel && p.proposal.op.Peer == q) {
+	if q == p.id {
 		return
 	}
 	p.send(Message{Type: MsgReq, To: q, Ballot: p.ballot, ViewID: p.proposal.viewID, Op: p.proposal.op})
@@ -103,7 +95,7 @@ func (p *Peer) onOK(m *Message) {
 
 // checkProposal decides the proposal once a quorum of the view accepted it.
 func (p *Peer) checkProposal() {
-	if !p.inflight || !p.acks.quorum(p.view.Members) {
+	if !p.inflight || !p.isQuorum(p.acks) {
 		return
 	}
 	p.inflight = false
@@ -115,9 +107,9 @@ func (p *Peer) checkProposal() {
 		// install a view without itself; it hands the view over and is
 		// out. Should the NEWVIEW be lost, the next leader recovers the
 		// accepted DEL.
+		p.exit, p.exitBallot, p.exitOp = next, p.ballot, op
 		for _, q := range next.Members {
-			p.send(Message{Type: MsgNewView, To: q, Ballot: p.ballot, ViewID: next.ID, Members: next.Members, Op: op,
-				ToIncarnation: p.incarnations[q]})
+			p.shareExit(&Message{From: q, ViewID: p.view.ID})
 		}
 		p.removed(next.ID, next.Min()) // the lowest member is next in line
 		return
@@ -188,9 +180,7 @@ func (p *Peer) onRetryTimer() {
 			}
 		}
 	case p.leaving && p.isMember():
-		if p.leader != p.id {
-			p.send(Message{Type: MsgLeave, To: p.leader})
-		}
+		p.askToLeave()
 	default:
 		return // nothing awaits an answer: let the timer lapse
 	}

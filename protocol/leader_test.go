@@ -34,8 +34,8 @@ func TestLeader_RetryTimer(t *testing.T) {
 	h := leader(t, 5, 5)
 	h.recv(protocol.Message{Type: protocol.MsgLeave, From: 5})
 	h.recv(protocol.Message{Type: protocol.MsgOK, From: 2, Ballot: b01, ViewID: 5})
-	// 3 and 4 are silent; 5 is the one being removed and gets no REQ.
-	h.expect([]string{"REQ 1->3 b=(0,1) v=5 DEL 5", "REQ 1->4 b=(0,1) v=5 DEL 5"},
+	// 3, 4 and 5 are silent: 5, the peer being removed, is asked too.
+	h.expect([]string{"REQ 1->3 b=(0,1) v=5 DEL 5", "REQ 1->4 b=(0,1) v=5 DEL 5", "REQ 1->5 b=(0,1) v=5 DEL 5"},
 		h.fire(protocol.TimerRetry, 500*time.Millisecond))
 }
 
@@ -75,7 +75,8 @@ func TestLeader_JoinOfMemberResendsLostView(t *testing.T) {
 func TestLeader_RestartedMemberIsRemovedThenAdded(t *testing.T) {
 	h := leader(t, 3, 5)
 	// Peer 2 joins again with a new incarnation: its old process is gone.
-	h.expect([]string{"REQ 1->3 b=(0,1) v=3 DEL 2"},
+	// (The fresh process ignores the REQ: it holds no view.)
+	h.expect([]string{"REQ 1->2 b=(0,1) v=3 DEL 2", "REQ 1->3 b=(0,1) v=3 DEL 2"},
 		h.recv(protocol.Message{Type: protocol.MsgJoin, From: 2, Op: add(2, 2)}))
 	h.expectNotes(
 		"peer 1 suspected view=3 leader=1 subject=2",
@@ -114,7 +115,7 @@ func TestLeader_SuspicionClearedBeforeItsTurnIsDropped(t *testing.T) {
 
 func TestLeader_Evict(t *testing.T) {
 	h := leader(t, 3, 5)
-	h.expect([]string{"REQ 1->2 b=(0,1) v=3 DEL 3"}, h.step(protocol.Event{Type: protocol.EventEvict, Peer: 3}))
+	h.expect([]string{"REQ 1->2 b=(0,1) v=3 DEL 3", "REQ 1->3 b=(0,1) v=3 DEL 3"}, h.step(protocol.Event{Type: protocol.EventEvict, Peer: 3}))
 	for _, q := range []protocol.PeerID{1, 4} {
 		if _, err := h.p.Step(protocol.Event{Type: protocol.EventEvict, Peer: q, Now: h.now}); err == nil {
 			t.Errorf("evicting %d (self or not a member) succeeded", q)
@@ -144,9 +145,9 @@ func TestLeader_AloneLeaves(t *testing.T) {
 	h.expectNotes("peer 1 proposed view=1 leader=1 DEL 1 ballot=(0,1)", "peer 1 left view=2 leader=0")
 }
 
-func TestLeader_UndecidableRemovalDoesNotBlockQueue(t *testing.T) {
+func TestLeader_RemovalAsksThePeerRemoved(t *testing.T) {
 	// Peer 2 leads [1,2] (peer 1 promised it): {2} alone is no quorum of
-	// [1,2], so DEL 1 can never be decided; ADD 3 must not wait behind it.
+	// [1,2], so DEL 1 needs peer 1's own OK, and gets it if 1 is alive.
 	h := member(t, 2, 3, 2, 1, 2)
 	h.now = 3 * time.Second
 	h.fire(protocol.TimerSuspect, 0)
@@ -155,9 +156,13 @@ func TestLeader_UndecidableRemovalDoesNotBlockQueue(t *testing.T) {
 	h.expectNotes("peer 2 suspicion-cleared view=2 leader=1 subject=1", "peer 2 leader view=2 leader=2 ballot=(1,2)")
 	h.now += 3 * time.Second
 	h.fire(protocol.TimerSuspect, 0)
-	h.expectNotes("peer 2 suspected view=2 leader=2 subject=1")
-	h.expect([]string{"REQ 2->1 b=(1,2) v=2 ADD 3#1"},
-		h.recv(protocol.Message{Type: protocol.MsgJoin, From: 3, Op: add(3, 1)}))
+	h.expectNotes("peer 2 suspected view=2 leader=2 subject=1", "peer 2 proposed view=2 leader=2 DEL 1 ballot=(1,2)")
+	h.expect([]string{"REQ 2->1 b=(1,2) v=2 DEL 1"}, h.sent())
+	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgJoin, From: 3, Op: add(3, 1)}))
+	h.expect([]string{
+		"NEWVIEW 2->1 b=(1,2) v=3 [2] by DEL 1",
+		"NEWVIEW 2->3 b=(1,2) v=4 [2,3] by ADD 3#1 for #1",
+	}, h.recv(protocol.Message{Type: protocol.MsgOK, From: 1, Ballot: b12, ViewID: 2}))
 }
 
 func TestCandidate_RecoveredSelfRemovalIsProposedAgain(t *testing.T) {

@@ -15,6 +15,7 @@ func (p *Peer) accept(op Op, v ViewID, b Ballot) {
 
 func (p *Peer) onReq(m *Message) {
 	if !p.isMember() {
+		p.shareExit(m)
 		return
 	}
 	if !p.view.Contains(m.From) {
@@ -42,11 +43,14 @@ func (p *Peer) onNewView(m *Message) {
 		// member acknowledges, so that the sender stops re-sending.
 		if p.isMember() {
 			p.ackView(m.From)
+		} else {
+			p.shareExit(m)
 		}
 		return
 	}
 	v := View{ID: m.ViewID, Members: m.Members}
 	if !v.Contains(p.id) {
+		p.exit, p.exitBallot, p.exitOp = v, m.Ballot, m.Op
 		if p.isMember() {
 			p.removed(m.ViewID, m.Ballot.Leader)
 		} else {
@@ -79,6 +83,7 @@ func (p *Peer) ackView(to PeerID) {
 func (p *Peer) install(v View, b Ballot, op Op) {
 	old := p.view
 	p.view, p.viewBallot, p.viewOp = v, b, op
+	p.exit = View{}
 	if op.Kind == OpAdd {
 		p.incarnations[op.Peer] = op.Incarnation
 	}
@@ -153,6 +158,15 @@ func (p *Peer) removed(viewID ViewID, leader PeerID) {
 	}
 }
 
+// shareExit passes the view that removed this peer to a member of it that
+// shows it is still behind it.
+func (p *Peer) shareExit(m *Message) {
+	if p.exit.ID != 0 && m.ViewID < p.exit.ID && p.exit.Contains(m.From) {
+		p.send(Message{Type: MsgNewView, To: m.From, Ballot: p.exitBallot, ViewID: p.exit.ID, Members: p.exit.Members,
+			Op: p.exitOp, ToIncarnation: p.incarnations[m.From]})
+	}
+}
+
 // sendNewView sends the installed view to q.
 func (p *Peer) sendNewView(q PeerID) {
 	p.send(Message{Type: MsgNewView, To: q, Ballot: p.viewBallot, ViewID: p.view.ID, Members: p.view.Members,
@@ -161,6 +175,7 @@ func (p *Peer) sendNewView(q PeerID) {
 
 func (p *Peer) onNewLeader(m *Message) {
 	if !p.isMember() {
+		p.shareExit(m)
 		return
 	}
 	if !p.view.Contains(m.From) {

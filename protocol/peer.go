@@ -115,6 +115,14 @@ type Peer struct {
 	promised  peerSet     // members that answered PENDING at the current view
 	answers   []pendingOp // by id, valid where promised; op.Kind OpNothing when nothing
 
+	// exit is the view that removed this peer, while it is out: the view
+	// it handed over as a leader, or the NEWVIEW that left it out. It may
+	// be the only copy of that view, so it is passed on to members still
+	// behind it.
+	exit       View
+	exitBallot Ballot
+	exitOp     Op
+
 	// Joining state.
 	joining        bool
 	joinTarget     PeerID

@@ -31,3 +31,9 @@ func (s peerSet) clear()            { clear(s) }
 
 // quorum reports whether s holds a quorum of view.
 func (s peerSet) quorum(view []PeerID) bool { return IsQuorum(view, s.has) }
+
+// isQuorum is the quorum test the peer applies: IsQuorum, unless the
+// configuration breaks it on purpose.
+func (p *Peer) isQuorum(s peerSet) bool {
+	return p.cfg.Mutation == MutationQuorumOfOne || s.quorum(p.view.Members)
+}

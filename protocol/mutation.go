@@ -1,0 +1,42 @@
+package protocol
+
+// Mutation breaks the protocol on purpose. It exists for one reason: to
+// prove that the simulator's checkers catch a broken protocol. Never set it
+// outside such a test; Config.Validate refuses nothing about it, and
+// DefaultConfig leaves it at MutationNone.
+type Mutation uint8
+
+const (
+	// MutationNone: the protocol as designed.
+	MutationNone Mutation = iota
+	// MutationQuorumOfOne: every set counts as a quorum, so a leader
+	// decides alone and two leaders can decide different views.
+	MutationQuorumOfOne
+	// MutationSkipRecovery: a new leader ignores the operations its
+	// promisers accepted, so a change the old leader decided can be
+	// contradicted.
+	MutationSkipRecovery
+)
+
+var mutationNames = [...]string{
+	MutationNone:         "none",
+	MutationQuorumOfOne:  "quorum-of-one",
+	MutationSkipRecovery: "skip-recovery",
+}
+
+func (m Mutation) String() string {
+	if int(m) < len(mutationNames) {
+		return mutationNames[m]
+	}
+	return "mutation(?)"
+}
+
+// ParseMutation returns the mutation named s.
+func ParseMutation(s string) (Mutation, bool) {
+	for m, name := range mutationNames {
+		if name == s {
+			return Mutation(m), true
+		}
+	}
+	return MutationNone, false
+}
