@@ -1,0 +1,358 @@
+package scenarios_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/memberly/memberly/protocol"
+	"github.com/memberly/memberly/scenarios"
+)
+
+func ids(v ...protocol.PeerID) []protocol.PeerID { return v }
+
+func TestParse_Full(t *testing.T) {
+	const name = "testdata/full.yaml"
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := scenarios.Parse(name, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	net := scenarios.Network{
+		LatencyMin:          2 * time.Millisecond,
+		LatencyMean:         3 * time.Millisecond,
+		LatencyDistribution: "uniform",
+		LossPercent:         1.5,
+		DuplicatePercent:    2,
+		ReorderPercent:      3,
+		ReorderDelayMax:     40 * time.Millisecond,
+	}
+	// Each network change applies to the one before it in the file.
+	lossy := net
+	lossy.LossPercent = 20
+	exponential := lossy
+	exponential.LatencyDistribution = "exponential"
+
+	s := time.Second
+	want := scenarios.Scenario{
+		Name:        "full",
+		File:        name,
+		Description: "Every key at once, folded.",
+		Peers:       5,
+		Timing: protocol.Config{
+			HeartbeatInterval: time.Second,
+			SuspectAfter:      3 * time.Second,
+			RetryInterval:     400 * time.Millisecond,
+			JoinRetryInterval: 2 * time.Second,
+			LeaveTimeout:      6 * time.Second,
+			Rejoin:            false,
+		},
+		Network: net,
+		Timeline: []scenarios.Action{
+			{At: 0, Kind: scenarios.ActStart, Line: 21, Peers: ids(1)},
+			{At: 1 * s, Kind: scenarios.ActStart, Line: 22, Peers: ids(3, 2)},
+			{At: 2 * s, Kind: scenarios.ActCrash, Line: 23, Peers: ids(5)},
+			{At: 3 * s, Kind: scenarios.ActKill, Line: 24, Peers: ids(4)},
+			{At: 4 * s, Kind: scenarios.ActRestart, Line: 25, Peers: ids(4, 5)},
+			{At: 5 * s, Kind: scenarios.ActLeave, Line: 26, Peers: ids(2)},
+			{At: 6 * s, Kind: scenarios.ActEvict, Line: 27, Peer: 3},
+			{At: 7 * s, Kind: scenarios.ActIsolate, Line: 28, Peer: 3},
+			{At: 8 * s, Kind: scenarios.ActIsolate, Line: 29, Peer: 4, Until: 9 * s},
+			{At: 10 * s, Kind: scenarios.ActSplit, Line: 30, Groups: [][]protocol.PeerID{ids(1, 2), ids(3, 4, 5)}, Until: 12 * s},
+			{At: 11 * s, Kind: scenarios.ActCut, Line: 31, From: 1, To: 2, Until: 13 * s},
+			{At: 12 * s, Kind: scenarios.ActDrop, Line: 32, Drop: scenarios.Drop{Type: protocol.MsgReq, From: 1, To: 2, Count: 3}},
+			{At: 12500 * time.Millisecond, Kind: scenarios.ActDrop, Line: 33, Drop: scenarios.Drop{Count: 1}},
+			{At: 13 * s, Kind: scenarios.ActNetwork, Line: 34, SetNetwork: &lossy},
+			{At: 14 * s, Kind: scenarios.ActNetwork, Line: 35, SetNetwork: &exponential},
+			{At: 0, Kind: scenarios.ActHook, Line: 36, Peer: 1},
+			{At: 15 * s, Kind: scenarios.ActChurn, Line: 37, Churn: scenarios.Churn{Interval: 5 * s, DownFor: 3 * s}, Until: 20 * s},
+		},
+		Expect:   scenarios.Expect{View: ids(1, 2, 4, 5), Leader: 2, Within: 25 * s},
+		Liveness: &scenarios.Liveness{HealAt: 25 * s, Within: 10 * s},
+		RunFor:   40 * s,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Parse(%s) mismatch (-want +got):\n%s", name, diff)
+	}
+}
+
+func TestParse_Defaults(t *testing.T) {
+	const minimal = "peers: 3\ntimeline:\n  - {at: 0s, start: [1]}\nexpect:\n  within: 10s\n"
+	live := &scenarios.Liveness{HealAt: 12 * time.Second, Within: 20 * time.Second}
+	tests := []struct {
+		name     string
+		data     string
+		liveness *scenarios.Liveness
+		runFor   time.Duration
+	}{
+		{"no liveness: expect.within", minimal, nil, 10 * time.Second},
+		{"liveness: its end", minimal + "liveness: {heal_at: 12s, within: 20s}\n", live, 32 * time.Second},
+		{"run_for wins", minimal + "liveness: {heal_at: 12s, within: 20s}\nrun_for: 1m\n", live, time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := scenarios.Parse("dir/minimal.yaml", []byte(tt.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := scenarios.Scenario{
+				Name:     "minimal",
+				File:     "dir/minimal.yaml",
+				Peers:    3,
+				Timing:   protocol.DefaultConfig(),
+				Network:  scenarios.DefaultNetwork(),
+				Timeline: []scenarios.Action{{At: 0, Kind: scenarios.ActStart, Line: 3, Peers: ids(1)}},
+				Expect:   scenarios.Expect{Within: 10 * time.Second},
+				Liveness: tt.liveness,
+				RunFor:   tt.runFor,
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Building blocks for bad files: a valid minimal file with one change.
+const (
+	head = "peers: 5\ntimeline:\n  - {at: 0s, start: [1]}\n" // lines 1-3
+	tail = "expect:\n  within: 30s\n"                        // 2 lines
+)
+
+// withEntry puts entry on line 4, as the timeline's second entry.
+func withEntry(entry string) string { return head + "  - " + entry + "\n" + tail }
+
+// withTop appends top-level keys from line 6 on.
+func withTop(extra string) string { return head + tail + extra + "\n" }
+
+func TestParse_Rejects(t *testing.T) {
+	tests := []struct {
+		name, data, want string
+	}{
+		// The document.
+		{"empty file", "", "x.yaml:1: empty file"},
+		{"syntax error", "peers: 5\ntimeline: [\n", "x.yaml:2: YAML syntax: did not find expected node content"},
+		{"syntax error line 1", "a: b: c\n", "x.yaml:1: YAML syntax: mapping values are not allowed in this context"},
+		{"not a mapping", "- 1\n- 2\n", "x.yaml:1: the document is a list, not a mapping"},
+		{"two documents", withTop("---\npeers: 3"), "x.yaml:6: a second YAML document"},
+		{"alias", "peers: &n 5\n" + withTop("run_for: *n")[len("peers: 5\n"):], "x.yaml:6: aliases (*n) are not supported"},
+
+		// Top level.
+		{"unknown top key", "peers: 5\npeerz: 5\n", `x.yaml:2: unknown key "peerz" in scenario (known: description, peers,`},
+		{"duplicate key", "peers: 5\npeers: 6\n", `x.yaml:2: duplicate key "peers" in scenario (first at line 1)`},
+		{"description not text", "description: [a]\n" + head + tail, "x.yaml:1: description: expected text, got a list"},
+		{"missing peers", "timeline: []\n", "x.yaml:1: missing peers"},
+		{"peers 0", strings.Replace(head, "5", "0", 1) + tail, "x.yaml:1: peers 0 out of range 1..1024"},
+		{"peers too many", strings.Replace(head, "5", "1025", 1) + tail, "x.yaml:1: peers 1025 out of range 1..1024"},
+		{"peers not a number", strings.Replace(head, "5", "five", 1) + tail, `x.yaml:1: peers: expected a whole number, got "five"`},
+		{"missing timeline", "peers: 5\n" + tail, "x.yaml:1: missing timeline"},
+		{"empty timeline", "peers: 5\ntimeline: []\n" + tail, "x.yaml:2: timeline is empty"},
+		{"timeline not a list", "peers: 5\ntimeline: {at: 1s}\n" + tail, "x.yaml:2: timeline: expected a list of entries"},
+		{"missing expect", head, "x.yaml:1: missing expect"},
+
+		// Durations.
+		{"bad duration", withTop("run_for: 2x"), `x.yaml:6: bad duration "2x": time: unknown unit "x" in duration "2x"`},
+		{"bare number", withTop("run_for: 40"), `x.yaml:6: bad duration "40": durations need a unit, e.g. 2s`},
+		{"bare float", withEntry("{at: 1.5, start: [2]}"), `x.yaml:4: bad duration "1.5": durations need a unit, e.g. 2s`},
+		{"quoted bare number", withTop(`run_for: "40"`), `x.yaml:6: bad duration "40": durations need a unit, e.g. 2s`},
+		{"negative duration", withEntry("{at: -1s, start: [2]}"), `x.yaml:4: bad duration "-1s": must not be negative`},
+		{"duration a list", withTop("run_for: [1s]"), "x.yaml:6: run_for: expected a duration like 2s or 500ms, got a list"},
+
+		// Timing.
+		{"unknown timing key", withTop("timing:\n  heartbeet: 1s"), `x.yaml:7: unknown key "heartbeet" in timing`},
+		{"timing invalid", withTop("timing:\n  heartbeat: 2s\n  suspect_after: 1s"),
+			"x.yaml:6: timing: invalid config: SuspectAfter 1s must exceed HeartbeatInterval 2s"},
+		{"timing zero", withTop("timing:\n  retry: 0s"), "x.yaml:6: timing: invalid config: RetryInterval is 0s, must be positive"},
+		{"rejoin not a bool", withTop("timing:\n  rejoin: yes"), `x.yaml:7: rejoin: expected true or false, got "yes"`},
+		{"timing not a mapping", withTop("timing: 1s"), `x.yaml:6: timing: expected a mapping of keys (heartbeat,`},
+
+		// Network.
+		{"loss over 100", withTop("network:\n  loss_percent: 120"), "x.yaml:7: loss_percent 120 outside 0..100"},
+		{"loss NaN", withTop("network:\n  loss_percent: .nan"), "x.yaml:7: loss_percent NaN outside 0..100"},
+		{"loss with %", withTop("network:\n  loss_percent: 20%"), `x.yaml:7: loss_percent: expected a number in 0..100, got "20%"`},
+		{"bad distribution", withTop("network:\n  latency_distribution: normal"),
+			`x.yaml:7: latency_distribution "normal" is not one of exponential, uniform`},
+		{"unknown network key", withTop("network:\n  loss: 1"), `x.yaml:7: unknown key "loss" in network`},
+
+		// Timeline entries.
+		{"entry not a mapping", withEntry("start"), `x.yaml:4: timeline entry: expected a mapping`},
+		{"unknown entry key", withEntry("{at: 1s, crsh: [2]}"), `x.yaml:4: unknown key "crsh" in timeline entry`},
+		{"two actions", withEntry("{at: 1s, start: [2], crash: [1]}"), "x.yaml:4: timeline entry has two actions (start, crash)"},
+		{"three actions", withEntry("{kill: [2], at: 1s, start: [2], crash: [1]}"), "x.yaml:4: timeline entry has three actions (kill, start, crash)"},
+		{"no action", withEntry("{at: 1s}"), "x.yaml:4: timeline entry has no action (one of start, crash,"},
+		{"no at", withEntry("{start: [2]}"), "x.yaml:4: timeline entry has no at"},
+		{"peer out of range", withEntry("{at: 1s, start: [2, 7]}"), "x.yaml:4: peer 7 out of range 1..5"},
+		{"peer 0", withEntry("{at: 1s, evict: 0}"), "x.yaml:4: peer 0 out of range 1..5"},
+		{"peer listed twice", withEntry("{at: 1s, crash: [2, 2]}"), "x.yaml:4: crash: peer 2 listed twice"},
+		{"empty peer list", withEntry("{at: 1s, kill: []}"), "x.yaml:4: kill: the list of peers is empty"},
+		{"peers not a list", withEntry("{at: 1s, start: 2}"), `x.yaml:4: start: expected a list of peer ids like [1, 2], got "2"`},
+		{"until not after at", withEntry("{at: 10s, isolate: 3, until: 5s}"), "x.yaml:4: until (5s) is not after at (10s)"},
+		{"until equal to at", withEntry("{at: 10s, isolate: 3, until: 10s}"), "x.yaml:4: until (10s) is not after at (10s)"},
+		{"until on crash", withEntry("{at: 1s, crash: [3], until: 5s}"), "x.yaml:4: until is only allowed with isolate, split, cut, churn"},
+		{"split overlapping", withEntry("{at: 1s, split: [[1, 2], [2, 3]]}"), "x.yaml:4: peer 2 is in two split groups"},
+		{"split one group", withEntry("{at: 1s, split: [[1, 2]]}"), "x.yaml:4: split needs at least 2 groups, got 1"},
+		{"split empty group", withEntry("{at: 1s, split: [[1, 2], []]}"), "x.yaml:4: split group: the list of peers is empty"},
+		{"cut from == to", withEntry("{at: 1s, cut: {from: 2, to: 2}}"), "x.yaml:4: cut from 2 to 2: from and to must differ"},
+		{"cut without to", withEntry("{at: 1s, cut: {from: 2}}"), "x.yaml:4: cut needs both from and to"},
+		{"unknown message type", withEntry("{at: 1s, drop: {type: REQQ}}"),
+			`x.yaml:4: unknown message type "REQQ" (one of HEARTBEAT, JOIN, REDIRECT, REQ, OK, NACK, NEWVIEW, NEWLEADER, PENDING, NOTMEMBER, LEAVE)`},
+		{"drop count 0", withEntry("{at: 1s, drop: {count: 0}}"), "x.yaml:4: drop count 0 must be at least 1"},
+		{"drop from == to", withEntry("{at: 1s, drop: {from: 3, to: 3}}"), "x.yaml:4: drop from 3 to 3 matches nothing"},
+		{"network change bad", withEntry("{at: 1s, network: {duplicate_percent: -1}}"), "x.yaml:4: duplicate_percent -1 outside 0..100"},
+		{"churn interval 0", withEntry("{at: 1s, churn: {interval: 0s, down_for: 1s}}"), "x.yaml:4: churn interval must be positive, got 0s"},
+		{"churn down_for negative", withEntry("{at: 1s, churn: {interval: 1s, down_for: -1s}}"), `x.yaml:4: bad duration "-1s": must not be negative`},
+		{"churn missing down_for", withEntry("{at: 1s, churn: {interval: 1s}}"), "x.yaml:4: churn needs both interval and down_for"},
+		{"churn with 2 peers", "peers: 2\ntimeline:\n  - {at: 1s, churn: {interval: 1s, down_for: 1s}}\n" + tail,
+			"x.yaml:3: churn needs at least 3 peers"},
+
+		// Expectations.
+		{"view not sorted", head + "expect:\n  view: [1, 3, 2]\n  within: 10s\n", "x.yaml:5: expect.view is not sorted: 2 after 3"},
+		{"view duplicated", head + "expect:\n  view: [1, 1]\n  within: 10s\n", "x.yaml:5: expect.view lists peer 1 twice"},
+		{"view out of range", head + "expect:\n  view: [1, 6]\n  within: 10s\n", "x.yaml:5: peer 6 out of range 1..5"},
+		{"view empty", head + "expect:\n  view: []\n  within: 10s\n", "x.yaml:5: expect.view is empty"},
+		{"leader not in view", head + "expect:\n  view: [1, 2]\n  leader: 3\n  within: 10s\n", "x.yaml:6: expect.leader 3 is not in expect.view [1,2]"},
+		{"expect without within", head + "expect:\n  leader: 1\n", "x.yaml:4: expect needs within"},
+		{"expect within 0", head + "expect:\n  within: 0s\n", "x.yaml:5: expect.within must be positive, got 0s"},
+		{"liveness without within", withTop("liveness:\n  heal_at: 30s"), "x.yaml:6: liveness needs both heal_at and within"},
+		{"heal_at before last action", head + "  - {at: 20s, isolate: 2, until: 45s}\n" + tail + "liveness: {heal_at: 40s, within: 10s}\n",
+			"x.yaml:7: liveness heal_at 40s is before the last timeline action (45s, line 4)"},
+		{"expect after heal", head + tail + "liveness: {heal_at: 20s, within: 10s}\n",
+			"x.yaml:5: expect.within 30s is after liveness heal_at 20s"},
+		{"run_for too short", withTop("run_for: 5s"), "x.yaml:6: run_for 5s is shorter than the checks need (30s)"},
+		{"run_for short of liveness", withTop("liveness: {heal_at: 30s, within: 10s}\nrun_for: 35s"),
+			"x.yaml:7: run_for 35s is shorter than the checks need (40s)"},
+		{"entry after the run", withEntry("{at: 31s, crash: [1]}"), "x.yaml:4: timeline entry at 31s never happens: the run ends at 30s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := scenarios.Parse("x.yaml", []byte(tt.data))
+			if err == nil {
+				t.Fatalf("Parse succeeded, want error %q; got %+v\nfile:\n%s", tt.want, s, tt.data)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse error\n  %v\nwant it to contain\n  %s\nfile:\n%s", err, tt.want, tt.data)
+			}
+		})
+	}
+}
+
+// The timing error keeps protocol.ErrConfig in its chain, so callers can
+// tell a bad configuration from a malformed file.
+func TestParse_TimingWrapsConfigError(t *testing.T) {
+	_, err := scenarios.Parse("x.yaml", []byte(withTop("timing:\n  leave_timeout: 1ms")))
+	if !errors.Is(err, protocol.ErrConfig) {
+		t.Errorf("Parse error %v does not wrap protocol.ErrConfig", err)
+	}
+}
+
+// wantNames are the scenarios the simulator engineer runs; a file added or
+// renamed must be added here on purpose.
+var wantNames = []string{
+	"cascading-leader-crash", "churn", "crash-during-join", "evict", "flapping-link",
+	"join", "join-storm", "leader-crash-loss", "leave", "lossy-heartbeats", "lost-decision",
+	"multi-crash", "partition-heal", "partition-minority-leader", "restart-rejoin", "single-crash",
+}
+
+func TestEmbedded_AllParse(t *testing.T) {
+	if diff := cmp.Diff(wantNames, scenarios.Names()); diff != "" {
+		t.Errorf("Names() mismatch (-want +got):\n%s", diff)
+	}
+	all, err := scenarios.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(wantNames) {
+		t.Fatalf("All() returned %d scenarios, want %d", len(all), len(wantNames))
+	}
+	for i, s := range all {
+		if s.Name != wantNames[i] || s.File != "scenarios/"+wantNames[i]+".yaml" {
+			t.Errorf("All()[%d] is %s from %s, want %s", i, s.Name, s.File, wantNames[i])
+		}
+		if s.Description == "" {
+			t.Errorf("%s has no description", s.File)
+		}
+	}
+}
+
+func TestLoad_PathAndName(t *testing.T) {
+	byName, err := scenarios.Load("join")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("join.yaml") // tests run in the package directory
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "join.yaml")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	byPath, err := scenarios.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if byName.File != "scenarios/join.yaml" || byPath.File != path {
+		t.Errorf("File = %q by name, %q by path; want scenarios/join.yaml, %s", byName.File, byPath.File, path)
+	}
+	byPath.File = byName.File
+	if diff := cmp.Diff(byName, byPath); diff != "" {
+		t.Errorf("Load by name and by path differ (-name +path):\n%s", diff)
+	}
+
+	_, err = scenarios.Load("nope")
+	if err == nil || !strings.Contains(err.Error(), `unknown scenario "nope"`) || !strings.Contains(err.Error(), strings.Join(wantNames, ", ")) {
+		t.Errorf(`Load("nope") error = %v, want one naming the known scenarios`, err)
+	}
+}
+
+// errorAt is the form every Parse error takes.
+var errorAt = regexp.MustCompile(`^fuzz\.yaml:[1-9][0-9]*: `)
+
+// FuzzParse checks that no input makes Parse panic, that every error names
+// file:line, and that what it accepts keeps the invariants it promises.
+func FuzzParse(f *testing.F) {
+	for _, name := range scenarios.Names() {
+		data, err := os.ReadFile(name + ".yaml")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	full, err := os.ReadFile("testdata/full.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(full)
+	for _, s := range []string{"", "peers: 5\ntimeline: [\n", "- 1\n", withEntry("{at: 1s, split: [[1, 2], [2, 3]]}"),
+		withTop("liveness: {heal_at: 2562047h, within: 2562047h}"), "a: &a [*a]\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := scenarios.Parse("fuzz.yaml", data)
+		if err != nil {
+			if !errorAt.MatchString(err.Error()) {
+				t.Fatalf("error without file:line: %v", err)
+			}
+			return
+		}
+		if s.Peers < 1 || s.Peers > protocol.MaxPeers || len(s.Timeline) == 0 || s.Expect.Within <= 0 {
+			t.Fatalf("accepted a scenario breaking its invariants: %+v", s)
+		}
+		if s.RunFor < s.Expect.Within || (s.Liveness != nil && s.RunFor < s.Liveness.HealAt+s.Liveness.Within) {
+			t.Fatalf("RunFor %v too short: %+v", s.RunFor, s)
+		}
+		if err := s.Timing.Validate(); err != nil {
+			t.Fatalf("accepted invalid timing: %v", err)
+		}
+	})
+}

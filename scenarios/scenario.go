@@ -1,0 +1,123 @@
+// Package scenarios holds Memberly's scenario files and their model: what
+// peers exist, how the network behaves, what happens when, and what must
+// hold at the end. The simulator runs them; the docker real-run checks its
+// logs against the same expectations.
+package scenarios
+
+import (
+	"time"
+
+	"github.com/memberly/memberly/protocol"
+)
+
+// Scenario is one parsed scenario file.
+type Scenario struct {
+	Name        string // the file name without .yaml
+	File        string // where it was read from, for messages
+	Description string
+	Peers       int // the universe: peers 1..Peers
+
+	Timing   protocol.Config // the file's timing over protocol.DefaultConfig
+	Network  Network
+	Timeline []Action // in file order; the simulator sorts by At, stably
+
+	Expect   Expect
+	Liveness *Liveness // nil: no liveness phase
+
+	// RunFor is how much virtual time to run: the file's run_for, or else
+	// the end of the liveness phase, or else Expect.Within.
+	RunFor time.Duration
+}
+
+// Network is the fault model of the network. Streams (every message but
+// HEARTBEAT) are FIFO per ordered pair and lose nothing while connected;
+// the percentages apply to datagrams only.
+type Network struct {
+	LatencyMin  time.Duration // every message takes at least this long
+	LatencyMean time.Duration // mean of the random part added to LatencyMin
+	// LatencyDistribution of the random part: "exponential" (default), or
+	// "uniform" over [0, 2*LatencyMean].
+	LatencyDistribution string
+	LossPercent         float64       // datagrams lost, 0..100
+	DuplicatePercent    float64       // datagrams delivered twice, 0..100
+	ReorderPercent      float64       // datagrams given an extra delay, 0..100
+	ReorderDelayMax     time.Duration // the extra delay is uniform in [0, this]
+}
+
+// DefaultNetwork is a quiet LAN: 1 ms plus an exponential 1 ms, no loss.
+func DefaultNetwork() Network {
+	return Network{LatencyMin: time.Millisecond, LatencyMean: time.Millisecond, LatencyDistribution: "exponential",
+		ReorderDelayMax: 50 * time.Millisecond}
+}
+
+// ActionKind names what an Action does.
+type ActionKind string
+
+const (
+	ActStart   ActionKind = "start"   // start Peers (first start: peer 1 founds the cluster)
+	ActCrash   ActionKind = "crash"   // Peers print "crashing" and exit; what they sent is still delivered
+	ActKill    ActionKind = "kill"    // Peers vanish (kill -9): no line, streams reset, in-flight data lost
+	ActRestart ActionKind = "restart" // start Peers again as fresh processes, which join
+	ActLeave   ActionKind = "leave"   // Peers leave gracefully
+	ActEvict   ActionKind = "evict"   // the current leader is asked to remove Peer
+	ActIsolate ActionKind = "isolate" // Peer can neither send nor receive, until Until
+	ActSplit   ActionKind = "split"   // Groups cannot reach each other, until Until
+	ActCut     ActionKind = "cut"     // From's messages to To are lost (one way), until Until
+	ActDrop    ActionKind = "drop"    // the next Drop.Count messages matching Drop are lost
+	ActNetwork ActionKind = "network" // the network's rates change to SetNetwork from At on
+	ActHook    ActionKind = "leader_crash_hook"
+	// ActHook arms the seed's -t hook (design section 7, case 4) on Peer.
+	ActChurn ActionKind = "churn" // random kills and restarts from At until Until, as Churn says
+)
+
+// Action is one timeline entry.
+type Action struct {
+	At   time.Duration
+	Kind ActionKind
+	Line int // line in the file, for messages
+
+	Peers  []protocol.PeerID   // start, crash, kill, restart, leave
+	Peer   protocol.PeerID     // evict, isolate, leader_crash_hook
+	Groups [][]protocol.PeerID // split
+	From   protocol.PeerID     // cut
+	To     protocol.PeerID     // cut
+	Until  time.Duration       // isolate, split, cut: heal time; 0 means never (until liveness heals it)
+
+	Drop       Drop     // drop
+	SetNetwork *Network // network: the whole network after the change
+	Churn      Churn    // churn
+}
+
+// Churn kills a random live peer every Interval and restarts it DownFor
+// later, never taking down so many that the live peers lose a majority of
+// the universe: at most (Peers-1)/2 are down at once. The simulator's one
+// random source chooses the victims, so a seed replays them.
+type Churn struct {
+	Interval time.Duration
+	DownFor  time.Duration
+}
+
+// Drop selects messages to lose. Zero fields match anything.
+type Drop struct {
+	Type  protocol.MsgType
+	From  protocol.PeerID
+	To    protocol.PeerID
+	Count int // how many matching messages to lose (>= 1)
+}
+
+// Expect is what must hold when the run (or its fault phase) ends.
+type Expect struct {
+	View   []protocol.PeerID // every live peer holds this view (nil: not checked)
+	Leader protocol.PeerID   // and follows this leader (0: not checked)
+	// Within bounds convergence: by this virtual time every live peer holds
+	// View and Leader.
+	Within time.Duration
+}
+
+// Liveness is the liveness phase (L1 of design section 8): at HealAt every
+// partition heals, loss stops and crashed peers restart; by HealAt+Within
+// every peer must hold one view with all peers.
+type Liveness struct {
+	HealAt time.Duration
+	Within time.Duration
+}

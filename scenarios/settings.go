@@ -1,0 +1,99 @@
+package scenarios
+
+import (
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/memberly/memberly/protocol"
+)
+
+var timingKeys = []string{"heartbeat", "suspect_after", "retry", "join_retry", "leave_timeout", "rejoin"}
+
+// timing reads the timing block over protocol.DefaultConfig. The result
+// must pass protocol.Config.Validate, whose message is reported at the
+// block's line since it may be about two keys at once.
+func (p *parser) timing(t field) (protocol.Config, error) {
+	c := protocol.DefaultConfig()
+	f, order, err := p.fields(t.val, "timing", timingKeys)
+	if err != nil {
+		return c, err
+	}
+	durations := map[string]*time.Duration{
+		"heartbeat":     &c.HeartbeatInterval,
+		"suspect_after": &c.SuspectAfter,
+		"retry":         &c.RetryInterval,
+		"join_retry":    &c.JoinRetryInterval,
+		"leave_timeout": &c.LeaveTimeout,
+	}
+	for _, k := range order {
+		v := f[k].val
+		if d, ok := durations[k]; ok {
+			*d, err = p.duration(v, k)
+		} else { // rejoin, the one switch
+			c.Rejoin, err = p.boolean(v, k)
+		}
+		if err != nil {
+			return c, err
+		}
+	}
+	if err := c.Validate(); err != nil {
+		// %w keeps errors.Is(err, protocol.ErrConfig) working.
+		return c, p.errf(t.key.Line, "timing: %w", err)
+	}
+	return c, nil
+}
+
+var networkKeys = []string{"latency_min", "latency_mean", "latency_distribution",
+	"loss_percent", "duplicate_percent", "reorder_percent", "reorder_delay_max"}
+
+// Latency distributions a network may name.
+const (
+	distExponential = "exponential"
+	distUniform     = "uniform"
+)
+
+// network reads a network block (the file's, or a timeline change, called
+// what) over base: keys it leaves out keep base's values.
+func (p *parser) network(n *yaml.Node, what string, base Network) (Network, error) {
+	f, order, err := p.fields(n, what, networkKeys)
+	if err != nil {
+		return base, err
+	}
+	net := base
+	durations := map[string]*time.Duration{
+		"latency_min":       &net.LatencyMin,
+		"latency_mean":      &net.LatencyMean,
+		"reorder_delay_max": &net.ReorderDelayMax,
+	}
+	percents := map[string]*float64{
+		"loss_percent":      &net.LossPercent,
+		"duplicate_percent": &net.DuplicatePercent,
+		"reorder_percent":   &net.ReorderPercent,
+	}
+	for _, k := range order {
+		v := f[k].val
+		if d, ok := durations[k]; ok {
+			*d, err = p.duration(v, k)
+		} else if pc, ok := percents[k]; ok {
+			*pc, err = p.percent(v, k)
+		} else { // latency_distribution
+			net.LatencyDistribution, err = p.distribution(v)
+		}
+		if err != nil {
+			return base, err
+		}
+	}
+	return net, nil
+}
+
+func (p *parser) distribution(n *yaml.Node) (string, error) {
+	s, err := p.text(n, "latency_distribution")
+	if err != nil {
+		return "", err
+	}
+	if s != distExponential && s != distUniform {
+		return "", p.errf(n.Line, "latency_distribution %q is not one of %s, %s", s, distExponential, distUniform)
+	}
+	return s, nil
+}

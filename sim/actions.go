@@ -1,0 +1,239 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/memberly/memberly/protocol"
+	"github.com/memberly/memberly/scenarios"
+)
+
+// The checks scheduled by Run, as item.action of an itemCheck.
+const (
+	checkExpect   = iota // the scenario's expectation, at Expect.Within
+	checkHeal            // the liveness phase begins
+	checkLiveness        // L1, at the end of the liveness phase
+)
+
+// act runs timeline action number i. (An itemAction numbered past the
+// timeline lifts the partition of action number i-len(timeline).)
+func (w *world) act(a scenarios.Action, i int) {
+	if w.healed && a.Kind != scenarios.ActStart {
+		return // the liveness phase allows no more faults
+	}
+	switch a.Kind {
+	case scenarios.ActStart:
+		for _, id := range a.Peers {
+			if sp := w.peers[id]; !sp.alive {
+				w.startPeer(sp, "start")
+			}
+		}
+	case scenarios.ActRestart:
+		for _, id := range a.Peers {
+			w.restartPeer(w.peers[id], "restart")
+		}
+	case scenarios.ActCrash:
+		for _, id := range a.Peers {
+			if sp := w.peers[id]; sp.alive {
+				w.fault(id, fmt.Sprintf("crash p%d", id))
+				w.step(sp, protocol.Event{Type: protocol.EventCrash})
+			}
+		}
+	case scenarios.ActKill:
+		for _, id := range a.Peers {
+			w.kill(w.peers[id], "kill")
+		}
+	case scenarios.ActLeave:
+		for _, id := range a.Peers {
+			if sp := w.peers[id]; sp.alive {
+				w.fault(id, fmt.Sprintf("p%d leaves", id))
+				w.hist.reason(id, w.now)
+				w.step(sp, protocol.Event{Type: protocol.EventLeave})
+			}
+		}
+	case scenarios.ActEvict:
+		w.evict(a.Peer)
+	case scenarios.ActIsolate, scenarios.ActSplit, scenarios.ActCut:
+		w.fault(0, describePartition(a))
+		w.partition(a, 1)
+		if a.Until > a.At {
+			w.schedule(item{at: a.Until, kind: itemAction, action: i + len(w.timeline)})
+		}
+	case scenarios.ActDrop:
+		w.fault(0, fmt.Sprintf("drop the next %d %s", a.Drop.Count, describeDrop(a.Drop)))
+		w.drops = append(w.drops, a.Drop)
+	case scenarios.ActNetwork:
+		w.net = *a.SetNetwork
+		w.fault(0, "network: "+describeNetwork(w.net))
+	case scenarios.ActHook:
+		w.fault(a.Peer, fmt.Sprintf("arm leader_crash_hook on p%d", a.Peer))
+		w.peers[a.Peer].hook = &protocol.LeaderCrashHook{}
+	case scenarios.ActChurn:
+		w.fault(0, fmt.Sprintf("churn every %v, down for %v, until %v", a.Churn.Interval, a.Churn.DownFor, a.Until))
+		w.churnOn = true
+		w.schedule(item{at: w.now + a.Churn.Interval, kind: itemChurn, action: i})
+	}
+}
+
+func (w *world) unblock(a scenarios.Action) {
+	if w.healed {
+		return // already healed, all at once
+	}
+	w.fault(0, "heal: "+describePartition(a))
+	w.partition(a, -1)
+}
+
+// partition applies (delta 1) or lifts (delta -1) a partition action.
+func (w *world) partition(a scenarios.Action, delta int) {
+	n := protocol.PeerID(w.sc.Peers)
+	switch a.Kind {
+	case scenarios.ActIsolate:
+		for q := protocol.PeerID(1); q <= n; q++ {
+			if q != a.Peer {
+				w.block(a.Peer, q, delta)
+				w.block(q, a.Peer, delta)
+			}
+		}
+	case scenarios.ActSplit:
+		for gi, g := range a.Groups {
+			for gj, h := range a.Groups {
+				if gi == gj {
+					continue
+				}
+				for _, x := range g {
+					for _, y := range h {
+						w.block(x, y, delta)
+					}
+				}
+			}
+		}
+	case scenarios.ActCut:
+		w.block(a.From, a.To, delta)
+	}
+}
+
+// startPeer starts a fresh process for sp: its first start, or a restart.
+func (w *world) startPeer(sp *simPeer, why string) {
+	p, err := protocol.NewPeer(w.cfg, sp.id, w.sc.Peers)
+	if err != nil {
+		w.fail(SafetyViolation, "setup", err.Error())
+		return
+	}
+	restart := sp.started
+	sp.p, sp.alive, sp.started, sp.left = p, true, true, false
+	sp.incarnation++
+	w.resetAll(sp.id) // a new process has new connections
+	w.fault(sp.id, fmt.Sprintf("%s p%d (incarnation %d)", why, sp.id, sp.incarnation))
+	w.step(sp, protocol.Event{Type: protocol.EventStart, Restart: restart, Incarnation: sp.incarnation})
+}
+
+func (w *world) restartPeer(sp *simPeer, why string) {
+	if sp.alive {
+		return
+	}
+	if why == "churn restart" {
+		w.down--
+	}
+	w.startPeer(sp, why)
+}
+
+// kill stops sp at once, as kill -9 does: no log line, and every stream to
+// or from it is reset, losing what was in flight.
+func (w *world) kill(sp *simPeer, why string) {
+	if !sp.alive {
+		return
+	}
+	w.fault(sp.id, fmt.Sprintf("%s p%d", why, sp.id))
+	sp.alive = false
+	w.resetAll(sp.id)
+}
+
+// evict asks the current leader to remove target.
+func (w *world) evict(target protocol.PeerID) {
+	for _, sp := range w.peers[1:] {
+		if sp.alive && sp.p.IsLeader() && sp.p.View().Contains(target) {
+			w.fault(sp.id, fmt.Sprintf("evict p%d, asked of leader p%d", target, sp.id))
+			w.hist.reason(target, w.now)
+			w.step(sp, protocol.Event{Type: protocol.EventEvict, Peer: target})
+			return
+		}
+	}
+	w.fault(0, fmt.Sprintf("evict p%d: no live leader holds it; skipped", target))
+}
+
+// churn kills a random live peer (keeping a majority of the universe up)
+// and schedules its restart.
+func (w *world) churn(it item) {
+	a := w.timeline[it.action]
+	if w.healed || w.now >= a.Until {
+		return
+	}
+	var live []*simPeer
+	for _, sp := range w.peers[1:] {
+		if sp.alive {
+			live = append(live, sp)
+		}
+	}
+	if w.down < (w.sc.Peers-1)/2 && len(live) > 0 {
+		sp := live[w.rng.IntN(len(live))]
+		w.kill(sp, "churn kill")
+		w.down++
+		w.schedule(item{at: w.now + a.Churn.DownFor, kind: itemRestart, peer: sp.id})
+	}
+	w.schedule(item{at: w.now + a.Churn.Interval, kind: itemChurn, action: it.action})
+}
+
+// heal begins the liveness phase: partitions and cuts lift, loss,
+// duplication, reordering and targeted drops stop, and every crashed peer
+// restarts.
+func (w *world) heal() {
+	w.healed = true
+	w.fault(0, "liveness phase: heal all partitions, stop loss, restart crashed peers")
+	for i := range w.blocked {
+		clear(w.blocked[i])
+	}
+	w.drops = nil
+	w.net.LossPercent, w.net.DuplicatePercent, w.net.ReorderPercent = 0, 0, 0
+	for _, sp := range w.peers[1:] {
+		if sp.started && !sp.alive && !sp.left {
+			w.startPeer(sp, "restart")
+		}
+	}
+}
+
+func describePartition(a scenarios.Action) string {
+	until := ""
+	if a.Until > 0 {
+		until = fmt.Sprintf(" until %v", a.Until)
+	}
+	switch a.Kind {
+	case scenarios.ActIsolate:
+		return fmt.Sprintf("isolate p%d%s", a.Peer, until)
+	case scenarios.ActSplit:
+		var groups []string
+		for _, g := range a.Groups {
+			groups = append(groups, protocol.FormatMembers(g))
+		}
+		return "split " + strings.Join(groups, " | ") + until
+	}
+	return fmt.Sprintf("cut p%d->p%d%s", a.From, a.To, until)
+}
+
+func describeDrop(d scenarios.Drop) string {
+	s := "messages"
+	if d.Type != 0 {
+		s = d.Type.String()
+	}
+	if d.From != 0 {
+		s += fmt.Sprintf(" from p%d", d.From)
+	}
+	if d.To != 0 {
+		s += fmt.Sprintf(" to p%d", d.To)
+	}
+	return s
+}
+
+func describeNetwork(n scenarios.Network) string {
+	return fmt.Sprintf("latency_min=%v latency_mean=%v latency_distribution=%s loss_percent=%g duplicate_percent=%g reorder_percent=%g reorder_delay_max=%v",
+		n.LatencyMin, n.LatencyMean, n.LatencyDistribution, n.LossPercent, n.DuplicatePercent, n.ReorderPercent, n.ReorderDelayMax)
+}

@@ -1,0 +1,48 @@
+package sim_test
+
+import (
+	"testing"
+
+	"github.com/memberly/memberly/protocol"
+	"github.com/memberly/memberly/scenarios"
+	"github.com/memberly/memberly/sim"
+)
+
+// The checkers must be able to fail. Each mutation breaks the protocol on
+// purpose; the swarm must catch it as a safety violation within a bounded
+// number of seeds, while the unbroken protocol passes the same seeds
+// (TestSwarm_Seeds).
+func TestMutation_CheckersCatchBrokenProtocol(t *testing.T) {
+	const maxSeeds = 400
+	cases := []struct {
+		mutation protocol.Mutation
+		scenario func(seed uint64) scenarios.Scenario
+	}{
+		{protocol.MutationQuorumOfOne, sim.RandomScenario},
+		// Skipping recovery only shows when a leader decides a view and
+		// dies before anyone learns it: lostDecision stages exactly that.
+		{protocol.MutationSkipRecovery, func(uint64) scenarios.Scenario { return lostDecision() }},
+	}
+	for _, c := range cases {
+		m := c.mutation
+		t.Run(m.String(), func(t *testing.T) {
+			for seed := uint64(1); seed <= maxSeeds; seed++ {
+				r := sim.Run(c.scenario(seed), sim.Options{Seed: seed, Mutation: m})
+				if r.Verdict == sim.SafetyViolation {
+					t.Logf("caught at seed %d: %s: %s", seed, r.Property, r.Detail)
+					return
+				}
+			}
+			t.Errorf("mutation %s went unnoticed for %d seeds: the checkers cannot fail", m, maxSeeds)
+		})
+	}
+}
+
+// lostDecision is the scenario that stages a decision nobody heard of.
+func lostDecision() scenarios.Scenario {
+	sc, err := scenarios.Load("lost-decision")
+	if err != nil {
+		panic(err)
+	}
+	return sc
+}

@@ -1,0 +1,240 @@
+package sim
+
+import (
+	"cmp"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/memberly/memberly/protocol"
+	"github.com/memberly/memberly/scenarios"
+)
+
+// world is one run in progress.
+type world struct {
+	sc   scenarios.Scenario
+	opts Options
+	cfg  protocol.Config
+	rng  *rand.Rand // the run's only random source
+	now  time.Duration
+	seq  uint64
+	q    queue
+
+	peers   []*simPeer // by id; index 0 unused
+	streams [][]stream // [from][to]
+	blocked [][]int    // [from][to]: how many partitions or cuts stop from's messages to to
+	drops   []scenarios.Drop
+	net     scenarios.Network
+	healed  bool // the liveness phase began: no more faults
+	churnOn bool
+	down    int // peers down through churn
+
+	hist     history
+	timeline []scenarios.Action // sorted by At, stably
+	msgID    uint64
+	done     bool
+	res      Result
+	p        printer
+}
+
+// stream is the state of the reliable stream from one peer to another.
+type stream struct {
+	epoch  uint64        // bumped when the stream breaks: what was in flight is lost
+	lastAt time.Duration // delivery time of the last message queued: FIFO
+}
+
+// simPeer is one peer's process slot.
+type simPeer struct {
+	id          protocol.PeerID
+	p           *protocol.Peer
+	alive       bool
+	started     bool // ever started
+	left        bool // left gracefully: not restarted by the liveness phase
+	incarnation uint64
+	hook        *protocol.LeaderCrashHook
+}
+
+// Run runs scenario sc with opts and returns what it found.
+func Run(sc scenarios.Scenario, opts Options) Result {
+	w := newWorld(sc, opts)
+	w.p.header(w)
+	for i, a := range w.timeline {
+		w.schedule(item{at: a.At, kind: itemAction, action: i})
+	}
+	w.schedule(item{at: sc.Expect.Within, kind: itemCheck, action: checkExpect})
+	if sc.Liveness != nil {
+		w.schedule(item{at: sc.Liveness.HealAt, kind: itemCheck, action: checkHeal})
+		w.schedule(item{at: sc.Liveness.HealAt + sc.Liveness.Within, kind: itemCheck, action: checkLiveness})
+	}
+	for len(w.q) > 0 && !w.done {
+		it := w.q.pop()
+		if it.at > sc.RunFor {
+			break
+		}
+		w.now = it.at
+		w.res.Events++
+		w.handle(it)
+	}
+	if !w.done {
+		w.now = max(w.now, sc.RunFor)
+	}
+	w.res.Virtual = w.now
+	for _, sp := range w.peers[1:] {
+		st := PeerState{ID: sp.id, Alive: sp.alive}
+		if sp.p != nil {
+			st.View, st.Leader = sp.p.View(), sp.p.Leader()
+		}
+		w.res.Final = append(w.res.Final, st)
+	}
+	w.p.verdict(w)
+	return w.res
+}
+
+func newWorld(sc scenarios.Scenario, opts Options) *world {
+	n := sc.Peers
+	w := &world{
+		sc:       sc,
+		opts:     opts,
+		cfg:      sc.Timing,
+		rng:      rand.New(rand.NewPCG(opts.Seed, 0x6d656d6265726c79)), // "memberly"
+		net:      sc.Network,
+		peers:    make([]*simPeer, n+1),
+		streams:  make([][]stream, n+1),
+		blocked:  make([][]int, n+1),
+		timeline: slices.Clone(sc.Timeline),
+		hist:     newHistory(n),
+		p:        printer{w: opts.Out, verbose: opts.Verbose},
+	}
+	w.cfg.Mutation = opts.Mutation
+	for id := 1; id <= n; id++ {
+		w.peers[id] = &simPeer{id: protocol.PeerID(id)}
+	}
+	for i := range w.streams {
+		w.streams[i] = make([]stream, n+1)
+		w.blocked[i] = make([]int, n+1)
+	}
+	slices.SortStableFunc(w.timeline, func(a, b scenarios.Action) int { return cmp.Compare(a.At, b.At) })
+	return w
+}
+
+func (w *world) schedule(it item) {
+	w.seq++
+	it.seq = w.seq
+	w.q.push(it)
+}
+
+func (w *world) handle(it item) {
+	switch it.kind {
+	case itemDeliver:
+		w.deliver(it)
+	case itemTimer:
+		sp := w.peers[it.peer]
+		if sp.alive && sp.incarnation == it.incarnation {
+			w.step(sp, protocol.Event{Type: protocol.EventTimer, Timer: it.timer})
+		}
+	case itemAction:
+		if it.action >= len(w.timeline) {
+			w.unblock(w.timeline[it.action-len(w.timeline)])
+			return
+		}
+		w.act(w.timeline[it.action], it.action)
+	case itemChurn:
+		w.churn(it)
+	case itemRestart:
+		w.restartPeer(w.peers[it.peer], "churn restart")
+	case itemCheck:
+		w.check(it.action)
+	}
+}
+
+// step hands ev to a live peer and carries out what it asks.
+func (w *world) step(sp *simPeer, ev protocol.Event) {
+	ev.Now = w.now
+	out, err := sp.p.Step(ev)
+	w.res.Steps++
+	if err != nil {
+		w.fault(sp.id, fmt.Sprintf("p%d refused %s: %v", sp.id, ev.Type, err))
+		return
+	}
+	w.apply(sp, out)
+	if sp.hook != nil && sp.alive {
+		next := w.nextInLine(sp)
+		if extra, ok := sp.hook.Fire(sp.p, w.now); ok {
+			// The hook evicts the highest peer: an eviction, for S5.
+			w.hist.reason(protocol.PeerID(w.sc.Peers), w.now)
+			w.fault(sp.id, fmt.Sprintf("p%d leader_crash_hook fires: DEL %d sent to all but p%d, then crash", sp.id, w.sc.Peers, next))
+			w.apply(sp, extra)
+		}
+	}
+}
+
+// nextInLine is, for the hook's message, the lowest other member of sp's view.
+func (w *world) nextInLine(sp *simPeer) protocol.PeerID {
+	for _, q := range sp.p.View().Members {
+		if q != sp.id {
+			return q
+		}
+	}
+	return 0
+}
+
+// apply carries out one Output, in the documented order.
+func (w *world) apply(sp *simPeer, out protocol.Output) {
+	for _, n := range out.Notes {
+		w.note(sp, n)
+		if w.done {
+			return
+		}
+	}
+	for _, m := range out.Messages {
+		w.send(sp, m)
+	}
+	for _, tr := range out.Timers {
+		if tr.Cancel {
+			continue // stale fires are ignored by the peer
+		}
+		w.schedule(item{at: w.now + tr.After, kind: itemTimer, peer: sp.id, incarnation: sp.incarnation, timer: tr.Timer})
+	}
+	if out.Stopped {
+		// A crash or a finished leave: the process exits. What it sent is
+		// still delivered, as the kernel flushes a closing socket.
+		sp.alive = false
+	}
+}
+
+// note records a peer's note: its log line, the history, the checks.
+func (w *world) note(sp *simPeer, n protocol.Note) {
+	w.p.note(w, n)
+	if w.opts.Trace {
+		w.res.Trace = append(w.res.Trace, TraceEvent{Time: w.now, Kind: TraceNote, Peer: sp.id, Note: n})
+	}
+	switch n.Kind {
+	case protocol.NoteViewInstalled:
+		v := protocol.View{ID: n.ViewID, Members: n.Members}
+		if prop, detail := w.hist.install(sp.id, sp.incarnation, v, w.now); prop != "" {
+			w.fail(SafetyViolation, prop, detail)
+		}
+	case protocol.NoteSuspected:
+		w.hist.reason(n.Subject, w.now)
+	case protocol.NoteLeft:
+		sp.left = true
+	}
+}
+
+// fault records a change of the world.
+func (w *world) fault(peer protocol.PeerID, what string) {
+	w.p.fault(w, what)
+	if w.opts.Trace {
+		w.res.Trace = append(w.res.Trace, TraceEvent{Time: w.now, Kind: TraceFault, Peer: peer, Reason: what})
+	}
+}
+
+// fail ends the run with a violation.
+func (w *world) fail(v Verdict, prop, detail string) {
+	if w.done {
+		return
+	}
+	w.done = true
+	w.res.Verdict, w.res.Property, w.res.Detail, w.res.At = v, prop, detail, w.now
+}
