@@ -73,8 +73,8 @@ func (p *Peer) checkCandidacy() {
 
 // becomeLeader takes over. First the operation accepted under the highest
 // ballot among the answers (it may have been decided: it must win again),
-// then the removal of the old leader unless it answered, then suspected
-// members, then whatever was queued.
+// then the removal of the old leader if it is still suspected, then other
+// suspected members, then whatever was queued.
 func (p *Peer) becomeLeader() {
 	p.role = roleLeader
 	p.leader = p.id
@@ -86,7 +86,10 @@ func (p *Peer) becomeLeader() {
 			recovered = a
 		}
 	}
-	if p.oldLeader != 0 && !p.promised.has(p.oldLeader) {
+	// The old leader goes only if it is still suspected: a leader that
+	// answered was alive after all, and one that is joining again is
+	// removed and re-added through its JOIN (which says why).
+	if p.oldLeader != 0 && !p.promised.has(p.oldLeader) && p.suspected.has(p.oldLeader) {
 		p.enqueueFirst(Op{Kind: OpDel, Peer: p.oldLeader}, reasonSuccession)
 	}
 	if recovered.op.Kind != OpNothing && p.cfg.Mutation != MutationSkipRecovery {
