@@ -1,7 +1,6 @@
 package sim_test
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -96,7 +95,7 @@ func checkSchedule(t *rapid.T, liveness bool) {
 	r := sim.Run(sc, sim.Options{Seed: seed})
 	if r.Verdict != sim.Pass {
 		t.Fatalf("%s %s at %v: %s\n\nsave as failing.yaml and replay with: go run ./cmd/simulate -scenario failing.yaml -seed %d\n\n%s",
-			r.Verdict, r.Property, r.At, r.Detail, seed, scenarioText(sc))
+			r.Verdict, r.Property, r.At, r.Detail, seed, scenarios.Format(sc))
 	}
 }
 
@@ -109,5 +108,3 @@ func TestProperty_SafetyOfDrawnSchedules(t *testing.T) {
 func TestProperty_LivenessOfDrawnSchedules(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) { checkSchedule(t, true) })
 }
-
-var _ = fmt.Sprint
