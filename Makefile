@@ -3,16 +3,17 @@
 
 GO ?= go
 FUZZTIME ?= 30s
+TRACE ?= $(CURDIR)/leader-crash-loss-seed1.html
 
-.PHONY: help run test lint bench fuzz clean
+.PHONY: help run test lint bench soak fuzz swarm clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
-run: ## replay the seed's four test cases in the in-memory driver and show their logs
-	$(GO) test ./protocol -run 'TestSeedCase' -v -count=1
+run: ## simulate the seed's case 4 (leader crash with message loss), seed 1, and write its space-time diagram
+	$(GO) run ./cmd/simulate -scenario leader-crash-loss -seed 1 -trace $(TRACE)
 
-test: lint ## the whole test suite (vet, gofmt, race detector)
+test: lint ## the whole test suite: vet, gofmt, and every test under the race detector
 	$(GO) test -race -count=1 ./...
 
 lint: ## go vet and a gofmt check
@@ -20,12 +21,23 @@ lint: ## go vet and a gofmt check
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-bench: ## the benchmarks
+bench: ## the benchmarks (protocol step, simulator throughput)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-fuzz: ## fuzz the wire decoder and the log-line parser ($(FUZZTIME) each)
+soak: ## every randomized test a hundred times over (properties, swarm, scenario seeds)
+	$(GO) test -count=1 -timeout 60m ./protocol -run Property -rapid.checks=10000
+	$(GO) test -count=1 -timeout 60m ./sim -run Property -rapid.checks=10000
+	$(GO) test -count=1 -timeout 60m ./sim -run 'Swarm|Scenarios' -swarm.runs=30000 -scenario.seeds=10000
+
+swarm: ## 2000 random scenarios on every CPU
+	$(GO) run ./cmd/simulate -swarm -runs 2000
+
+fuzz: ## fuzz the wire decoder, the log-line parser, the peer's input and the scenario parser ($(FUZZTIME) each)
 	$(GO) test ./protocol -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./protocol -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./protocol -run '^$$' -fuzz '^FuzzStep$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 
-clean: ## remove build and test caches of this module
+clean: ## remove traces written by make run and the test cache
+	rm -f $(TRACE) *.html *.shiviz
 	$(GO) clean -testcache

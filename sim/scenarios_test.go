@@ -1,7 +1,6 @@
 package sim_test
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/memberly/memberly/scenarios"
@@ -15,9 +14,9 @@ func TestScenarios_Seeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seeds := uint64(100)
+	seeds := *scenarioSeeds
 	if testing.Short() {
-		seeds = 10
+		seeds = min(seeds, 10)
 	}
 	for _, sc := range all {
 		t.Run(sc.Name, func(t *testing.T) {
@@ -38,5 +37,4 @@ func TestScenarios_Seeds(t *testing.T) {
 			}
 		})
 	}
-	_ = fmt.Sprint
 }

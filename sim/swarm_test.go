@@ -1,18 +1,24 @@
 package sim_test
 
 import (
-	"fmt"
+	"flag"
 	"testing"
 
 	"github.com/memberly/memberly/sim"
 )
 
+// make soak runs these a hundred times over.
+var (
+	swarmRuns     = flag.Int("swarm.runs", 300, "random scenarios TestSwarm_Seeds runs")
+	scenarioSeeds = flag.Uint64("scenario.seeds", 100, "seeds TestScenarios_Seeds runs for every scenario")
+)
+
 // TestSwarm_Seeds runs a batch of random scenarios: none may violate safety
 // or, in liveness mode, fail to converge after the heal.
 func TestSwarm_Seeds(t *testing.T) {
-	runs := 300
+	runs := *swarmRuns
 	if testing.Short() {
-		runs = 50
+		runs = min(runs, 50)
 	}
 	for seed := uint64(1); seed <= uint64(runs); seed++ {
 		sc := sim.RandomScenario(seed)
@@ -21,5 +27,4 @@ func TestSwarm_Seeds(t *testing.T) {
 			t.Errorf("seed %d: %s %s at %v: %s\nreplay: go run ./cmd/simulate -swarm-seed %d", seed, r.Verdict, r.Property, r.At, r.Detail, seed)
 		}
 	}
-	_ = fmt.Sprint
 }

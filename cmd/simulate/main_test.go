@@ -1,0 +1,168 @@
+package main_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// binary is the simulate command, built once for these tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "simulate-test")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "simulate")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		panic("building simulate: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// simulate runs the command and returns its output and exit status.
+func simulate(t *testing.T, env []string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), 0
+	case errors.As(err, &exit):
+		return out.String(), exit.ExitCode()
+	}
+	t.Fatalf("running simulate %v: %v", args, err)
+	return "", 0
+}
+
+// withoutStats drops the one line that depends on the wall clock.
+func withoutStats(s string) string {
+	var keep []string
+	for _, line := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(line, "stats: ") {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+func TestSimulate_DeterministicAcrossRunsAndGOMAXPROCS(t *testing.T) {
+	args := []string{"-scenario", "leader-crash-loss", "-seed", "7", "-v"}
+	first, code := simulate(t, []string{"GOMAXPROCS=1"}, args...)
+	if code != 0 || !strings.Contains(first, "verdict: pass") {
+		t.Fatalf("exit %d, output:\n%s", code, first)
+	}
+	for _, env := range [][]string{{"GOMAXPROCS=1"}, {"GOMAXPROCS=2"}, {"GOMAXPROCS=2"}} {
+		again, _ := simulate(t, env, args...)
+		if diff := cmp.Diff(withoutStats(first), withoutStats(again)); diff != "" {
+			t.Errorf("%v: output differs from the first run (-first +again):\n%s", env, diff)
+		}
+	}
+	other, _ := simulate(t, nil, "-scenario", "leader-crash-loss", "-seed", "8", "-v")
+	if withoutStats(other) == withoutStats(first) {
+		t.Errorf("seeds 7 and 8 gave the same run: the seed is not used")
+	}
+}
+
+func TestSimulate_PrintsOptionsLogLinesVerdictAndStats(t *testing.T) {
+	out, code := simulate(t, nil, "-scenario", "leader-crash-loss", "-seed", "1")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"scenario leader-crash-loss (scenarios/leader-crash-loss.yaml) seed 1",
+		"replay:   simulate -scenario leader-crash-loss -seed 1",
+		"timing:   heartbeat=1.1s suspect_after=2.2s",
+		`p1 {peer_id:1, view_id: 5, leader: 1, message:"crashing"}`,
+		`p5 {peer_id:5, view_id: 6, leader: 2, message:"removed from view"}`,
+		"p2 {peer_id:2, view_id: 8, leader: 2, memb_list: [2,3,4,5]}",
+		"verdict: pass",
+		"stats: events=",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSimulate_ExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	impossible := filepath.Join(dir, "impossible.yaml")
+	os.WriteFile(impossible, []byte("description: a join that is expected to end alone\npeers: 2\n"+
+		"timeline:\n  - {at: 0s, start: [1, 2]}\nexpect:\n  view: [1]\n  within: 10s\n"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"pass", []string{"-scenario", "join", "-seed", "3"}, 0, "verdict: pass"},
+		{"safety violation", []string{"-swarm-seed", "3", "-mutation", "quorum-of-one"}, 1, "verdict: SAFETY VIOLATION S2"},
+		{"liveness failure", []string{"-scenario", impossible}, 2, "verdict: LIVENESS FAILURE expect"},
+		{"bad flag", []string{"-nope"}, 64, "flag provided but not defined: -nope"},
+		{"nothing to run", nil, 64, "say what to run"},
+		{"unknown scenario", []string{"-scenario", "nosuch"}, 64, "leader-crash-loss"},
+		{"bad mutation", []string{"-scenario", "join", "-mutation", "chaos"}, 64, `-mutation "chaos"`},
+		{"two modes", []string{"-scenario", "join", "-swarm"}, 64, "do not go together"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, code := simulate(t, nil, c.args...)
+			if code != c.code || !strings.Contains(out, c.want) {
+				t.Errorf("simulate %v: exit %d (want %d), output lacks %q:\n%s", c.args, code, c.code, c.want, out)
+			}
+		})
+	}
+}
+
+func TestSimulate_List(t *testing.T) {
+	out, code := simulate(t, nil, "-list")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 16 || !strings.HasPrefix(lines[0], "cascading-leader-crash ") {
+		t.Errorf("-list printed %d lines, want the 16 scenarios with descriptions:\n%s", len(lines), out)
+	}
+}
+
+func TestSimulate_TraceFiles(t *testing.T) {
+	dir := t.TempDir()
+	html, shiviz := filepath.Join(dir, "run.html"), filepath.Join(dir, "run.log")
+	out, code := simulate(t, nil, "-scenario", "leader-crash-loss", "-seed", "1", "-trace", html, "-shiviz", shiviz)
+	if code != 0 || !strings.Contains(out, "trace: "+html) {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	page, err := os.ReadFile(html)
+	if err != nil || !bytes.Contains(page, []byte("<svg")) || !bytes.Contains(page, []byte("[2,3,4,5]")) {
+		t.Errorf("trace %s: err %v, %d bytes, want an SVG diagram showing view [2,3,4,5]", html, err, len(page))
+	}
+	if log, err := os.ReadFile(shiviz); err != nil || !bytes.Contains(log, []byte(`"p1"`)) {
+		t.Errorf("shiviz log %s: err %v, want vector clocks naming p1:\n%.300s", shiviz, err, log)
+	}
+}
+
+func TestSimulate_Swarm(t *testing.T) {
+	out, code := simulate(t, nil, "-swarm", "-runs", "40", "-jobs", "2")
+	if code != 0 || !strings.Contains(out, "swarm: 40 runs, 0 failed") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	out, code = simulate(t, nil, "-swarm", "-runs", "10", "-mutation", "quorum-of-one")
+	if code != 1 || !strings.Contains(out, "replay: simulate -swarm-seed 3 -mutation quorum-of-one") {
+		t.Errorf("a broken protocol's swarm: exit %d, want 1 and a replay line for seed 3:\n%s", code, out)
+	}
+}
