@@ -69,12 +69,7 @@ func (p *Peer) onHeartbeatTimer() {
 }
 
 func (p *Peer) onHeartbeat(m *Message) {
-	if !p.isMember() {
-		p.shareExit(m)
-		return
-	}
-	if !p.view.Contains(m.From) {
-		p.answerOutsider(m)
+	if !p.fromMember(m) {
 		return
 	}
 	p.knownView[m.From] = m.ViewID
@@ -92,6 +87,23 @@ func (p *Peer) onHeartbeat(m *Message) {
 			p.follow(m.Ballot)
 		}
 	}
+}
+
+// fromMember reports whether m, which only members may send (HEARTBEAT,
+// REQ, NEWLEADER), comes from a member of the installed view while this
+// peer holds one. Otherwise it answers as the design says and returns
+// false: a non-member passes on the view that removed it, a member tells
+// an outsider where it stands.
+func (p *Peer) fromMember(m *Message) bool {
+	if !p.isMember() {
+		p.shareExit(m)
+		return false
+	}
+	if !p.view.Contains(m.From) {
+		p.answerOutsider(m)
+		return false
+	}
+	return true
 }
 
 // answerOutsider answers a message naming view m.ViewID from a peer outside

@@ -14,12 +14,7 @@ func (p *Peer) accept(op Op, v ViewID, b Ballot) {
 }
 
 func (p *Peer) onReq(m *Message) {
-	if !p.isMember() {
-		p.shareExit(m)
-		return
-	}
-	if !p.view.Contains(m.From) {
-		p.answerOutsider(m)
+	if !p.fromMember(m) {
 		return
 	}
 	p.knownView[m.From] = max(p.knownView[m.From], m.ViewID)
@@ -174,12 +169,7 @@ func (p *Peer) sendNewView(q PeerID) {
 }
 
 func (p *Peer) onNewLeader(m *Message) {
-	if !p.isMember() {
-		p.shareExit(m)
-		return
-	}
-	if !p.view.Contains(m.From) {
-		p.answerOutsider(m)
+	if !p.fromMember(m) {
 		return
 	}
 	if m.Ballot.Less(p.promise) || (m.Ballot == p.promise && m.Ballot.Leader != m.From) {

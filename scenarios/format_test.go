@@ -2,7 +2,6 @@ package scenarios_test
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -247,18 +246,7 @@ expect:
 // FuzzFormat checks that whatever Parse accepts, Format writes so that
 // Parse reads it back the same.
 func FuzzFormat(f *testing.F) {
-	for _, name := range scenarios.Names() {
-		data, err := os.ReadFile(name + ".yaml")
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
-	full, err := os.ReadFile("testdata/full.yaml")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(full)
+	addScenarioFiles(f)
 	f.Add([]byte("description: \"a\\tb\\n\\u0000 c \"\npeers: 3\nnetwork: {loss_percent: 1e-9}\n" +
 		"timeline: [{at: 1h1m1.5s, network: {loss_percent: 0}}, {at: 0s, network: {loss_percent: 0.5}}]\n" +
 		"expect: {within: 1h1m1.5s}\nrun_for: 2h\n"))

@@ -321,18 +321,7 @@ var errorAt = regexp.MustCompile(`^fuzz\.yaml:[1-9][0-9]*: `)
 // FuzzParse checks that no input makes Parse panic, that every error names
 // file:line, and that what it accepts keeps the invariants it promises.
 func FuzzParse(f *testing.F) {
-	for _, name := range scenarios.Names() {
-		data, err := os.ReadFile(name + ".yaml")
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
-	full, err := os.ReadFile("testdata/full.yaml")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(full)
+	addScenarioFiles(f)
 	for _, s := range []string{"", "peers: 5\ntimeline: [\n", "- 1\n", withEntry("{at: 1s, split: [[1, 2], [2, 3]]}"),
 		withTop("liveness: {heal_at: 2562047h, within: 2562047h}"), "a: &a [*a]\n"} {
 		f.Add([]byte(s))
@@ -355,4 +344,16 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted invalid timing: %v", err)
 		}
 	})
+}
+
+// addScenarioFiles seeds a fuzz corpus with every embedded scenario and
+// testdata/full.yaml, which uses every key.
+func addScenarioFiles(f *testing.F) {
+	for _, name := range append(scenarios.Names(), "testdata/full") {
+		data, err := os.ReadFile(name + ".yaml")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
 }
