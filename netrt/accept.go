@@ -1,0 +1,114 @@
+package netrt
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/memberly/memberly/protocol"
+)
+
+// acceptPause is how long accepting pauses after a failure that is not the
+// listener closing (out of file descriptors, say), so as not to spin.
+const acceptPause = 50 * time.Millisecond
+
+// maxInbound is how many inbound connections may be open at once: one per
+// other peer, twice over for connections a restarted peer left behind,
+// plus a few. Past it new ones are closed, so whoever can reach the port
+// cannot make this peer hold unbounded connections and goroutines.
+func (r *runtime) maxInbound() int32 { return int32(2*len(r.addrs) + 8) }
+
+// acceptLoop accepts the connections other peers dial to send to this one.
+func (r *runtime) acceptLoop(ctx context.Context) {
+	for {
+		c, err := r.tcpLn.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			r.log.Debug("accept failed", "err", err)
+			if !sleepCtx(ctx, acceptPause) {
+				return
+			}
+			continue
+		}
+		if r.inbound.Add(1) > r.maxInbound() {
+			r.inbound.Add(-1)
+			r.dropped(dropConnLimit, c.RemoteAddr().String(), nil)
+			c.Close()
+			continue
+		}
+		r.spawn(func(ctx context.Context) {
+			defer r.inbound.Add(-1)
+			r.serveConn(ctx, c)
+		})
+	}
+}
+
+// serveConn reads frames from one inbound connection until it ends. Input
+// that breaks the framing or the seal closes the connection: after a bad
+// frame nothing says where the next one starts, and a peer with another
+// key has nothing to say to this one. A well-formed message that fails a
+// later check is dropped alone.
+func (r *runtime) serveConn(ctx context.Context, c net.Conn) {
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	defer c.Close()
+	src := remoteAddrPort(c)
+	from := src.Addr().String() // the port is ephemeral: log once per host
+	br := bufio.NewReader(c)
+	buf := make([]byte, maxPayloadSize)
+	var plain []byte
+	if r.seal != nil {
+		plain = make([]byte, 0, maxPayloadSize)
+	}
+	for {
+		payload, err := readFrame(br, buf)
+		switch {
+		case err == nil:
+		case errors.Is(err, errOversized):
+			r.dropped(dropOversized, from, err)
+			return
+		case errors.Is(err, errEmptyFrame), errors.Is(err, io.ErrUnexpectedEOF):
+			r.dropped(dropMalformed, from, err)
+			return
+		default: // io.EOF, a reset, or closed by shutdown: nothing to count
+			return
+		}
+		m, reason, err := r.admit(ctx, payload, plain, src, protocol.Stream)
+		if reason != dropNone {
+			r.dropped(reason, from, err)
+			if reason == dropMalformed || reason == dropBadSeal {
+				return
+			}
+			continue
+		}
+		if !r.deliver(ctx, m) {
+			return
+		}
+	}
+}
+
+// deliver hands m to the event loop; false when ctx ended first.
+func (r *runtime) deliver(ctx context.Context, m protocol.Message) bool {
+	select {
+	case r.inbox <- m:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// remoteAddrPort is c's remote address, unmapped.
+func remoteAddrPort(c net.Conn) netip.AddrPort {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		ap := a.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	ap, _ := netip.ParseAddrPort(c.RemoteAddr().String())
+	return ap
+}

@@ -1,0 +1,137 @@
+// Package netrt runs a protocol.Peer over real sockets: TCP for membership
+// messages, UDP for heartbeats. One goroutine owns the peer and runs the
+// event loop; socket readers and timers feed it events. No protocol logic
+// lives here: netrt only carries out what protocol.Peer.Step asks, in the
+// order protocol.Output documents.
+package netrt
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/memberly/memberly/protocol"
+)
+
+// Host is one line of a hosts file: peer ID is its 1-based position among
+// the host lines.
+type Host struct {
+	ID      protocol.PeerID
+	Name    string // the host as written in the file, without ports
+	TCPAddr string // host:port for membership messages
+	UDPAddr string // host:port for heartbeats
+	Line    int    // line in the file, for messages
+	File    string // the file it was read from, for messages ("" when built by hand)
+}
+
+// Hosts is a parsed hosts file: Hosts[i] has ID i+1.
+type Hosts []Host
+
+// ParseHosts parses a hosts file's contents. Lines are "host",
+// "host:tcpport" or "host:tcpport:udpport"; blank lines and # comments are
+// skipped; ports default to tcpPort and udpPort. Errors name file and line
+// (an empty file, a bad port, a duplicate host:port, more than
+// protocol.MaxPeers hosts).
+func ParseHosts(data []byte, file string, tcpPort, udpPort int) (Hosts, error) {
+	return parseHosts(data, file, tcpPort, udpPort)
+}
+
+// ReadHosts reads and parses the hosts file at path.
+func ReadHosts(path string, tcpPort, udpPort int) (Hosts, error) {
+	return readHosts(path, tcpPort, udpPort)
+}
+
+// FindSelf returns the id of the host line naming hostname, or else the
+// first whose host resolves to one of localAddrs (IP strings); an error
+// says neither matched.
+func (h Hosts) FindSelf(hostname string, localAddrs []string) (protocol.PeerID, error) {
+	return h.findSelf(hostname, localAddrs)
+}
+
+// Options configures a Runtime. Zero values take the documented defaults.
+type Options struct {
+	ID     protocol.PeerID // this peer's id in Hosts (required)
+	Hosts  Hosts           // the universe (required)
+	Config protocol.Config // protocol timing; must Validate
+
+	// Key (32 bytes) seals every frame and datagram with AES-256-GCM;
+	// nil sends in the clear.
+	Key []byte
+	// Broadcast sends heartbeats to BroadcastAddr instead of to each
+	// member's address. A heartbeat still names one receiver, so there is
+	// still one datagram per member; every peer receives them all and
+	// silently ignores those addressed to another peer. The UDP socket
+	// then listens on every IPv4 address, as broadcasts require.
+	Broadcast     bool
+	BroadcastAddr string // default 255.255.255.255:<own UDP port>
+
+	// LeaderCrashHook arms the seed's -t hook (design section 7, case 4).
+	LeaderCrashHook bool
+	// CrashAfter (duration, 0 = never) makes the peer crash this long
+	// after Run started it: it logs "crashing" and Run returns ErrCrashed.
+	CrashAfter time.Duration
+	// Incarnation identifies this process among all that ever ran as ID;
+	// 0 takes the wall-clock start time in nanoseconds, which grows across
+	// restarts.
+	Incarnation uint64
+
+	// OnNote is called on the event loop for every note the peer produces,
+	// before any message of the same step is sent (the seed's log lines
+	// come from here). It must not block for long.
+	OnNote func(protocol.Note)
+	// Logger receives diagnostics (drops, reconnects, bad input); nil
+	// discards them.
+	Logger *slog.Logger
+
+	DialTimeout  time.Duration // default 1 s
+	WriteTimeout time.Duration // default 2 s
+	SendQueueLen int           // per peer, in frames; default 1024; when full the oldest is dropped
+}
+
+// ErrCrashed is returned by Run when the peer crashed on purpose (-c or -t).
+var ErrCrashed = errors.New("netrt: peer crashed")
+
+// Runtime is one running peer.
+type Runtime struct {
+	impl *runtime
+}
+
+// Listen validates opts and binds the peer's TCP and UDP addresses. An
+// address in use, an id outside Hosts or a bad key is an error naming it.
+func Listen(opts Options) (*Runtime, error) {
+	r, err := newRuntime(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Runtime{impl: r}, nil
+}
+
+// Run starts the peer and runs its event loop until the peer stops: nil
+// after a finished graceful leave, ErrCrashed after a crash, or ctx's error
+// when ctx is cancelled (without leaving: cancel is a kill). It closes the
+// sockets before returning. A Runtime runs once: a second Run is an error.
+//
+// When the peer stops on its own (a leave or a crash), Run first lets the
+// messages of its last steps go out, for at most DialTimeout plus
+// WriteTimeout, as a process's closing sockets would.
+func (r *Runtime) Run(ctx context.Context) error { return r.impl.run(ctx) }
+
+// Leave asks the peer to leave gracefully; Run returns once it has. Asked
+// before Run, the request waits for Run; after Run returned, it does
+// nothing.
+func (r *Runtime) Leave() { r.impl.leave() }
+
+// Evict asks the peer, which should be the leader, to remove p.
+func (r *Runtime) Evict(p protocol.PeerID) { r.impl.evict(p) }
+
+// Status returns a snapshot of the peer, safe to call from any goroutine.
+func (r *Runtime) Status() protocol.Status { return r.impl.status() }
+
+// WriteMetrics writes the peer's counters in the Prometheus text format.
+func (r *Runtime) WriteMetrics(w io.Writer) error { return r.impl.writeMetrics(w) }
+
+// TCPAddr and UDPAddr are the bound addresses (useful with port 0).
+func (r *Runtime) TCPAddr() string { return r.impl.tcpAddr() }
+func (r *Runtime) UDPAddr() string { return r.impl.udpAddr() }

@@ -1,0 +1,111 @@
+package netrt
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+
+	"github.com/memberly/memberly/protocol"
+)
+
+// datagramQueueLen bounds the heartbeats waiting for the UDP writer. A
+// heartbeat is worth nothing late, so when the writer falls behind they
+// are dropped rather than queued.
+const datagramQueueLen = 1024
+
+// datagram is one payload for the UDP writer.
+type datagram struct {
+	to      protocol.PeerID
+	payload []byte
+}
+
+// sendDatagram queues a heartbeat for the UDP writer; it never blocks the
+// event loop.
+func (r *runtime) sendDatagram(to protocol.PeerID, payload []byte) {
+	select {
+	case r.datagrams <- datagram{to: to, payload: payload}:
+	default:
+		r.dropped(dropQueueFull, "peer "+strconv.Itoa(int(to))+" (udp)", nil)
+	}
+}
+
+// writeDatagrams sends the queued heartbeats from the bound UDP socket, so
+// their source port is this peer's UDP port, which receivers check.
+//
+// Without Broadcast each goes to its receiver's UDP address. With it,
+// each goes to the broadcast address instead: every peer receives every
+// heartbeat and silently ignores those that name another receiver (see
+// admit). That keeps one wire format, and the receivers' checks, for both
+// modes. It sends as many datagrams as unicast does; what it saves is
+// resolving the members' addresses.
+func (r *runtime) writeDatagrams(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case d := <-r.datagrams:
+			dst, ok := r.datagramDest(d.to)
+			if !ok {
+				r.dropped(dropSendFailed, "peer "+strconv.Itoa(int(d.to))+" (udp)", errors.New("address not resolved yet"))
+				continue
+			}
+			if _, err := r.udpConn.WriteToUDPAddrPort(d.payload, dst); err != nil {
+				if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+					return
+				}
+				r.dropped(dropSendFailed, dst.String(), err)
+			}
+		}
+	}
+}
+
+// datagramDest is where a heartbeat for peer to goes. It never waits for
+// DNS: an unresolved name is looked up in the background and this
+// heartbeat is lost, as a datagram may be.
+func (r *runtime) datagramDest(to protocol.PeerID) (netip.AddrPort, bool) {
+	if r.broadcastAddr.IsValid() {
+		return r.broadcastAddr, true
+	}
+	a := r.addrs[to]
+	ips := r.book.cached(a.udpHost, r.spawn)
+	if len(ips) == 0 {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(ips[0], a.udpPort), true
+}
+
+// readDatagrams receives heartbeats until the socket is closed.
+func (r *runtime) readDatagrams(ctx context.Context) {
+	// One byte more than any payload, so an oversized datagram shows as
+	// one rather than being silently cut to size.
+	buf := make([]byte, maxPayloadSize+1)
+	var plain []byte
+	if r.seal != nil {
+		plain = make([]byte, 0, maxPayloadSize)
+	}
+	for {
+		n, src, err := r.udpConn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			r.log.Debug("udp read failed", "err", err)
+			continue
+		}
+		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		if n > maxPayloadSize {
+			r.dropped(dropOversized, src.String(), errors.New("datagram exceeds the size limit"))
+			continue
+		}
+		m, reason, err := r.admit(ctx, buf[:n], plain, src, protocol.Datagram)
+		if reason != dropNone {
+			r.dropped(reason, src.String(), err)
+			continue
+		}
+		if !r.deliver(ctx, m) {
+			return
+		}
+	}
+}

@@ -1,0 +1,47 @@
+package netrt
+
+import (
+	"context"
+	"net/netip"
+
+	"github.com/pkg/errors"
+
+	"github.com/memberly/memberly/protocol"
+)
+
+// admit turns one payload received from src over transport tr into a
+// message for the peer, or says why it must be dropped. plain is scratch
+// space for the opened payload. It validates instead of trusting: every
+// check that can fail on input from the network is here, before the input
+// reaches the peer.
+func (r *runtime) admit(ctx context.Context, payload, plain []byte, src netip.AddrPort, tr protocol.Transport) (protocol.Message, dropReason, error) {
+	opened, err := r.seal.open(plain, payload)
+	if err != nil {
+		return protocol.Message{}, dropBadSeal, err
+	}
+	m, err := protocol.Decode(opened)
+	if err != nil {
+		return protocol.Message{}, dropMalformed, err
+	}
+	if m.Type.Transport() != tr {
+		// A datagram bypasses the stream's order and a stream the
+		// datagram's address check: neither is what a peer sends.
+		return protocol.Message{}, dropMalformed, errors.Errorf("%s over the %s transport", m.Type, tr)
+	}
+	if int(m.From) > len(r.addrs)-1 {
+		return protocol.Message{}, dropUnknownSender, errors.Errorf("%s from id %d, the hosts file has %d", m.Type, m.From, len(r.addrs)-1)
+	}
+	if m.To != r.id {
+		if tr == protocol.Datagram && r.opts.Broadcast {
+			// A broadcast heartbeat reaches every peer but names
+			// one receiver (see sendDatagram): the others, and the
+			// sender itself, ignore it.
+			return protocol.Message{}, dropIgnored, nil
+		}
+		return protocol.Message{}, dropMisaddressed, errors.Errorf("%s from %d addressed to %d", m.Type, m.From, m.To)
+	}
+	if !r.checkIdentity(ctx, m.From, src, tr) {
+		return protocol.Message{}, dropIdentity, errors.Errorf("%s claims to be from %d", m.Type, m.From)
+	}
+	return m, dropNone, nil
+}

@@ -1,0 +1,252 @@
+package netrt
+
+import (
+	"context"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pkg/errors"
+
+	"github.com/memberly/memberly/protocol"
+)
+
+const (
+	// backoffMin is the first pause before redialling a peer after a
+	// failed dial or a broken connection: short, as a restarting peer is
+	// back within a moment.
+	backoffMin = 100 * time.Millisecond
+	// backoffMax caps the pause: below the default suspect-after, so a
+	// peer that comes back is reached before anyone gives up on it.
+	backoffMax = 2 * time.Second
+)
+
+// link carries stream messages to one peer over the one TCP connection
+// this peer dials to it (the other direction has its own connection,
+// dialled by the other peer). Its goroutine, started by the first frame,
+// dials lazily, writes frames in order with a deadline, and redials with
+// exponential backoff and jitter when a dial fails or the connection
+// breaks. Frames wait in a bounded queue meanwhile; when it is full, the
+// oldest is dropped: the protocol retransmits what matters, and the newest
+// frames are the most up to date.
+type link struct {
+	r    *runtime
+	to   protocol.PeerID
+	wake chan struct{} // holds a token when frames were queued
+
+	mu      sync.Mutex
+	queue   frameQueue
+	writing bool // a frame is out of the queue, being written
+	down    bool // the last dial or write failed: backing off
+	started bool
+}
+
+// link returns the link to peer to, creating it on first use. Only the
+// event loop calls it.
+func (r *runtime) link(to protocol.PeerID) *link {
+	l := r.links[to]
+	if l == nil {
+		l = &link{r: r, to: to, wake: make(chan struct{}, 1), queue: newFrameQueue(r.opts.SendQueueLen)}
+		r.links[to] = l
+	}
+	return l
+}
+
+// enqueue queues one frame for sending.
+func (l *link) enqueue(frame []byte) {
+	l.mu.Lock()
+	dropped := l.queue.push(frame)
+	start := !l.started
+	l.started = true
+	l.mu.Unlock()
+	if dropped {
+		l.r.dropped(dropQueueFull, l.name(), nil)
+	}
+	if start {
+		l.r.spawn(l.run)
+	}
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (l *link) name() string { return "peer " + strconv.Itoa(int(l.to)) }
+
+// flushed reports whether the link has nothing left it can send: its
+// queue is empty, or its peer is unreachable (waiting for it would only
+// delay a stop).
+func (l *link) flushed() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.down || (l.queue.len() == 0 && !l.writing)
+}
+
+// next waits for a frame and takes it out of the queue; nil when ctx ends.
+func (l *link) next(ctx context.Context) []byte {
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		l.mu.Lock()
+		if f := l.queue.pop(); f != nil {
+			l.writing = true
+			l.mu.Unlock()
+			return f
+		}
+		l.mu.Unlock()
+		select {
+		case <-l.wake:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// done ends the write of a frame: sent, or put back after a failure.
+func (l *link) done(f []byte, failed bool) {
+	l.mu.Lock()
+	l.writing = false
+	l.down = failed
+	dropped := failed && l.queue.pushFront(f)
+	l.mu.Unlock()
+	if dropped {
+		l.r.dropped(dropQueueFull, l.name(), nil)
+	}
+}
+
+// run is the link's goroutine.
+func (l *link) run(ctx context.Context) {
+	var conn net.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close()
+		}
+	}()
+	failures, dials := 0, 0
+	for {
+		f := l.next(ctx)
+		if f == nil {
+			return
+		}
+		if conn == nil {
+			if failures > 0 && !sleepCtx(ctx, backoff(failures)) {
+				l.done(f, true)
+				return
+			}
+			if dials > 0 {
+				l.r.met.reconnects.Add(1)
+			}
+			dials++
+			c, err := l.dial(ctx)
+			if err != nil {
+				failures++
+				l.done(f, true)
+				l.r.log.Debug("dial failed", "to", l.to, "err", err)
+				continue
+			}
+			conn = c
+			l.r.spawn(func(ctx context.Context) { watch(ctx, c) })
+			l.r.log.Debug("connected", "to", l.to, "addr", c.RemoteAddr().String())
+		}
+		conn.SetWriteDeadline(time.Now().Add(l.r.opts.WriteTimeout))
+		if _, err := conn.Write(f); err != nil {
+			// What the kernel had accepted before is lost with the
+			// connection; the protocol retransmits. This frame was
+			// not sent whole, so it goes first on the next one.
+			conn.Close()
+			conn = nil
+			failures++
+			l.done(f, true)
+			l.r.log.Debug("connection broke", "to", l.to, "err", err)
+			continue
+		}
+		failures = 0
+		l.done(f, false)
+	}
+}
+
+// watch reads from an outbound connection, on which the peer never
+// writes, to notice at once when the peer closes it (it exited), rather
+// than at the next write, which would be lost. Ending ctx closes it.
+func watch(ctx context.Context, c net.Conn) {
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	io.Copy(io.Discard, c)
+	c.Close()
+}
+
+// dial resolves the peer's host afresh and connects to it.
+func (l *link) dial(ctx context.Context) (net.Conn, error) {
+	a := l.r.addrs[l.to]
+	ctx, cancel := context.WithTimeout(ctx, l.r.opts.DialTimeout)
+	defer cancel()
+	ips, err := l.r.book.resolve(ctx, a.tcpHost)
+	if err != nil {
+		return nil, err
+	}
+	err = errors.Errorf("%s resolves to no address", a.tcpHost)
+	for _, ip := range ips {
+		var c net.Conn
+		if c, err = l.r.dialFrom(ctx, netip.AddrPortFrom(ip, a.tcpPort)); err == nil {
+			return c, nil
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, errors.Wrapf(err, "dial peer %d", l.to)
+}
+
+// dialFrom connects to dst from this peer's own address when it has one,
+// so that a peer sharing a machine with others (127.0.0.1, 127.0.0.2, ...)
+// is seen coming from its own IP and passes the identity check. When that
+// source address cannot be used for dst, it dials from wherever the
+// kernel picks.
+func (r *runtime) dialFrom(ctx context.Context, dst netip.AddrPort) (net.Conn, error) {
+	if r.localIP.IsValid() && r.localIP.Is4() == dst.Addr().Is4() {
+		d := net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(r.localIP, 0))}
+		c, err := d.DialContext(ctx, "tcp", dst.String())
+		if err == nil || !sourceAddrProblem(err) {
+			return c, err
+		}
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", dst.String())
+}
+
+// sourceAddrProblem reports whether a dial failed because of its source
+// address rather than its destination.
+func sourceAddrProblem(err error) bool {
+	return errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EINVAL) ||
+		errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EADDRINUSE)
+}
+
+// backoff is the pause before redialling after failures failed attempts:
+// exponential from backoffMin up to backoffMax, with jitter so that peers
+// that lost one another at the same moment do not redial in lockstep.
+func backoff(failures int) time.Duration {
+	d := backoffMax
+	if failures < 16 {
+		d = min(backoffMin<<(failures-1), backoffMax)
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// sleepCtx sleeps for d, or less when ctx ends; it reports whether it slept
+// the whole time.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

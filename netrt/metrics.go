@@ -1,0 +1,192 @@
+package netrt
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pkg/errors"
+
+	"github.com/memberly/memberly/protocol"
+)
+
+// dropReason says why input or output was thrown away.
+type dropReason uint8
+
+const (
+	dropNone    dropReason = iota // not dropped
+	dropIgnored                   // dropped silently: expected, not a fault (see admit)
+
+	dropMalformed     // not a valid frame or message
+	dropOversized     // longer than any message
+	dropIdentity      // the sender's address is not the one its id has
+	dropUnknownSender // an id outside the hosts file
+	dropMisaddressed  // addressed to another peer
+	dropBadSeal       // does not open with our key
+	dropQueueFull     // a send queue overflowed: its oldest frame went
+	dropRefused       // the peer refused the event (Step returned an error)
+	dropSendFailed    // could not be encoded, addressed or written
+	dropConnLimit     // an inbound connection over the limit was closed
+
+	dropReasonEnd
+)
+
+// dropReasonNames are the metric labels, in the order metrics list them.
+var dropReasonNames = [...]string{
+	dropMalformed:     "malformed",
+	dropOversized:     "oversized",
+	dropIdentity:      "identity",
+	dropUnknownSender: "unknown-sender",
+	dropMisaddressed:  "misaddressed",
+	dropBadSeal:       "bad-seal",
+	dropQueueFull:     "queue-full",
+	dropRefused:       "refused",
+	dropSendFailed:    "send-failed",
+	dropConnLimit:     "conn-limit",
+}
+
+func (d dropReason) String() string {
+	if d < dropReasonEnd && dropReasonNames[d] != "" {
+		return dropReasonNames[d]
+	}
+	return "drop(" + strconv.Itoa(int(d)) + ")"
+}
+
+// metrics are the runtime's counters. Every field is an atomic: readers
+// and senders on many goroutines count, WriteMetrics reads at any time.
+type metrics struct {
+	in, out     [256]atomic.Uint64 // by MsgType
+	drops       [dropReasonEnd]atomic.Uint64
+	viewChanges atomic.Uint64
+	suspicions  atomic.Uint64
+	reconnects  atomic.Uint64
+}
+
+// msgTypes lists the valid message types in wire order.
+func msgTypes() []protocol.MsgType {
+	var ts []protocol.MsgType
+	for t := protocol.MsgType(1); t.Valid(); t++ {
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+// writeMetrics implements WriteMetrics: the Prometheus text format, in a
+// fixed order, every series present even at zero so that rates work from
+// the first scrape.
+func (r *runtime) writeMetrics(w io.Writer) error {
+	st := r.status()
+	m := &r.met
+	bw := bufio.NewWriter(w)
+	family := func(name, kind, help string) {
+		bw.WriteString("# HELP " + name + " " + help + "\n# TYPE " + name + " " + kind + "\n")
+	}
+	sample := func(name, labels string, v uint64) {
+		bw.WriteString(name)
+		if labels != "" {
+			bw.WriteString("{" + labels + "}")
+		}
+		bw.WriteString(" " + strconv.FormatUint(v, 10) + "\n")
+	}
+
+	family("memberly_messages_in_total", "counter", "Messages received and handed to the peer, by type.")
+	for _, t := range msgTypes() {
+		sample("memberly_messages_in_total", `type="`+t.String()+`"`, m.in[t].Load())
+	}
+	family("memberly_messages_out_total", "counter", "Messages the peer sent, by type.")
+	for _, t := range msgTypes() {
+		sample("memberly_messages_out_total", `type="`+t.String()+`"`, m.out[t].Load())
+	}
+	family("memberly_drops_total", "counter", "Input or output thrown away, by reason.")
+	for d := dropMalformed; d < dropReasonEnd; d++ {
+		sample("memberly_drops_total", `reason="`+d.String()+`"`, m.drops[d].Load())
+	}
+	family("memberly_view_changes_total", "counter", "Views installed.")
+	sample("memberly_view_changes_total", "", m.viewChanges.Load())
+	family("memberly_suspicions_total", "counter", "Suspicions raised against members.")
+	sample("memberly_suspicions_total", "", m.suspicions.Load())
+	family("memberly_reconnects_total", "counter", "Outbound TCP dials after a connection to that peer failed or broke.")
+	sample("memberly_reconnects_total", "", m.reconnects.Load())
+	family("memberly_view_id", "gauge", "Id of the installed view (0 when not a member).")
+	sample("memberly_view_id", "", uint64(st.ViewID))
+	family("memberly_members", "gauge", "Members of the installed view.")
+	sample("memberly_members", "", uint64(len(st.Members)))
+
+	return errors.Wrap(bw.Flush(), "write metrics")
+}
+
+// dropLog logs a drop once per reason and sender address as a warning, and
+// at debug level after that: a misbehaving sender is worth one line, not
+// one per packet.
+type dropLog struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// maxDropLogKeys bounds the memory spoofed addresses can make dropLog use;
+// past it, the set starts over.
+const maxDropLogKeys = 4096
+
+func (l *dropLog) first(reason dropReason, addr string) bool {
+	key := reason.String() + " " + addr
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen[key] {
+		return false
+	}
+	if l.seen == nil || len(l.seen) >= maxDropLogKeys {
+		l.seen = map[string]bool{}
+	}
+	l.seen[key] = true
+	return true
+}
+
+// dropMessages are the warnings logged for drops of input.
+var dropMessages = [...]string{
+	dropMalformed:     "dropping malformed input",
+	dropOversized:     "dropping oversized input",
+	dropIdentity:      "dropping a message whose sender id does not match its address",
+	dropUnknownSender: "dropping a message from an id outside the hosts file",
+	dropMisaddressed:  "dropping a message addressed to another peer",
+	dropBadSeal:       "dropping sealed input that does not open with our key",
+	dropQueueFull:     "send queue full: dropping its oldest frame",
+	dropRefused:       "the peer refused an event",
+	dropSendFailed:    "could not send a message",
+	dropConnLimit:     "too many inbound connections: closing one",
+}
+
+// dropSubjects name, in the log, what dropped's addr argument is.
+var dropSubjects = [...]string{
+	dropMalformed:     "from",
+	dropOversized:     "from",
+	dropIdentity:      "from",
+	dropUnknownSender: "from",
+	dropMisaddressed:  "from",
+	dropBadSeal:       "from",
+	dropQueueFull:     "to",
+	dropRefused:       "event",
+	dropSendFailed:    "to",
+	dropConnLimit:     "from",
+}
+
+// dropped counts a drop and logs it; addr is the sender's address (the
+// receiver's for output, the event for a refusal), err the detail or nil.
+func (r *runtime) dropped(reason dropReason, addr string, err error) {
+	if reason <= dropIgnored || reason >= dropReasonEnd {
+		return
+	}
+	r.met.drops[reason].Add(1)
+	level := slog.LevelDebug
+	if r.dropLog.first(reason, addr) {
+		level = slog.LevelWarn
+	}
+	args := []any{"reason", reason.String(), dropSubjects[reason], addr}
+	if err != nil {
+		args = append(args, "err", err)
+	}
+	r.log.Log(context.Background(), level, dropMessages[reason], args...)
+}
