@@ -5,10 +5,10 @@ GO ?= go
 FUZZTIME ?= 30s
 TRACE ?= $(CURDIR)/leader-crash-loss-seed1.html
 
-.PHONY: help run test lint bench soak fuzz swarm clean
+.PHONY: help run test e2e demo image lint bench soak fuzz swarm clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
 run: ## simulate the seed's case 4 (leader crash with message loss), seed 1, and write its space-time diagram
 	$(GO) run ./cmd/simulate -scenario leader-crash-loss -seed 1 -trace $(TRACE)
@@ -16,8 +16,19 @@ run: ## simulate the seed's case 4 (leader crash with message loss), seed 1, and
 test: lint ## the whole test suite: vet, gofmt, and every test under the race detector
 	$(GO) test -race -count=1 ./...
 
-lint: ## go vet and a gofmt check
+e2e: image ## the seed's four test cases as containers under docker compose, checked like the simulator's runs
+	$(GO) test -tags e2e -count=1 -v -timeout 15m ./docker/
+
+demo: ## five real peers on loopback replay the seed's case 4 in real time, log lines merged
+	$(GO) run ./cmd/peer/demo
+
+image: ## build the static peer binary and the FROM-scratch image memberly-peer (pulls nothing)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o docker/peer ./cmd/peer
+	docker build -t memberly-peer docker
+
+lint: ## go vet (the docker e2e test too) and a gofmt check
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./docker/
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
@@ -32,12 +43,12 @@ soak: ## every randomized test a hundred times over (properties, swarm, scenario
 swarm: ## 2000 random scenarios on every CPU
 	$(GO) run ./cmd/simulate -swarm -runs 2000
 
-fuzz: ## fuzz the wire decoder, the log-line parser, the peer's input and the scenario parser ($(FUZZTIME) each)
+fuzz: ## fuzz the wire decoder, the log-line parser, the peer's input and the scenario parser (FUZZTIME each, 30s unless set)
 	$(GO) test ./protocol -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./protocol -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./protocol -run '^$$' -fuzz '^FuzzStep$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 
-clean: ## remove traces written by make run and the test cache
-	rm -f $(TRACE) *.html *.shiviz
+clean: ## remove traces written by make run, the image's binary and the test cache
+	rm -f $(TRACE) *.html *.shiviz docker/peer
 	$(GO) clean -testcache

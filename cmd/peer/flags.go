@@ -1,0 +1,154 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pkg/errors"
+
+	"github.com/memberly/memberly/protocol"
+)
+
+// config is the parsed and checked command line. Only what needs the world
+// outside (the hosts file, the key file, the network) is left to check.
+type config struct {
+	hostsFile   string
+	delay       time.Duration // -d: wait this long before starting
+	crashAfter  time.Duration // -c: crash this long after starting; 0 = never
+	leaderCrash bool          // -t: the seed's case-4 hook
+	id          int           // -id: 0 means find this host in the hosts file
+	tcpPort     int
+	udpPort     int
+	proto       protocol.Config
+	broadcast   bool
+	keyFile     string
+	logFormat   string // "text" or "json"
+	httpAddr    string
+	verbose     bool
+}
+
+// Log formats accepted by -log.
+const (
+	logText = "text"
+	logJSON = "json"
+)
+
+// maxSeconds bounds -d and -c so that they fit a time.Duration.
+const maxSeconds = float64(math.MaxInt64 / int64(time.Second))
+
+// secondsFlag is a duration written as a decimal number of seconds, as the
+// seed's -d and -c take it ("2", "0.5").
+type secondsFlag struct{ d *time.Duration }
+
+func (s secondsFlag) String() string {
+	if s.d == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(s.d.Seconds(), 'g', -1, 64)
+}
+
+func (s secondsFlag) Set(v string) error {
+	f, err := strconv.ParseFloat(v, 64)
+	switch {
+	case err != nil || math.IsNaN(f) || math.IsInf(f, 0):
+		return errors.New("want a number of seconds, like 2 or 0.5")
+	case f < 0:
+		return errors.New("must not be negative")
+	case f > maxSeconds:
+		return errors.New("too large")
+	}
+	*s.d = time.Duration(f * float64(time.Second))
+	return nil
+}
+
+// newFlagSet declares every flag into cfg, with the defaults filled in.
+func newFlagSet(cfg *config) *flag.FlagSet {
+	def := protocol.DefaultConfig()
+	cfg.proto = def
+	fs := flag.NewFlagSet("peer", flag.ContinueOnError)
+	// Parse errors are reported by run as one line; the flag package would
+	// add the whole usage text to stderr, which is for -help only.
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&cfg.hostsFile, "h", "", "hosts `file`: one host per line (host, host:tcp or host:tcp:udp); a peer's id is its line number (required)")
+	fs.Var(secondsFlag{&cfg.delay}, "d", "`seconds` to wait before starting (decimals allowed)")
+	fs.Var(secondsFlag{&cfg.crashAfter}, "c", "crash this many `seconds` after starting: print crashing and exit 1 (0 = never)")
+	fs.BoolVar(&cfg.leaderCrash, "t", false, "the seed's case-4 hook: as leader, once all have joined, half-send DEL of the last peer and crash")
+	fs.IntVar(&cfg.id, "id", 0, "this peer's `id` (default: the line naming this host or one of its addresses)")
+	fs.IntVar(&cfg.tcpPort, "tcp-port", 8080, "TCP `port` of hosts lines that give none")
+	fs.IntVar(&cfg.udpPort, "udp-port", 8081, "UDP `port` of hosts lines that give none")
+	fs.DurationVar(&cfg.proto.HeartbeatInterval, "heartbeat", def.HeartbeatInterval, "heartbeat `interval`")
+	fs.DurationVar(&cfg.proto.SuspectAfter, "suspect-after", def.SuspectAfter, "suspect a member silent this `long`")
+	fs.DurationVar(&cfg.proto.RetryInterval, "retry", def.RetryInterval, "retransmission `interval` of unanswered messages")
+	fs.DurationVar(&cfg.proto.JoinRetryInterval, "join-retry", def.JoinRetryInterval, "JOIN retransmission `interval`")
+	fs.DurationVar(&cfg.proto.LeaveTimeout, "leave-timeout", def.LeaveTimeout, "give up a graceful leave after this `long`")
+	fs.BoolVar(&cfg.proto.Rejoin, "rejoin", def.Rejoin, "join again after being removed while alive")
+	fs.BoolVar(&cfg.broadcast, "broadcast", false, "send heartbeats to the broadcast address (255.255.255.255:udp-port) instead of to each member's address")
+	fs.StringVar(&cfg.keyFile, "key-file", "", "`file` holding a 32-byte key as 64 hex digits: seal all traffic with AES-256-GCM")
+	fs.StringVar(&cfg.logFormat, "log", logText, "log `format`: text (the seed's lines) or json (one object per line)")
+	fs.StringVar(&cfg.httpAddr, "http", "", "serve GET /status and /metrics on this `address`")
+	fs.BoolVar(&cfg.verbose, "v", false, "also log diagnostics (drops, reconnects, bad input) on stderr")
+	// The flag package calls Usage on every parse error; the usage text
+	// is printed for -help only (see parseFlags).
+	fs.Usage = func() {}
+	return fs
+}
+
+// printUsage writes the usage text of fs to w.
+func printUsage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprintf(w, "usage: peer -h hosts [-d seconds] [-c seconds] [-t] [-id n] [flags]\n\n")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// parseFlags parses and checks args. It returns flag.ErrHelp after printing
+// the usage to usage when -help was asked for.
+func parseFlags(args []string, usage io.Writer) (config, error) {
+	var cfg config
+	fs := newFlagSet(&cfg)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(fs, usage)
+		}
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, errors.Errorf("unexpected argument %q (flags only; see -help)", fs.Arg(0))
+	}
+	if cfg.hostsFile == "" {
+		return cfg, errors.New("-h: a hosts file is required")
+	}
+	if cfg.id < 0 || cfg.id > protocol.MaxPeers {
+		return cfg, errors.Errorf("-id %d: want a peer id in 1..%d", cfg.id, protocol.MaxPeers)
+	}
+	for _, p := range []struct {
+		name string
+		port int
+	}{{"-tcp-port", cfg.tcpPort}, {"-udp-port", cfg.udpPort}} {
+		if p.port < 1 || p.port > 65535 {
+			return cfg, errors.Errorf("%s %d: want a port in 1..65535", p.name, p.port)
+		}
+	}
+	if cfg.logFormat != logText && cfg.logFormat != logJSON {
+		return cfg, errors.Errorf("-log %q: want text or json", cfg.logFormat)
+	}
+	if err := cfg.proto.Validate(); err != nil {
+		return cfg, errors.New(flagNames.Replace(err.Error()))
+	}
+	return cfg, nil
+}
+
+// flagNames rewrites Config's field names in Validate's errors into the
+// flags that set them, so the message tells the user what to change.
+var flagNames = strings.NewReplacer(
+	"HeartbeatInterval", "-heartbeat",
+	"SuspectAfter", "-suspect-after",
+	"JoinRetryInterval", "-join-retry",
+	"RetryInterval", "-retry",
+	"LeaveTimeout", "-leave-timeout",
+)

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log"
+	"log/slog"
+	"sync"
+
+	"github.com/memberly/memberly/protocol"
+)
+
+// lockedWriter serialises writes to w. The note writer and the diagnostics
+// logger share stderr, and each line must reach it whole, in one write, for
+// the seed's harness (and ours) to read it back.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// noteWriter returns the netrt.Options.OnNote callback that logs the notes
+// the seed logs, in format (logText or logJSON), on w. The others (candidacy,
+// proposals, ...) are left out: extra lines could confuse the seed's harness.
+func noteWriter(format string, w io.Writer) func(protocol.Note) {
+	if format == logJSON {
+		return jsonNotes(w)
+	}
+	return textNotes(w)
+}
+
+// textNotes writes the seed's lines exactly, one Write per line so that
+// lines never interleave with another writer's.
+func textNotes(w io.Writer) func(protocol.Note) {
+	return func(n protocol.Note) {
+		line, ok := protocol.FormatNote(n)
+		if !ok {
+			return
+		}
+		// A failing stderr has nowhere to be reported; the peer goes on.
+		_, _ = io.WriteString(w, line+"\n")
+	}
+}
+
+// jsonNotes writes one JSON object per note through slog's JSONHandler,
+// with the seed line's fields: peer_id, view_id, leader, and memb_list or
+// message. The record's msg is the note kind, for filtering.
+func jsonNotes(w io.Writer) func(protocol.Note) {
+	logger := slog.New(slog.NewJSONHandler(w, nil))
+	return func(n protocol.Note) {
+		l, ok := protocol.NoteLine(n)
+		if !ok {
+			return
+		}
+		attrs := []slog.Attr{
+			slog.Uint64("peer_id", uint64(l.Peer)),
+			slog.Uint64("view_id", uint64(l.ViewID)),
+			slog.Uint64("leader", uint64(l.Leader)),
+		}
+		if l.IsView() {
+			attrs = append(attrs, slog.Any("memb_list", l.Members))
+		} else {
+			attrs = append(attrs, slog.String("message", l.Message))
+		}
+		logger.LogAttrs(context.Background(), slog.LevelInfo, n.Kind.String(), attrs...)
+	}
+}
+
+// diagnostics returns the logger for netrt's diagnostics: nil (discard)
+// unless verbose, so that by default stderr holds the seed's lines only.
+func diagnostics(verbose bool, format string, w io.Writer) *slog.Logger {
+	if !verbose {
+		return nil
+	}
+	opts := &slog.HandlerOptions{Level: slog.LevelDebug}
+	if format == logJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// serverLog is the HTTP server's error log (bad requests, broken
+// connections): a diagnostic like the others.
+func serverLog(diag *slog.Logger) *log.Logger {
+	if diag == nil {
+		return log.New(io.Discard, "", 0)
+	}
+	return slog.NewLogLogger(diag.Handler(), slog.LevelDebug)
+}

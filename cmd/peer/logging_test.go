@@ -1,0 +1,143 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/memberly/memberly/protocol"
+)
+
+// writeRecorder keeps every Write separately, to check one write per line.
+type writeRecorder struct {
+	mu     sync.Mutex
+	writes []string
+}
+
+func (w *writeRecorder) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, string(p))
+	return len(p), nil
+}
+
+// seedNotes produce the example lines of design section 6, with notes the
+// seed never logs in between.
+var seedNotes = []protocol.Note{
+	{Kind: protocol.NoteViewInstalled, Peer: 1, ViewID: 1, Leader: 1, Members: []protocol.PeerID{1}},
+	{Kind: protocol.NoteLeader, Peer: 1, ViewID: 1, Leader: 1, Ballot: protocol.Ballot{Round: 0, Leader: 1}},
+	{Kind: protocol.NoteSuspected, Peer: 2, ViewID: 3, Leader: 1, Subject: 5},
+	{Kind: protocol.NoteSuspected, Peer: 2, ViewID: 3, Leader: 1, Subject: 1, SubjectWasLeader: true},
+	{Kind: protocol.NoteSuspicionCleared, Peer: 2, ViewID: 3, Leader: 1, Subject: 1},
+	{Kind: protocol.NoteCrashing, Peer: 1, ViewID: 5, Leader: 1},
+	{Kind: protocol.NoteProposed, Peer: 2, ViewID: 5, Leader: 2, Op: protocol.Op{Kind: protocol.OpDel, Peer: 5}},
+	{Kind: protocol.NoteRemoved, Peer: 5, ViewID: 6, Leader: 2},
+	{Kind: protocol.NoteViewInstalled, Peer: 2, ViewID: 7, Leader: 2, Members: []protocol.PeerID{2, 3, 4}},
+}
+
+func TestTextNotes_SeedLines(t *testing.T) {
+	var w writeRecorder
+	write := noteWriter(logText, &w)
+	for _, n := range seedNotes {
+		write(n)
+	}
+	want := []string{
+		"{peer_id:1, view_id: 1, leader: 1, memb_list: [1]}\n",
+		"{peer_id:2, view_id: 3, leader: 1, message:\"peer 5 unreachable\"}\n",
+		"{peer_id:2, view_id: 3, leader: 1, message:\"peer 1 (leader) unreachable\"}\n",
+		"{peer_id:1, view_id: 5, leader: 1, message:\"crashing\"}\n",
+		"{peer_id:5, view_id: 6, leader: 2, message:\"removed from view\"}\n",
+		"{peer_id:2, view_id: 7, leader: 2, memb_list: [2,3,4]}\n",
+	}
+	if diff := cmp.Diff(want, w.writes); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+	lines, skipped := protocol.ParseLogText(strings.Join(w.writes, ""))
+	if skipped != 0 || len(lines) != len(want) {
+		t.Errorf("ParseLogText: %d lines, %d skipped; want %d, 0", len(lines), skipped, len(want))
+	}
+}
+
+// jsonLine is what a JSON log line holds, besides slog's time and level.
+type jsonLine struct {
+	Msg      string            `json:"msg"`
+	PeerID   protocol.PeerID   `json:"peer_id"`
+	ViewID   protocol.ViewID   `json:"view_id"`
+	Leader   protocol.PeerID   `json:"leader"`
+	MembList []protocol.PeerID `json:"memb_list"`
+	Message  string            `json:"message"`
+}
+
+func TestJSONNotes_Parse(t *testing.T) {
+	var w writeRecorder
+	write := noteWriter(logJSON, &w)
+	for _, n := range seedNotes {
+		write(n)
+	}
+	want := []jsonLine{
+		{Msg: "view-installed", PeerID: 1, ViewID: 1, Leader: 1, MembList: []protocol.PeerID{1}},
+		{Msg: "suspected", PeerID: 2, ViewID: 3, Leader: 1, Message: "peer 5 unreachable"},
+		{Msg: "suspected", PeerID: 2, ViewID: 3, Leader: 1, Message: "peer 1 (leader) unreachable"},
+		{Msg: "crashing", PeerID: 1, ViewID: 5, Leader: 1, Message: "crashing"},
+		{Msg: "removed", PeerID: 5, ViewID: 6, Leader: 2, Message: "removed from view"},
+		{Msg: "view-installed", PeerID: 2, ViewID: 7, Leader: 2, MembList: []protocol.PeerID{2, 3, 4}},
+	}
+	var got []jsonLine
+	for i, s := range w.writes {
+		if !strings.HasSuffix(s, "\n") || strings.Count(s, "\n") != 1 {
+			t.Errorf("write %d is not one line: %q", i, s)
+		}
+		var l jsonLine
+		if err := json.Unmarshal([]byte(s), &l); err != nil {
+			t.Fatalf("write %d %q: %v", i, s, err)
+		}
+		var raw map[string]any
+		_ = json.Unmarshal([]byte(s), &raw)
+		for _, k := range []string{"time", "level", "msg", "peer_id", "view_id", "leader"} {
+			if _, ok := raw[k]; !ok {
+				t.Errorf("write %d %q: no %q", i, s, k)
+			}
+		}
+		got = append(got, l)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("JSON lines (-want +got):\n%s", diff)
+	}
+}
+
+func TestDiagnostics_OnlyVerbose(t *testing.T) {
+	var w writeRecorder
+	if l := diagnostics(false, logText, &w); l != nil {
+		t.Errorf("diagnostics without -v = %v, want nil (discard)", l)
+	}
+	l := diagnostics(true, logText, &w)
+	l.Debug("dropped", "from", "127.0.0.9")
+	if len(w.writes) != 1 || !strings.Contains(w.writes[0], "dropped") {
+		t.Errorf("diagnostics with -v wrote %q, want one line with the message", w.writes)
+	}
+}
+
+func TestLockedWriter_ConcurrentLinesStayWhole(t *testing.T) {
+	var w writeRecorder
+	lw := &lockedWriter{w: &w}
+	write := noteWriter(logText, lw)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 100; i++ {
+				write(seedNotes[0])
+			}
+		}()
+	}
+	wg.Wait()
+	for _, s := range w.writes {
+		if s != "{peer_id:1, view_id: 1, leader: 1, memb_list: [1]}\n" {
+			t.Fatalf("write %q, want one whole line", s)
+		}
+	}
+}
