@@ -107,5 +107,7 @@
 // behind a view whose leader is gone. A candidate does not remove the old leader if
 // that leader answered it (it was alive after all). Suspicion is checked at
 // the precise moment a member's silence reaches SuspectAfter rather than only
-// at heartbeat ticks.
+// at heartbeat ticks, and again before any message handled after that
+// moment: a driver's timer that fires late never lets the leader's news of
+// a removal overtake the peer's own detection.
 package protocol

@@ -37,6 +37,19 @@ func (p *Peer) checkSuspicions() {
 	p.armSuspectTimer()
 }
 
+// checkOverdueSuspicions raises the suspicions whose moment has passed
+// while the suspect timer has not fired yet. A driver's timer can fire
+// late (a loaded machine, a busy event loop) and a message can overtake
+// it: without this, a member could learn from the leader's REQ or NEWVIEW
+// that a silent peer is removed before its own detector spoke, and never
+// log that the peer was unreachable. With it, a peer's suspicions depend
+// on Now alone, not on how promptly its timers fire.
+func (p *Peer) checkOverdueSuspicions() {
+	if p.suspectDue != 0 && p.now >= p.suspectDue {
+		p.checkSuspicions()
+	}
+}
+
 // armSuspectTimer arms TimerSuspect for the earliest moment a member not yet
 // suspected could become suspected. Hearing from members only moves those
 // moments later, so the timer may fire early; it then re-checks and re-arms.
@@ -53,8 +66,10 @@ func (p *Peer) armSuspectTimer() {
 		}
 	}
 	if !found {
+		p.suspectDue = 0
 		return
 	}
+	p.suspectDue = earliest
 	p.arm(TimerSuspect, max(earliest-p.now, 0))
 }
 

@@ -54,3 +54,20 @@ func TestLeader_SuspicionQueuesRemoval(t *testing.T) {
 	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 2, Ballot: b01, ViewID: 3})
 	h.expect([]string{"REQ 1->2 b=(0,1) v=3 DEL 3", "REQ 1->3 b=(0,1) v=3 DEL 3"}, h.fire(protocol.TimerSuspect, 500*time.Millisecond))
 }
+
+func TestSuspicion_OverdueRaisedBeforeTheMessageThatOvertookTheTimer(t *testing.T) {
+	// Peer 3 follows leader 1 in [1,2,3]; its suspect timer is due at 2.2s
+	// (peer 2's silence) but fires late. The leader's REQ removing 2 arrives
+	// at 2.3s, before it: peer 3 still reports 2 unreachable first, as an
+	// on-time timer would have, then accepts the removal.
+	h := member(t, 3, 5, 3, 1, 2, 3)
+	h.now = 1 * time.Second
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 1, Ballot: b01, ViewID: 3})
+	h.now = 2300 * time.Millisecond
+	h.expect([]string{"OK 3->1 b=(0,1) v=3"},
+		h.recv(protocol.Message{Type: protocol.MsgReq, From: 1, Ballot: b01, ViewID: 3, Op: protocol.Op{Kind: protocol.OpDel, Peer: 2}}))
+	h.expectNotes("peer 3 suspected view=3 leader=1 subject=2")
+	// The late fire finds nothing more to raise.
+	h.fire(protocol.TimerSuspect, 0)
+	h.expectNotes()
+}

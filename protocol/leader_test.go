@@ -96,10 +96,11 @@ func TestLeader_RestartedMemberIsRemovedThenAdded(t *testing.T) {
 func TestLeader_SuspicionClearedBeforeItsTurnIsDropped(t *testing.T) {
 	h := leader(t, 4, 5)
 	h.recv(protocol.Message{Type: protocol.MsgJoin, From: 5, Op: add(5, 1)}) // in flight
-	h.now += 3 * time.Second
+	h.now += 2 * time.Second
 	for _, q := range []protocol.PeerID{2, 3} {
 		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: q, Ballot: b01, ViewID: 4})
 	}
+	h.now += time.Second
 	h.fire(protocol.TimerSuspect, 0)
 	h.expectNotes("peer 1 suspected view=4 leader=1 subject=4")
 	// 4 is heard again before ADD 5 completes: DEL 4 is dropped.
@@ -173,8 +174,9 @@ func TestCandidate_RecoveredSelfRemovalIsProposedAgain(t *testing.T) {
 	h.step(protocol.Event{Type: protocol.EventStart, Restart: true, Incarnation: 1})
 	h.recv(protocol.Message{Type: protocol.MsgNewView, From: 3, Ballot: b01, ViewID: 3, Members: ids(1, 2, 3), Op: add(1, 1)})
 	h.recv(protocol.Message{Type: protocol.MsgNewLeader, From: 2, Ballot: b12, ViewID: 3})
-	h.now = 3 * time.Second
+	h.now = 2 * time.Second
 	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 3, Ballot: b12, ViewID: 3})
+	h.now = 3 * time.Second
 	h.fire(protocol.TimerSuspect, 0)
 	h.expectNotes("peer 1 suspected view=3 leader=2 subject=2", "peer 1 candidate view=3 leader=2 ballot=(2,1)")
 	h.expect([]string{"REQ 1->2 b=(2,1) v=3 DEL 1", "REQ 1->3 b=(2,1) v=3 DEL 1"}, h.recv(pending(3, protocol.Ballot{Round: 2, Leader: 1}, 3, ids(1, 2, 3), del(1), b12)))

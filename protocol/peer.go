@@ -95,6 +95,10 @@ type Peer struct {
 	// Failure detector, indexed by peer id.
 	lastHeard []time.Duration
 	suspected peerSet
+	// suspectDue is when the armed TimerSuspect is due: the earliest
+	// moment a member not yet suspected falls silent for SuspectAfter.
+	// Zero when nothing is due.
+	suspectDue time.Duration
 	// joiners are members of the installed view that asked to join: they
 	// hold no view, so they cannot lead, alive as they are.
 	joiners peerSet
@@ -309,6 +313,7 @@ func (p *Peer) inUniverse(q PeerID) bool { return q >= 1 && int(q) <= p.universe
 
 func (p *Peer) stepMessage(m *Message) {
 	p.heard(m.From)
+	p.checkOverdueSuspicions()
 	if m.Type == MsgJoin {
 		if p.view.Contains(m.From) {
 			p.joiners.add(m.From)
