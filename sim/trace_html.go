@@ -730,9 +730,7 @@ func (d *htmlDiagram) delivery(ev TraceEvent, hb bool) {
 	}
 	// The visible line is thin; a wide transparent twin makes it easy to
 	// hover.
-	d.s(`<g class="t`)
-	d.i(htmlTypeIndex(ev.Msg.Type))
-	d.s(`">`)
+	d.openMessage(ev.Msg.Type, false)
 	d.tooltip(tip)
 	d.s(`<line class="v"`)
 	d.line(x1, y1, x2, y2)
@@ -750,13 +748,7 @@ func (d *htmlDiagram) drop(ev TraceEvent, hb bool) {
 	}
 	tip := ev.Msg.String() + "\nDROPPED (" + ev.Reason + "): sent " + sent + " by p" + tracePeer(ev.Msg.From) +
 		", lost " + traceSecs(ev.Time) + " on its way to p" + tracePeer(ev.Msg.To)
-	if hb {
-		d.s(`<g>`)
-	} else {
-		d.s(`<g class="t`)
-		d.i(htmlTypeIndex(ev.Msg.Type))
-		d.s(`">`)
-	}
+	d.openMessage(ev.Msg.Type, hb)
 	d.tooltip(tip)
 	d.s(`<line class="d"`)
 	d.line(x1, y1, x2, y2)
@@ -773,18 +765,24 @@ func (d *htmlDiagram) drop(ev TraceEvent, hb bool) {
 	d.s("</g>")
 }
 
+// openMessage opens the group of one message's marks, classed by type,
+// which gives them their colour; heartbeats are coloured by the .hb rules.
+func (d *htmlDiagram) openMessage(t protocol.MsgType, hb bool) {
+	if hb {
+		d.s(`<g>`)
+		return
+	}
+	d.s(`<g class="t`)
+	d.i(htmlTypeIndex(t))
+	d.s(`">`)
+}
+
 func (d *htmlDiagram) inFlight(ev TraceEvent, hb bool) {
 	x1, y1 := d.x(ev.Time), d.y(ev.Peer)
 	y2 := y1 + (d.y(ev.Msg.To)-y1)*0.3
 	tip := ev.Msg.String() + "\nsent " + traceSecs(ev.Time) + " by p" + tracePeer(ev.Peer) +
 		"; neither delivered nor dropped when the trace ends"
-	if hb {
-		d.s(`<g>`)
-	} else {
-		d.s(`<g class="t`)
-		d.i(htmlTypeIndex(ev.Msg.Type))
-		d.s(`">`)
-	}
+	d.openMessage(ev.Msg.Type, hb)
 	d.tooltip(tip)
 	d.s(`<line class="d open"`)
 	d.line(x1, y1, x1+12, y2)
