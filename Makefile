@@ -38,7 +38,7 @@ bench: ## the benchmarks (protocol step, simulator throughput)
 soak: ## every randomized test a hundred times over (properties, swarm, scenario seeds)
 	$(GO) test -count=1 -timeout 60m ./protocol -run Property -rapid.checks=10000
 	$(GO) test -count=1 -timeout 60m ./sim -run Property -rapid.checks=10000
-	$(GO) test -count=1 -timeout 60m ./sim -run 'Swarm|Scenarios' -swarm.runs=30000 -scenario.seeds=10000
+	$(GO) test -count=1 -timeout 60m ./sim -run 'Swarm|Scenarios' -swarm.runs=200000 -scenario.seeds=10000
 
 swarm: ## 2000 random scenarios on every CPU
 	$(GO) run ./cmd/simulate -swarm -runs 2000

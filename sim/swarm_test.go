@@ -9,12 +9,13 @@ import (
 
 // make soak runs these a hundred times over.
 var (
-	swarmRuns     = flag.Int("swarm.runs", 300, "random scenarios TestSwarm_Seeds runs")
+	swarmRuns     = flag.Int("swarm.runs", 2000, "random scenarios TestSwarm_Seeds runs")
 	scenarioSeeds = flag.Uint64("scenario.seeds", 100, "seeds TestScenarios_Seeds runs for every scenario")
 )
 
-// TestSwarm_Seeds runs a batch of random scenarios: none may violate safety
-// or, in liveness mode, fail to converge after the heal.
+// TestSwarm_Seeds runs the random scenarios of seeds 1 to 2000, as
+// simulate -swarm -runs 2000 does: none may violate safety or, in liveness
+// mode, fail to converge after the heal.
 func TestSwarm_Seeds(t *testing.T) {
 	runs := *swarmRuns
 	if testing.Short() {
