@@ -110,4 +110,9 @@
 // at heartbeat ticks, and again before any message handled after that
 // moment: a driver's timer that fires late never lets the leader's news of
 // a removal overtake the peer's own detection.
+//
+// The leader a log line names is the one the peer follows, except while
+// that leader is outside the installed view (it left, handing the view
+// over, and its successor is still gathering promises): the line then
+// names the member next in line, never a leader outside the view.
 package protocol

@@ -186,3 +186,16 @@ func TestCandidate_RecoveredSelfRemovalIsProposedAgain(t *testing.T) {
 		"JOIN 1->2 ADD 1#1",
 	}, h.recv(protocol.Message{Type: protocol.MsgOK, From: 3, Ballot: protocol.Ballot{Round: 2, Leader: 1}, ViewID: 3}))
 }
+
+func TestMember_ViewWithoutItsLeaderNamesTheNextInLine(t *testing.T) {
+	// Leader 1 left: the view it handed over does not hold it. Until 2 wins
+	// its election, peer 3's line names 2, never a leader outside the view.
+	h := member(t, 3, 5, 4, 1, 2, 3, 4)
+	h.recv(protocol.Message{Type: protocol.MsgNewView, From: 1, Ballot: b01, ViewID: 5, Members: ids(2, 3, 4),
+		Op: protocol.Op{Kind: protocol.OpDel, Peer: 1}})
+	h.expectNotes("peer 3 view-installed view=5 leader=2 [2,3,4]")
+	line, _ := protocol.FormatNote(h.last.Notes[0])
+	if want := "{peer_id:3, view_id: 5, leader: 2, memb_list: [2,3,4]}"; line != want {
+		t.Errorf("line = %s, want %s", line, want)
+	}
+}

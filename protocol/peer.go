@@ -384,8 +384,21 @@ func (p *Peer) send(m Message) {
 func (p *Peer) note(n Note) {
 	n.Peer = p.id
 	n.ViewID = p.latestViewID
-	n.Leader = p.leader
+	n.Leader = p.shownLeader()
 	p.out.Notes = append(p.out.Notes, n)
+}
+
+// shownLeader is the leader a note names: the one this peer follows, or,
+// while that one is outside the installed view (it left, or was removed,
+// and its successor has not won its election yet), the member next in line
+// to lead. A view's log line thus never names a leader outside the view.
+func (p *Peer) shownLeader() PeerID {
+	if p.isMember() && p.leader != 0 && !p.view.Contains(p.leader) {
+		if next := p.nextLeader(0); next != 0 {
+			return next
+		}
+	}
+	return p.leader
 }
 
 // arm (re)arms the timer of kind k to fire after d.

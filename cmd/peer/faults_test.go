@@ -90,9 +90,9 @@ func TestCluster_SigtermLeaves(t *testing.T) {
 	if status := c.proc(1).waitExit(t); status != exitOK {
 		t.Fatalf("leader 1 exit status %d after SIGINT, want 0", status)
 	}
-	// The leader hands its last view over, and the view line names it as
-	// the leader that decided it; that 2 leads next shows on /status.
-	c.waitViewMembers(ids(2, 4), members(2, 3, 4))
+	// The leader hands its last view over; its line names 2, next in
+	// line, and /status shows that 2 then leads.
+	c.waitView(ids(2, 4), members(2, 3, 4), 2)
 	c.waitFor("peers 2..4 to follow 2", func() error {
 		for id := 2; id <= 4; id++ {
 			s, err := status(c.httpAddr(id))
