@@ -43,11 +43,14 @@ soak: ## every randomized test a hundred times over (properties, swarm, scenario
 swarm: ## 2000 random scenarios on every CPU
 	$(GO) run ./cmd/simulate -swarm -runs 2000
 
-fuzz: ## fuzz the wire decoder, the log-line parser, the peer's input and the scenario parser (FUZZTIME each, 30s unless set)
+fuzz: ## fuzz the wire decoder, log lines, a peer's input, scenarios, network frames and hosts files (FUZZTIME each, 30s unless set)
 	$(GO) test ./protocol -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./protocol -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./protocol -run '^$$' -fuzz '^FuzzStep$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzFormat$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./netrt -run '^$$' -fuzz '^FuzzReadFrame$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./netrt -run '^$$' -fuzz '^FuzzParseHosts$$' -fuzztime $(FUZZTIME)
 
 clean: ## remove traces written by make run, the image's binary and the test cache
 	rm -f $(TRACE) *.html *.shiviz docker/peer

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -206,4 +207,32 @@ func TestFindSelf(t *testing.T) {
 	if want := "own host box is not in cluster.txt"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("FindSelf of a stranger: error %v, want %q", err, want)
 	}
+}
+
+// FuzzParseHosts: no hosts file makes ParseHosts panic; every error names
+// the file and a line (or says the file holds no hosts); every accepted
+// file gives ids 1..n in order, each with both addresses.
+func FuzzParseHosts(f *testing.F) {
+	for _, s := range []string{"one\ntwo\n", "127.0.0.1:9000:9001\n# c\n\n127.0.0.2\n", "[::1]:1:2\n", "a:b\n",
+		"a:70000\n", "a\na\n", "a:1:2:3\n", "\n#only\n", "[::1\n", "host # trailing\n"} {
+		f.Add([]byte(s))
+	}
+	lineError := regexp.MustCompile(`^fuzz-hosts(:[0-9]+)?: `)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		hosts, err := ParseHosts(data, "fuzz-hosts", 8080, 8081)
+		if err != nil {
+			if !lineError.MatchString(err.Error()) {
+				t.Fatalf("error does not name the file and line: %v", err)
+			}
+			return
+		}
+		if len(hosts) == 0 || len(hosts) > protocol.MaxPeers {
+			t.Fatalf("accepted %d hosts", len(hosts))
+		}
+		for i, h := range hosts {
+			if h.ID != protocol.PeerID(i+1) || h.TCPAddr == "" || h.UDPAddr == "" || h.Line < 1 {
+				t.Fatalf("host %d: %+v", i, h)
+			}
+		}
+	})
 }
