@@ -38,7 +38,9 @@ func (r *runtime) acceptLoop(ctx context.Context) {
 		}
 		if r.inbound.Add(1) > r.maxInbound() {
 			r.inbound.Add(-1)
-			r.dropped(dropConnLimit, c.RemoteAddr().String(), nil)
+			// Named by host alone, as in serveConn: the port is
+			// ephemeral, and a flood is worth one warning.
+			r.dropped(dropConnLimit, remoteAddrPort(c).Addr().String(), nil)
 			c.Close()
 			continue
 		}

@@ -3,6 +3,7 @@ package netrt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -95,13 +96,19 @@ func (r *runtime) readDatagrams(ctx context.Context) {
 			continue
 		}
 		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		// Drops are logged by host, as in serveConn: whoever sends junk
+		// picks its source ports at will. The error names the port.
+		from := src.Addr().String()
 		if n > maxPayloadSize {
-			r.dropped(dropOversized, src.String(), errors.New("datagram exceeds the size limit"))
+			r.dropped(dropOversized, from, fmt.Errorf("datagram of %d bytes from %s exceeds the size limit", n, src))
 			continue
 		}
 		m, reason, err := r.admit(ctx, buf[:n], plain, src, protocol.Datagram)
 		if reason != dropNone {
-			r.dropped(reason, src.String(), err)
+			if err != nil {
+				err = fmt.Errorf("from %s: %w", src, err)
+			}
+			r.dropped(reason, from, err)
 			continue
 		}
 		if !r.deliver(ctx, m) {

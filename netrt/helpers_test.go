@@ -42,11 +42,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// freePort returns a port free for TCP and UDP on 127.0.0.1 to 127.0.0.n.
+// freePort returns a port free for TCP and UDP on 127.0.0.1 to 127.0.0.n,
+// below Linux's ephemeral range (32768+), so that no outgoing connection
+// takes it between this check and the bind.
 func freePort(t *testing.T, n int) int {
 	t.Helper()
 	for range 100 {
-		p := 20000 + rand.N(40000)
+		p := 20000 + rand.N(12000)
 		if portFree(p, n) {
 			return p
 		}

@@ -168,7 +168,9 @@ func (b *addrBook) cached(host string, spawn func(func(context.Context))) []neti
 
 // matches reports whether ip is one of host's addresses. On a mismatch it
 // looks host up once more (at most once per refreshMin) before saying no:
-// the peer may have come back at a new address.
+// the peer may have come back at a new address. A loopback ip matches a
+// name that resolves to any loopback address (see holds); an IP literal
+// only matches itself.
 func (b *addrBook) matches(ctx context.Context, host string, ip netip.Addr) bool {
 	ip = ip.Unmap().WithZone("")
 	if a, ok := literal(host); ok {
@@ -176,7 +178,7 @@ func (b *addrBook) matches(ctx context.Context, host string, ip netip.Addr) bool
 	}
 	b.mu.Lock()
 	e := b.entry(host)
-	if slices.Contains(e.addrs, ip) {
+	if holds(e.addrs, ip) {
 		b.mu.Unlock()
 		return true
 	}
@@ -189,7 +191,22 @@ func (b *addrBook) matches(ctx context.Context, host string, ip netip.Addr) bool
 		return false
 	}
 	addrs, err := b.resolve(ctx, host)
-	return err == nil && slices.Contains(addrs, ip)
+	return err == nil && holds(addrs, ip)
+}
+
+// holds reports whether a message from ip may come from a host name that
+// resolves to addrs: ip is one of them, or ip and one of them are loopback
+// addresses. A peer whose name resolves to a loopback address other than
+// 127.0.0.1 (many systems map their own host name to 127.0.1.1) listens on
+// every address (see ownAddr), and the kernel then sends its connections
+// and datagrams to any loopback address from 127.0.0.1. Only a process on
+// this machine can send from a loopback address, and any such process can
+// bind whichever one it likes, so this trusts no one new.
+func holds(addrs []netip.Addr, ip netip.Addr) bool {
+	if ip.IsLoopback() {
+		return slices.ContainsFunc(addrs, netip.Addr.IsLoopback)
+	}
+	return slices.Contains(addrs, ip)
 }
 
 // checkIdentity reports whether a message from src, over transport tr,

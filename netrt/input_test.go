@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"testing"
 	"time"
@@ -174,5 +175,21 @@ func TestInput_BroadcastIgnoresOthersHeartbeats(t *testing.T) {
 	waitFor(t, "the marker datagram to be dropped", func() bool { return p.drops(dropMalformed) >= 1 })
 	if diff := cmp.Diff(uint64(0), p.drops(dropMisaddressed)); diff != "" {
 		t.Errorf("misaddressed drops (-want +got):\n%s", diff)
+	}
+}
+
+// TestInput_DatagramDropsLoggedOncePerHost: junk from one host is one
+// warning, whatever source ports it comes from.
+func TestInput_DatagramDropsLoggedOncePerHost(t *testing.T) {
+	var logs lockedBuffer
+	hosts := loopbackHosts(t, 1, freePort(t, 1))
+	p := startPeer(t, Options{ID: 1, Hosts: hosts, Config: testConfig(),
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	for range 3 {
+		sendUDPFrom(t, "127.0.0.9:0", p.rt.UDPAddr(), []byte("garbage"))
+	}
+	waitFor(t, "the junk to be dropped", func() bool { return p.drops(dropMalformed) >= 3 })
+	if diff := cmp.Diff([]string{"WARN", "DEBUG", "DEBUG"}, dropLevels(logs.String(), dropMalformed)); diff != "" {
+		t.Errorf("levels of the drop lines (-want +got):\n%s\nlog:\n%s", diff, logs.String())
 	}
 }

@@ -69,9 +69,13 @@ func (r *runtime) step(ev protocol.Event) {
 	if err != nil {
 		// A refused event leaves the peer as it was; count it and carry
 		// on. Whatever output came with it is still carried out below.
+		// The log names the sender, not the message, so that a peer
+		// sending what this one refuses is logged once, not once per
+		// message.
 		what := ev.Type.String()
 		if ev.Type == protocol.EventMessage {
-			what = ev.Msg.String()
+			what = "message from peer " + strconv.Itoa(int(ev.Msg.From))
+			err = errors.Wrap(err, ev.Msg.String())
 		}
 		r.dropped(dropRefused, what, err)
 	} else if ev.Type == protocol.EventMessage {

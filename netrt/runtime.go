@@ -182,7 +182,7 @@ func (r *runtime) run(ctx context.Context) error {
 		// The peer's last messages (a leader's final view, the case-4
 		// REQs) are on their way: let them go, as a process's closing
 		// sockets would.
-		r.flush()
+		r.flush(ctx)
 	}
 	cancel()
 	r.tcpLn.Close()
@@ -202,14 +202,17 @@ func (r *runtime) spawn(f func(context.Context)) {
 }
 
 // flush waits until every link has sent its queue or given up on its
-// peer, for at most one dial and one write.
-func (r *runtime) flush() {
+// peer, for at most one dial and one write, or until ctx ends: a cancel is
+// a kill, which sends nothing more.
+func (r *runtime) flush(ctx context.Context) {
 	deadline := time.Now().Add(r.opts.DialTimeout + r.opts.WriteTimeout)
 	for time.Now().Before(deadline) {
 		if !slices.ContainsFunc(r.links, func(l *link) bool { return l != nil && !l.flushed() }) {
 			return
 		}
-		time.Sleep(flushPoll)
+		if !sleepCtx(ctx, flushPoll) {
+			return
+		}
 	}
 }
 

@@ -18,8 +18,11 @@ const sealOverhead = 12 + 16
 // nonce || ciphertext || tag. The whole encoded message, type and sender
 // included, is inside the sealed part, so without the key a process can
 // neither read, forge nor alter a message. It does not stop a replay from
-// the same address; the protocol's handlers are idempotent and its
-// ballots and view ids only grow, so an old message changes nothing.
+// the sender's address, which is easily forged for a datagram. Ballots and
+// view ids only grow, so an old message cannot undo a change; but a
+// replayed heartbeat is still a sign of life, and replaying a crashed
+// peer's heartbeats keeps it from being suspected. Stopping that would
+// take a counter or a timestamp under the seal.
 //
 // Random 96-bit nonces are safe for about 2^32 messages per key, far more
 // than a membership service sends in a key's lifetime.

@@ -2,6 +2,7 @@ package netrt
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
 
@@ -35,7 +36,13 @@ func (t *timers) apply(now time.Duration, req protocol.TimerRequest) {
 		delete(t.armed, req.Timer.Kind)
 		return
 	}
-	t.armed[req.Timer.Kind] = armedTimer{timer: req.Timer, at: now + req.After}
+	at := now + req.After
+	if req.After > 0 && at < now {
+		// An After near the largest duration ("never") overflows:
+		// never it is.
+		at = math.MaxInt64
+	}
+	t.armed[req.Timer.Kind] = armedTimer{timer: req.Timer, at: at}
 }
 
 // reset sets the clock for the earliest deadline, or stops it.

@@ -1,6 +1,7 @@
 package netrt
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -42,5 +43,20 @@ func TestTimers_ClockFiresAtEarliest(t *testing.T) {
 	case <-ts.clock.C:
 	case <-time.After(waitTimeout):
 		t.Fatal("the clock never fired for the earliest timer")
+	}
+}
+
+// TestTimers_HugeAfterNeverFires: an After near the largest duration, as
+// a "never" on the command line gives, must not wrap around into the past.
+func TestTimers_HugeAfterNeverFires(t *testing.T) {
+	ts := newTimers()
+	defer ts.stop()
+	now := time.Hour
+	ts.apply(now, protocol.TimerRequest{Timer: protocol.Timer{Kind: protocol.TimerRetry, Gen: 1}, After: math.MaxInt64 - time.Minute})
+	ts.apply(now, protocol.TimerRequest{Timer: protocol.Timer{Kind: protocol.TimerJoin, Gen: 1}, After: -time.Second})
+	got := ts.takeDue(now + time.Hour)
+	want := []protocol.Timer{{Kind: protocol.TimerJoin, Gen: 1}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("due timers (-want +got):\n%s", diff)
 	}
 }

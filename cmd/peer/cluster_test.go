@@ -300,21 +300,6 @@ func (c *cluster) waitViewFrom(ids []int, minID protocol.ViewID, members []proto
 	c.waitFor(what, c.atView(ids, minID, members, leader))
 }
 
-// waitViewMembers waits until every peer of ids is at members, whoever it
-// printed as leader.
-func (c *cluster) waitViewMembers(ids []int, members []protocol.PeerID) {
-	c.t.Helper()
-	c.waitFor(fmt.Sprintf("peers %v at %v", ids, members), func() error {
-		for _, id := range ids {
-			v, ok := c.proc(id).lastView()
-			if !ok || !slices.Equal(v.Members, members) {
-				return errors.Errorf("peer %d is at %v", id, v.Members)
-			}
-		}
-		return nil
-	})
-}
-
 // status returns GET /status of the peer serving HTTP at addr.
 func status(addr string) (statusJSON, error) {
 	var s statusJSON

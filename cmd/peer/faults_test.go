@@ -117,15 +117,23 @@ func TestCluster_SecondSignalKills(t *testing.T) {
 	// Nobody is ever suspected and a leave never times out: with its
 	// leader dead, peer 2's LEAVE goes unanswered for good.
 	c := newCluster(t, 2, "-suspect-after", "1h", "-leave-timeout", "1h")
-	c.startAll()
+	c.start(1)
+	c.start(2, "-http", c.httpAddr(2))
 	c.waitView(ids(1, 2), members(1, 2), 1)
 	c.proc(1).killWait()
 
 	two := c.proc(2)
 	two.signal(syscall.SIGTERM)
-	// Give the first signal time to start the leave; the second must end
-	// the peer whether or not it has.
-	time.Sleep(200 * time.Millisecond)
+	// The first signal started the leave once the LEAVE is out: only then
+	// is the second sent, which a kernel would otherwise be free to merge
+	// with the first.
+	c.waitFor("peer 2 to send LEAVE", func() error {
+		n, err := metric(c.httpAddr(2), "memberly_messages_out_total", `type="LEAVE"`)
+		if err == nil && n < 1 {
+			err = errors.New("no LEAVE sent yet")
+		}
+		return err
+	})
 	if two.exited() {
 		t.Fatalf("peer 2 stopped after one signal (%s), its leave cannot have finished", two.describeExit())
 	}

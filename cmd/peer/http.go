@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log"
 	"net/http"
+	"time"
 
 	"github.com/memberly/memberly/protocol"
 )
@@ -29,6 +31,26 @@ type statusJSON struct {
 type ballotJSON struct {
 	Round  uint64          `json:"round"`
 	Leader protocol.PeerID `json:"leader"`
+}
+
+// Timeouts of the HTTP server. Without an idle timeout a client could keep
+// any number of idle keep-alive connections open, and with them the file
+// descriptors the peer needs for its own sockets.
+const (
+	httpReadHeaderTimeout = 5 * time.Second
+	httpWriteTimeout      = 10 * time.Second
+	httpIdleTimeout       = time.Minute
+)
+
+// newServer returns the server of -http: newHandler(src), with timeouts.
+func newServer(src statusSource, errLog *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           newHandler(src),
+		ReadHeaderTimeout: httpReadHeaderTimeout,
+		WriteTimeout:      httpWriteTimeout,
+		IdleTimeout:       httpIdleTimeout,
+		ErrorLog:          errLog,
+	}
 }
 
 // metricsContentType is the Prometheus text exposition format.

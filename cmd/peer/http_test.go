@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pkg/errors"
@@ -115,5 +116,24 @@ func TestHandler_MethodNotAllowed(t *testing.T) {
 				t.Errorf("%s %s: Allow %q, want GET", method, path, allow)
 			}
 		}
+	}
+}
+
+// TestNewServer_Timeouts: every timeout is set, the idle one above all,
+// so that no client can hold connections (and file descriptors) forever.
+func TestNewServer_Timeouts(t *testing.T) {
+	srv := newServer(fakeSource{}, nil)
+	for name, d := range map[string]time.Duration{
+		"ReadHeaderTimeout": srv.ReadHeaderTimeout,
+		"WriteTimeout":      srv.WriteTimeout,
+		"IdleTimeout":       srv.IdleTimeout,
+	} {
+		if d <= 0 {
+			t.Errorf("%s = %v, want a positive timeout", name, d)
+		}
+	}
+	resp := serve(srv.Handler, http.MethodGet, "/status")
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /status through the server's handler: status %d, want 200", resp.StatusCode)
 	}
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -120,23 +122,57 @@ func TestDiagnostics_OnlyVerbose(t *testing.T) {
 	}
 }
 
+// overlapWriter records each Write, and counts the Writes that began while
+// another was still under way: it is not safe for concurrent use, as a
+// bare stderr is not either for whole lines, and notices when it is used
+// so.
+type overlapWriter struct {
+	busy     atomic.Bool
+	overlaps atomic.Int64
+	writes   []string // safe to read once every writer is done
+}
+
+func (w *overlapWriter) Write(p []byte) (int, error) {
+	if !w.busy.CompareAndSwap(false, true) {
+		w.overlaps.Add(1)
+		return len(p), nil
+	}
+	defer w.busy.Store(false)
+	// Give the other writers every chance to come in meanwhile.
+	runtime.Gosched()
+	w.writes = append(w.writes, string(p))
+	return len(p), nil
+}
+
 func TestLockedWriter_ConcurrentLinesStayWhole(t *testing.T) {
-	var w writeRecorder
+	var w overlapWriter
 	lw := &lockedWriter{w: &w}
-	write := noteWriter(logText, lw)
+	notes, diag := noteWriter(logText, lw), diagnostics(true, logText, lw)
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {
-		wg.Add(1)
+		wg.Add(2)
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 100; i++ {
-				write(seedNotes[0])
+				notes(seedNotes[0])
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 100; i++ {
+				diag.Debug("dropped", "from", "127.0.0.9")
 			}
 		}()
 	}
 	wg.Wait()
+	if n := w.overlaps.Load(); n != 0 {
+		t.Errorf("%d writes overlapped another", n)
+	}
+	if len(w.writes) != 800 {
+		t.Errorf("%d writes, want 800", len(w.writes))
+	}
 	for _, s := range w.writes {
-		if s != "{peer_id:1, view_id: 1, leader: 1, memb_list: [1]}\n" {
+		if s != "{peer_id:1, view_id: 1, leader: 1, memb_list: [1]}\n" && !strings.Contains(s, "msg=dropped") {
 			t.Fatalf("write %q, want one whole line", s)
 		}
 	}

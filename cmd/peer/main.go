@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -101,11 +100,7 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		return startupError(stderr, err)
 	}
 	if httpLn != nil {
-		srv := &http.Server{
-			Handler:           newHandler(rt),
-			ReadHeaderTimeout: 5 * time.Second,
-			ErrorLog:          serverLog(diag),
-		}
+		srv := newServer(rt, serverLog(diag))
 		go srv.Serve(httpLn)
 		defer srv.Close()
 	}

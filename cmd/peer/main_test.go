@@ -307,13 +307,13 @@ func TestRun_FindsOwnLineWithoutID(t *testing.T) {
 	hosts := writeFile(t, t.TempDir(), "hosts", fmt.Sprintf("peer-one.invalid:%d\n127.0.0.1:%d:%d\n", port, port, port))
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", httpPort)
 	stderr, sigs, exit := runAsync(t, "-h", hosts, "-http", httpAddr)
-	deadline := time.Now().Add(deadline)
+	end := time.Now().Add(deadline)
 	for {
 		s, err := status(httpAddr)
 		if err == nil && s.ID == 2 {
 			break
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(end) {
 			t.Fatalf("/status: %+v, %v; want id 2; stderr:\n%s", s, err, stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -17,7 +17,7 @@ import (
 const keySize = 32
 
 // maxKeyFile bounds what is read of a key file: a key is 64 hex digits, and
-// a path to something endless (a device, a FIFO) must not hang start-up.
+// a path to something endless (/dev/zero, say) must not fill the memory.
 const maxKeyFile = 4096
 
 // identity is what the command line resolves to once the hosts file and the
