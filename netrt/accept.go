@@ -18,9 +18,10 @@ const acceptPause = 50 * time.Millisecond
 
 // maxInbound is how many inbound connections may be open at once: one per
 // other peer, twice over for connections a restarted peer left behind,
-// plus a few. Past it new ones are closed, so whoever can reach the port
-// cannot make this peer hold unbounded connections and goroutines.
-func (r *runtime) maxInbound() int32 { return int32(2*len(r.addrs) + 8) }
+// plus a few. Past it the oldest unproven connection is closed (see
+// inboundConns), so whoever can reach the port can neither make this peer
+// hold unbounded connections and goroutines nor crowd the peers out.
+func maxInbound(hosts int) int { return 2*hosts + 8 }
 
 // acceptLoop accepts the connections other peers dial to send to this one.
 func (r *runtime) acceptLoop(ctx context.Context) {
@@ -36,16 +37,19 @@ func (r *runtime) acceptLoop(ctx context.Context) {
 			}
 			continue
 		}
-		if r.inbound.Add(1) > r.maxInbound() {
-			r.inbound.Add(-1)
-			// Named by host alone, as in serveConn: the port is
-			// ephemeral, and a flood is worth one warning.
-			r.dropped(dropConnLimit, remoteAddrPort(c).Addr().String(), nil)
+		// Named by host alone, as in serveConn: the port is ephemeral,
+		// and a flood is worth one warning.
+		evicted, ok := r.inbound.add(c)
+		if evicted != nil {
+			r.dropped(dropConnLimit, remoteAddrPort(evicted).Addr().String(), errors.New("closed unproven to make room"))
+		}
+		if !ok {
+			r.dropped(dropConnLimit, remoteAddrPort(c).Addr().String(), errors.New("refused: every open connection is proven"))
 			c.Close()
 			continue
 		}
 		r.spawn(func(ctx context.Context) {
-			defer r.inbound.Add(-1)
+			defer r.inbound.remove(c)
 			r.serveConn(ctx, c)
 		})
 	}
@@ -68,6 +72,10 @@ func (r *runtime) serveConn(ctx context.Context, c net.Conn) {
 	if r.seal != nil {
 		plain = make([]byte, 0, maxPayloadSize)
 	}
+	// Until a frame passes every check, the connection may be anyone's:
+	// it gets firstFrameTimeout to send one.
+	proven := false
+	c.SetReadDeadline(time.Now().Add(firstFrameTimeout))
 	for {
 		payload, err := readFrame(br, buf)
 		switch {
@@ -88,6 +96,11 @@ func (r *runtime) serveConn(ctx context.Context, c net.Conn) {
 				return
 			}
 			continue
+		}
+		if !proven {
+			proven = true
+			r.inbound.prove(c)
+			c.SetReadDeadline(time.Time{})
 		}
 		if !r.deliver(ctx, m) {
 			return

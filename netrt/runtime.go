@@ -63,7 +63,7 @@ type runtime struct {
 	// ctx and wg cover every goroutine of a Run; set before any starts.
 	ctx     context.Context
 	wg      sync.WaitGroup
-	inbound atomic.Int32 // open inbound connections
+	inbound *inboundConns // open inbound connections, bounded
 
 	// Owned by the event loop.
 	start   time.Time
@@ -113,6 +113,7 @@ func newRuntime(opts Options) (*runtime, error) {
 		seal:      seal,
 		log:       log.With("peer", int(opts.ID)),
 		book:      newAddrBook(),
+		inbound:   newInboundConns(maxInbound(n)),
 		inbox:     make(chan protocol.Message, inboxLen),
 		control:   make(chan protocol.Event, controlLen),
 		datagrams: make(chan datagram, datagramQueueLen),
