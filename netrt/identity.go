@@ -168,10 +168,13 @@ func (b *addrBook) cached(host string, spawn func(func(context.Context))) []neti
 
 // matches reports whether ip is one of host's addresses. On a mismatch it
 // looks host up once more (at most once per refreshMin) before saying no:
-// the peer may have come back at a new address. A loopback ip matches a
-// name that resolves to any loopback address (see holds); an IP literal
-// only matches itself.
-func (b *addrBook) matches(ctx context.Context, host string, ip netip.Addr) bool {
+// the peer may have come back at a new address. With background set, that
+// lookup runs through it and matches says no at once: the datagram reader
+// must not wait on a resolver (a spoofed source would stall heartbeats),
+// and a peer's next heartbeat, a second later, matches the new answer. A
+// loopback ip matches a name that resolves to any loopback address (see
+// holds); an IP literal only matches itself.
+func (b *addrBook) matches(ctx context.Context, host string, ip netip.Addr, background func(func(context.Context))) bool {
 	ip = ip.Unmap().WithZone("")
 	if a, ok := literal(host); ok {
 		return a == ip
@@ -188,6 +191,10 @@ func (b *addrBook) matches(ctx context.Context, host string, ip netip.Addr) bool
 	}
 	b.mu.Unlock()
 	if !stale {
+		return false
+	}
+	if background != nil {
+		background(func(ctx context.Context) { b.resolve(ctx, host) })
 		return false
 	}
 	addrs, err := b.resolve(ctx, host)
@@ -216,7 +223,7 @@ func holds(addrs []netip.Addr, ip netip.Addr) bool {
 func (r *runtime) checkIdentity(ctx context.Context, from protocol.PeerID, src netip.AddrPort, tr protocol.Transport) bool {
 	a := r.addrs[from]
 	if tr == protocol.Datagram {
-		return src.Port() == a.udpPort && r.book.matches(ctx, a.udpHost, src.Addr())
+		return src.Port() == a.udpPort && r.book.matches(ctx, a.udpHost, src.Addr(), r.spawn)
 	}
-	return r.book.matches(ctx, a.tcpHost, src.Addr())
+	return r.book.matches(ctx, a.tcpHost, src.Addr(), nil)
 }

@@ -38,7 +38,7 @@ func TestAddrBookMatches_Sources(t *testing.T) {
 		{"literal, another loopback address", "127.0.0.2", "127.0.0.1", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := book.matches(context.Background(), tc.host, netip.MustParseAddr(tc.src))
+			got := book.matches(context.Background(), tc.host, netip.MustParseAddr(tc.src), nil)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("matches(%s, %s) (-want +got):\n%s", tc.host, tc.src, diff)
 			}
@@ -53,7 +53,7 @@ func TestAddrBookMatches_MovedHost(t *testing.T) {
 	book := newAddrBook()
 	book.lookup = fakeLookup(table)
 	ctx := context.Background()
-	if !book.matches(ctx, "two", netip.MustParseAddr("172.18.0.3")) {
+	if !book.matches(ctx, "two", netip.MustParseAddr("172.18.0.3"), nil) {
 		t.Fatal("the first address does not match")
 	}
 	table["two"] = []netip.Addr{netip.MustParseAddr("172.18.0.7")}
@@ -62,10 +62,47 @@ func TestAddrBookMatches_MovedHost(t *testing.T) {
 	book.mu.Lock()
 	book.entries["two"].at = book.entries["two"].at.Add(-refreshMin)
 	book.mu.Unlock()
-	if !book.matches(ctx, "two", netip.MustParseAddr("172.18.0.7")) {
+	if !book.matches(ctx, "two", netip.MustParseAddr("172.18.0.7"), nil) {
 		t.Error("the new address does not match")
 	}
-	if book.matches(ctx, "two", netip.MustParseAddr("172.18.0.3")) {
+	if book.matches(ctx, "two", netip.MustParseAddr("172.18.0.3"), nil) {
 		t.Error("the old address still matches")
+	}
+}
+
+// TestAddrBookMatches_MovedHostInBackground: for datagrams the lookup a
+// mismatch forces runs in the background; the mismatch is refused at once
+// and the next datagram from the new address matches.
+func TestAddrBookMatches_MovedHostInBackground(t *testing.T) {
+	table := map[string][]netip.Addr{"two": {netip.MustParseAddr("172.18.0.3")}}
+	book := newAddrBook()
+	book.lookup = fakeLookup(table)
+	ctx := context.Background()
+	var pending []func(context.Context)
+	background := func(f func(context.Context)) { pending = append(pending, f) }
+	first := netip.MustParseAddr("172.18.0.3")
+	// Nothing is known of "two" yet: the first datagram starts the lookup.
+	if book.matches(ctx, "two", first, background) || len(pending) != 1 {
+		t.Fatalf("before any lookup: matched, or %d lookups started, want 1", len(pending))
+	}
+	pending[0](ctx)
+	pending = nil
+	if !book.matches(ctx, "two", first, background) {
+		t.Fatal("the first address does not match")
+	}
+	table["two"] = []netip.Addr{netip.MustParseAddr("172.18.0.7")}
+	book.mu.Lock()
+	book.entries["two"].at = book.entries["two"].at.Add(-refreshMin)
+	book.mu.Unlock()
+	moved := netip.MustParseAddr("172.18.0.7")
+	if book.matches(ctx, "two", moved, background) {
+		t.Fatal("matched before the lookup ran")
+	}
+	if len(pending) != 1 {
+		t.Fatalf("%d lookups started, want 1", len(pending))
+	}
+	pending[0](ctx)
+	if !book.matches(ctx, "two", moved, background) {
+		t.Error("the new address does not match after the lookup")
 	}
 }
