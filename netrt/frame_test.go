@@ -93,7 +93,7 @@ func FuzzReadFrame(f *testing.F) {
 				if len(p) == 0 || len(p) > maxPayloadSize {
 					t.Fatalf("readFrame returned %d bytes", len(p))
 				}
-				opened, err := sl.open(plain, p)
+				opened, _, err := sl.open(plain, p)
 				if err != nil {
 					continue
 				}

@@ -15,7 +15,7 @@ import (
 // check that can fail on input from the network is here, before the input
 // reaches the peer.
 func (r *runtime) admit(ctx context.Context, payload, plain []byte, src netip.AddrPort, tr protocol.Transport) (protocol.Message, dropReason, error) {
-	opened, err := r.seal.open(plain, payload)
+	opened, stamp, err := r.seal.open(plain, payload)
 	if err != nil {
 		return protocol.Message{}, dropBadSeal, err
 	}
@@ -42,6 +42,9 @@ func (r *runtime) admit(ctx context.Context, payload, plain []byte, src netip.Ad
 	}
 	if !r.checkIdentity(ctx, m.From, src, tr) {
 		return protocol.Message{}, dropIdentity, errors.Errorf("%s claims to be from %d", m.Type, m.From)
+	}
+	if r.seal != nil && !r.replays.fresh(m.From, tr, stamp) {
+		return protocol.Message{}, dropReplayed, errors.Errorf("%s from %d stamped %d, not above what it sent since", m.Type, m.From, stamp)
 	}
 	return m, dropNone, nil
 }

@@ -2,11 +2,13 @@ package netrt
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -191,5 +193,32 @@ func TestInput_DatagramDropsLoggedOncePerHost(t *testing.T) {
 	waitFor(t, "the junk to be dropped", func() bool { return p.drops(dropMalformed) >= 3 })
 	if diff := cmp.Diff([]string{"WARN", "DEBUG", "DEBUG"}, dropLevels(logs.String(), dropMalformed)); diff != "" {
 		t.Errorf("levels of the drop lines (-want +got):\n%s\nlog:\n%s", diff, logs.String())
+	}
+}
+
+// A sealed heartbeat replayed from its sender's address is dropped and
+// counted, however well it opens.
+func TestInput_ReplayedSealedInputIsDropped(t *testing.T) {
+	key := testKey(7)
+	p := startCluster(t, 2, func(o *Options) { o.Key = key })
+	waitView(t, []protocol.PeerID{1, 2}, p[1], p[2])
+
+	forger, err := newSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ahead of peer 2's own stamps, so that the first copy is fresh.
+	forger.now = func() time.Time { return time.Now().Add(time.Hour) }
+	payload := forger.seal(encode(t, protocol.Message{Type: protocol.MsgHeartbeat, From: 2, To: 1,
+		Ballot: protocol.InitialBallot, ViewID: p[2].rt.Status().ViewID}))
+	src := netip.MustParseAddrPort(p[2].rt.UDPAddr())
+	r := p[1].rt.impl
+	var got []string
+	for range 2 {
+		_, reason, _ := r.admit(context.Background(), payload, make([]byte, 0, maxPayloadSize), src, protocol.Datagram)
+		got = append(got, reason.String())
+	}
+	if diff := cmp.Diff([]string{dropNone.String(), "replayed"}, got); diff != "" {
+		t.Errorf("admitting one sealed heartbeat twice (-want +got):\n%s", diff)
 	}
 }

@@ -31,6 +31,7 @@ const (
 	dropRefused       // the peer refused the event (Step returned an error)
 	dropSendFailed    // could not be encoded, addressed or written
 	dropConnLimit     // an inbound connection over the limit was closed
+	dropReplayed      // sealed input older than what its sender sent since
 
 	dropReasonEnd
 )
@@ -47,6 +48,7 @@ var dropReasonNames = [...]string{
 	dropRefused:       "refused",
 	dropSendFailed:    "send-failed",
 	dropConnLimit:     "conn-limit",
+	dropReplayed:      "replayed",
 }
 
 func (d dropReason) String() string {
@@ -157,6 +159,7 @@ var dropMessages = [...]string{
 	dropRefused:       "the peer refused an event",
 	dropSendFailed:    "could not send a message",
 	dropConnLimit:     "too many inbound connections: closing one",
+	dropReplayed:      "dropping sealed input replayed or overtaken",
 }
 
 // dropSubjects name, in the log, what dropped's addr argument is.
@@ -171,6 +174,7 @@ var dropSubjects = [...]string{
 	dropRefused:       "event",
 	dropSendFailed:    "to",
 	dropConnLimit:     "from",
+	dropReplayed:      "from",
 }
 
 // dropped counts a drop and logs it; addr is the sender's address (the

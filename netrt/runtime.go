@@ -64,6 +64,7 @@ type runtime struct {
 	ctx     context.Context
 	wg      sync.WaitGroup
 	inbound *inboundConns // open inbound connections, bounded
+	replays *replayGuard  // highest sealed stamps accepted, by sender
 
 	// Owned by the event loop.
 	start   time.Time
@@ -114,6 +115,7 @@ func newRuntime(opts Options) (*runtime, error) {
 		log:       log.With("peer", int(opts.ID)),
 		book:      newAddrBook(),
 		inbound:   newInboundConns(maxInbound(n)),
+		replays:   newReplayGuard(n),
 		inbox:     make(chan protocol.Message, inboxLen),
 		control:   make(chan protocol.Event, controlLen),
 		datagrams: make(chan datagram, datagramQueueLen),

@@ -3,8 +3,11 @@ package netrt
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/memberly/memberly/protocol"
 )
 
 func testKey(b byte) []byte { return bytes.Repeat([]byte{b}, keySize) }
@@ -22,7 +25,7 @@ func TestSeal_RoundTrip(t *testing.T) {
 		if bytes.Contains(sealed, plain) && len(plain) > 4 {
 			t.Errorf("sealed text contains the plain text")
 		}
-		got, err := s.open(nil, sealed)
+		got, _, err := s.open(nil, sealed)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,7 +41,7 @@ func TestSeal_RoundTrip(t *testing.T) {
 func TestSeal_WrongKeyFails(t *testing.T) {
 	a, _ := newSealer(testKey(1))
 	b, _ := newSealer(testKey(2))
-	if _, err := b.open(nil, a.seal([]byte("a message"))); err == nil {
+	if _, _, err := b.open(nil, a.seal([]byte("a message"))); err == nil {
 		t.Error("a text sealed with one key opened with another")
 	}
 }
@@ -49,12 +52,12 @@ func TestSeal_TamperingFails(t *testing.T) {
 	for i := range sealed {
 		bad := bytes.Clone(sealed)
 		bad[i] ^= 0x01
-		if _, err := s.open(nil, bad); err == nil {
+		if _, _, err := s.open(nil, bad); err == nil {
 			t.Fatalf("flipping a bit of byte %d went unnoticed", i)
 		}
 	}
 	for _, bad := range [][]byte{nil, sealed[:sealOverhead-1], sealed[:len(sealed)-1], append(bytes.Clone(sealed), 0)} {
-		if _, err := s.open(nil, bad); err == nil {
+		if _, _, err := s.open(nil, bad); err == nil {
 			t.Errorf("opened %d mangled bytes", len(bad))
 		}
 	}
@@ -62,9 +65,9 @@ func TestSeal_TamperingFails(t *testing.T) {
 
 func TestSeal_ClearText(t *testing.T) {
 	var s *sealer
-	got, err := s.open(nil, s.seal([]byte("plain")))
-	if err != nil || string(got) != "plain" {
-		t.Errorf("clear-text round trip = %q, %v", got, err)
+	got, stamp, err := s.open(nil, s.seal([]byte("plain")))
+	if err != nil || string(got) != "plain" || stamp != 0 {
+		t.Errorf("clear-text round trip = %q, stamp %d, %v", got, stamp, err)
 	}
 }
 
@@ -76,5 +79,52 @@ func TestNewSealer_KeySize(t *testing.T) {
 	}
 	if s, err := newSealer(nil); s != nil || err != nil {
 		t.Errorf("newSealer(nil) = %v, %v, want the clear-text sealer", s, err)
+	}
+}
+
+func TestSeal_StampsGrowAcrossRestartsAndStillClocks(t *testing.T) {
+	clock := time.Unix(1000, 0)
+	s, _ := newSealer(testKey(1))
+	s.now = func() time.Time { return clock }
+	stampOf := func(s *sealer) uint64 {
+		_, stamp, err := s.open(nil, s.seal([]byte("m")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stamp
+	}
+	var got []uint64
+	got = append(got, stampOf(s), stampOf(s)) // the clock stands still: +1
+	clock = clock.Add(time.Second)
+	got = append(got, stampOf(s))
+	restarted, _ := newSealer(testKey(1)) // a new process, a later clock
+	restarted.now = func() time.Time { return clock.Add(time.Second) }
+	got = append(got, stampOf(restarted))
+	want := []uint64{1000e9, 1000e9 + 1, 1001e9, 1002e9}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("stamps (-want +got):\n%s", diff)
+	}
+}
+
+func TestReplayGuard_OnlyHigherStampsPerSenderAndTransport(t *testing.T) {
+	g := newReplayGuard(3)
+	type try struct {
+		sender    protocol.PeerID
+		transport protocol.Transport
+		stamp     uint64
+	}
+	var got []bool
+	for _, c := range []try{
+		{2, protocol.Datagram, 10},
+		{2, protocol.Datagram, 10}, // replayed
+		{2, protocol.Datagram, 9},  // older
+		{2, protocol.Stream, 5},    // another transport keeps its own order
+		{3, protocol.Datagram, 1},  // another sender too
+		{2, protocol.Datagram, 11},
+	} {
+		got = append(got, g.fresh(c.sender, c.transport, c.stamp))
+	}
+	if diff := cmp.Diff([]bool{true, false, false, true, true, true}, got); diff != "" {
+		t.Errorf("fresh (-want +got):\n%s", diff)
 	}
 }
