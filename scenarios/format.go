@@ -136,6 +136,7 @@ func networkKeyValues(base, n Network) []keyValue {
 	addPercent("duplicate_percent", base.DuplicatePercent, n.DuplicatePercent)
 	addPercent("reorder_percent", base.ReorderPercent, n.ReorderPercent)
 	addDuration("reorder_delay_max", base.ReorderDelayMax, n.ReorderDelayMax)
+	addDuration("timer_lateness_max", base.TimerLatenessMax, n.TimerLatenessMax)
 	return kvs
 }
 

@@ -42,6 +42,7 @@ func TestParse_Full(t *testing.T) {
 	lossy.LossPercent = 20
 	exponential := lossy
 	exponential.LatencyDistribution = "exponential"
+	exponential.TimerLatenessMax = 20 * time.Millisecond
 
 	s := time.Second
 	want := scenarios.Scenario{
@@ -259,7 +260,7 @@ func TestParse_TimingWrapsConfigError(t *testing.T) {
 // renamed must be added here on purpose.
 var wantNames = []string{
 	"cascading-leader-crash", "churn", "crash-during-join", "evict", "flapping-link",
-	"join", "join-storm", "leader-crash-loss", "leave", "lossy-heartbeats", "lost-decision",
+	"join", "join-storm", "late-timers", "leader-crash-loss", "leave", "lossy-heartbeats", "lost-decision",
 	"multi-crash", "partition-heal", "partition-minority-leader", "restart-rejoin", "single-crash",
 }
 

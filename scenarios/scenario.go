@@ -42,6 +42,11 @@ type Network struct {
 	DuplicatePercent    float64       // datagrams delivered twice, 0..100
 	ReorderPercent      float64       // datagrams given an extra delay, 0..100
 	ReorderDelayMax     time.Duration // the extra delay is uniform in [0, this]
+	// TimerLatenessMax makes every timer fire late by a uniform amount in
+	// [0, this], as on a loaded machine or behind a busy event loop: a
+	// peer's deadlines may then pass before their timers fire, and
+	// messages overtake them. Zero (the default) fires timers on time.
+	TimerLatenessMax time.Duration
 }
 
 // DefaultNetwork is a quiet LAN: 1 ms plus an exponential 1 ms, no loss.

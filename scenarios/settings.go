@@ -45,7 +45,7 @@ func (p *parser) timing(t field) (protocol.Config, error) {
 }
 
 var networkKeys = []string{"latency_min", "latency_mean", "latency_distribution",
-	"loss_percent", "duplicate_percent", "reorder_percent", "reorder_delay_max"}
+	"loss_percent", "duplicate_percent", "reorder_percent", "reorder_delay_max", "timer_lateness_max"}
 
 // Latency distributions a network may name.
 const (
@@ -62,9 +62,10 @@ func (p *parser) network(n *yaml.Node, what string, base Network) (Network, erro
 	}
 	net := base
 	durations := map[string]*time.Duration{
-		"latency_min":       &net.LatencyMin,
-		"latency_mean":      &net.LatencyMean,
-		"reorder_delay_max": &net.ReorderDelayMax,
+		"latency_min":        &net.LatencyMin,
+		"latency_mean":       &net.LatencyMean,
+		"reorder_delay_max":  &net.ReorderDelayMax,
+		"timer_lateness_max": &net.TimerLatenessMax,
 	}
 	percents := map[string]*float64{
 		"loss_percent":      &net.LossPercent,

@@ -234,6 +234,6 @@ func describeDrop(d scenarios.Drop) string {
 }
 
 func describeNetwork(n scenarios.Network) string {
-	return fmt.Sprintf("latency_min=%v latency_mean=%v latency_distribution=%s loss_percent=%g duplicate_percent=%g reorder_percent=%g reorder_delay_max=%v",
-		n.LatencyMin, n.LatencyMean, n.LatencyDistribution, n.LossPercent, n.DuplicatePercent, n.ReorderPercent, n.ReorderDelayMax)
+	return fmt.Sprintf("latency_min=%v latency_mean=%v latency_distribution=%s loss_percent=%g duplicate_percent=%g reorder_percent=%g reorder_delay_max=%v timer_lateness_max=%v",
+		n.LatencyMin, n.LatencyMean, n.LatencyDistribution, n.LossPercent, n.DuplicatePercent, n.ReorderPercent, n.ReorderDelayMax, n.TimerLatenessMax)
 }

@@ -31,6 +31,7 @@ func scheduleGen(liveness bool) *rapid.Generator[scenarios.Scenario] {
 			add(scenarios.Action{At: ms(0, 8000, "start"), Kind: scenarios.ActStart, Peers: []protocol.PeerID{protocol.PeerID(id)}})
 		}
 		sc.Network.DuplicatePercent = float64(rapid.IntRange(0, 20).Draw(t, "dupPercent"))
+		sc.Network.TimerLatenessMax = ms(0, 300, "timerLatenessMax")
 		faultsFrom, faultsEnd := 10*time.Second, 40*time.Second
 		crashes := !liveness || rapid.Bool().Draw(t, "crashesNotPartitions")
 		if !liveness || !crashes {

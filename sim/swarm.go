@@ -46,6 +46,10 @@ func RandomScenario(seed uint64) scenarios.Scenario {
 	sc.Network.DuplicatePercent = float64(r.IntN(20))
 	sc.Network.ReorderPercent = float64(r.IntN(30))
 	sc.Network.ReorderDelayMax = time.Duration(r.IntN(200)+1) * time.Millisecond
+	if r.IntN(3) == 0 {
+		// A loaded machine: timers fire up to 300 ms late.
+		sc.Network.TimerLatenessMax = time.Duration(r.IntN(300)+1) * time.Millisecond
+	}
 
 	add := func(a scenarios.Action) { sc.Timeline = append(sc.Timeline, a) }
 	lastStart := time.Duration(0)

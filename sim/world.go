@@ -194,7 +194,11 @@ func (w *world) apply(sp *simPeer, out protocol.Output) {
 		if tr.Cancel {
 			continue // stale fires are ignored by the peer
 		}
-		w.schedule(item{at: w.now + tr.After, kind: itemTimer, peer: sp.id, incarnation: sp.incarnation, timer: tr.Timer})
+		at := w.now + tr.After
+		if late := w.net.TimerLatenessMax; late > 0 {
+			at += time.Duration(w.rng.Int64N(int64(late) + 1))
+		}
+		w.schedule(item{at: at, kind: itemTimer, peer: sp.id, incarnation: sp.incarnation, timer: tr.Timer})
 	}
 	if out.Stopped {
 		// A crash or a finished leave: the process exits. What it sent is
