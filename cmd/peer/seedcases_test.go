@@ -29,6 +29,21 @@ func startSeed(c *cluster, extra map[int][]string) {
 }
 
 // skipShort skips a test that runs a cluster of processes under -short.
+// checkCrashed checks that each of ids crashed as the seed's -c and -t
+// make a peer crash: it printed "crashing" and exited with status 1.
+func checkCrashed(t *testing.T, c *cluster, ids ...int) {
+	t.Helper()
+	for _, id := range ids {
+		p := c.proc(id)
+		if status := p.waitExit(t); status != exitCrashed {
+			t.Errorf("peer %d exit status %d, want %d", id, status, exitCrashed)
+		}
+		if !p.printed(protocol.MessageCrashing) {
+			t.Errorf("peer %d did not print %q", id, protocol.MessageCrashing)
+		}
+	}
+}
+
 func skipShort(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
@@ -98,13 +113,7 @@ func TestSeedCase2_OneCrash(t *testing.T) {
 	startSeed(c, map[int][]string{5: {"-c", "0.8"}})
 	c.waitViewFrom(ids(1, 4), 6, members(1, 2, 3, 4), 1)
 
-	five := c.proc(5)
-	if status := five.waitExit(t); status != exitCrashed {
-		t.Errorf("peer 5 exit status %d, want %d", status, exitCrashed)
-	}
-	if !five.printed(protocol.MessageCrashing) {
-		t.Errorf("peer 5 did not print %q", protocol.MessageCrashing)
-	}
+	checkCrashed(t, c, 5)
 	// Every survivor detects the crash itself: a follower whose suspect
 	// timer is late still raises the suspicion before it handles the
 	// leader's REQ or NEWVIEW removing 5.
@@ -148,15 +157,7 @@ func TestSeedCase3_Crashes(t *testing.T) {
 	startSeed(c, extra)
 	c.waitViewFrom([]int{1}, 9, members(1), 1)
 
-	for id := 2; id <= 5; id++ {
-		p := c.proc(id)
-		if status := p.waitExit(t); status != exitCrashed {
-			t.Errorf("peer %d exit status %d, want %d", id, status, exitCrashed)
-		}
-		if !p.printed(protocol.MessageCrashing) {
-			t.Errorf("peer %d did not print %q", id, protocol.MessageCrashing)
-		}
-	}
+	checkCrashed(t, c, 2, 3, 4, 5)
 	want := [][]protocol.PeerID{
 		members(1), members(1, 2), members(1, 2, 3), members(1, 2, 3, 4), members(1, 2, 3, 4, 5),
 		members(1, 2, 3, 4), members(1, 2, 3), members(1, 2), members(1),
@@ -177,13 +178,7 @@ func TestSeedCase4_LeaderCrashWithLoss(t *testing.T) {
 	startSeed(c, map[int][]string{1: {"-t"}})
 	c.waitViewFrom(ids(2, 5), 8, members(2, 3, 4, 5), 2)
 
-	one := c.proc(1)
-	if status := one.waitExit(t); status != exitCrashed {
-		t.Errorf("peer 1 exit status %d, want %d", status, exitCrashed)
-	}
-	if !one.printed(protocol.MessageCrashing) {
-		t.Errorf("peer 1 did not print %q", protocol.MessageCrashing)
-	}
+	checkCrashed(t, c, 1)
 	if msg := protocol.UnreachableMessage(1, true); !c.proc(2).printed(msg) {
 		t.Errorf("peer 2 did not print %q", msg)
 	}
