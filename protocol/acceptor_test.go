@@ -53,14 +53,17 @@ func TestReq_FromOutsiderOfOlderViewToldNotMember(t *testing.T) {
 
 func TestNewView_OutOfOrderAndDuplicate(t *testing.T) {
 	h := member(t, 3, 5, 5, 1, 2, 3, 4, 5)
-	// View 7 arrives before view 6: the peer catches up, skipping 6.
-	h.expect([]string{"HEARTBEAT 3->1 b=(0,1) v=7"},
+	// View 7 arrives before view 6: the peer catches up, skipping 6, and
+	// answers the leader it promised with that promise at view 7.
+	promise7 := "PENDING 3->1 b=(0,1) v=7 [1,2,3] NOTHING@(0,0)"
+	h.expect([]string{promise7},
 		h.recv(protocol.Message{Type: protocol.MsgNewView, From: 1, Ballot: b01, ViewID: 7, Members: ids(1, 2, 3), Op: del(4)}))
 	h.expectNotes("peer 3 view-installed view=7 leader=1 [1,2,3]")
-	// The late view 6 and a duplicate of 7 change nothing but are acknowledged.
-	for _, v := range []protocol.ViewID{6, 7} {
-		h.expect([]string{"HEARTBEAT 3->1 b=(0,1) v=7"},
-			h.recv(protocol.Message{Type: protocol.MsgNewView, From: 1, Ballot: b01, ViewID: v, Members: ids(1, 2, 3, 4), Op: del(5)}))
+	// The late view 6 and a duplicate of 7 change nothing but are
+	// acknowledged: the old one by showing view 7, the duplicate again.
+	for v, want := range map[protocol.ViewID]string{6: "HEARTBEAT 3->1 b=(0,1) v=7", 7: promise7} {
+		h.expect([]string{want},
+			h.recv(protocol.Message{Type: protocol.MsgNewView, From: 1, Ballot: b01, ViewID: v, Members: ids(1, 2, 3), Op: del(4)}))
 		h.expectNotes()
 	}
 	if got := h.p.View().String(); got != "7[1,2,3]" {
@@ -108,7 +111,7 @@ func TestNewView_FreshProcessEntersOnlyThroughItsOwnAdd(t *testing.T) {
 	if h.p.View().ID != 0 {
 		t.Fatalf("fresh process installed %s", h.p.View())
 	}
-	h.expect([]string{"HEARTBEAT 3->1 b=(0,1) v=8"},
+	h.expect([]string{"PENDING 3->1 b=(0,1) v=8 [1,2,3] NOTHING@(0,0)"},
 		h.recv(protocol.Message{Type: protocol.MsgNewView, From: 1, Ballot: b01, ViewID: 8, Members: ids(1, 2, 3), Op: add(3, 2)}))
 	h.expectNotes("peer 3 view-installed view=8 leader=1 [1,2,3]")
 }
@@ -150,6 +153,6 @@ func TestNewView_SameProcessEntersThroughNamedIncarnation(t *testing.T) {
 	nv := protocol.Message{Type: protocol.MsgNewView, From: 1, Ballot: b01, ViewID: 6, Members: ids(1, 2, 3), Op: del(4), ToIncarnation: 3}
 	h.expect(nil, h.recv(nv))
 	nv.ToIncarnation = 4
-	h.expect([]string{"HEARTBEAT 3->1 b=(0,1) v=6"}, h.recv(nv))
+	h.expect([]string{"PENDING 3->1 b=(0,1) v=6 [1,2,3] NOTHING@(0,0)"}, h.recv(nv))
 	h.expectNotes("peer 3 view-installed view=6 leader=1 [1,2,3]")
 }

@@ -1,5 +1,6 @@
 // Package protocol is Memberly's membership protocol as a pure state
-// machine: the design of shared/design/protocol.md, sections 1 to 6.
+// machine. docs/design.md states the protocol and its safety argument;
+// this page states the contract with drivers and the messages.
 //
 // # The contract
 //
@@ -68,7 +69,21 @@
 //     accepted for that view, if any, and under which ballot. From a quorum
 //     of answers the candidate leads, first re-proposing the operation
 //     accepted under the highest ballot, so a change the old leader may have
-//     decided is never lost or contradicted.
+//     decided is never lost or contradicted. A member also answers a
+//     NEWVIEW from the leader it promised with PENDING for the new view.
+//
+// # Promises are per view
+//
+// Each view is its own consensus instance whose acceptors are its members.
+// Two quorums of one view intersect; quorums of two views need not ({1,4}
+// of [1,2,3,4] and {2,3} of [1,2,3] are disjoint). So a leader proposes in
+// view V only while it holds promises for its ballot from a quorum of V,
+// and first re-proposes the operation accepted for V under the highest
+// ballot among them. Promises gathered at one view never carry over to the
+// next. The stable path pays nothing for it: an OK for a proposal on view V
+// is also a promise at V+1 with nothing accepted there (the member held V
+// when it answered), and members answer NEWVIEW with their promise, so the
+// next REQ usually goes out with the NEWVIEW.
 //   - NOTMEMBER: "you are not in my view V, led by L": the answer to a
 //     message from a peer outside the view that names an older view.
 //   - LEAVE: a member asks the leader to remove it.

@@ -36,9 +36,10 @@ func (p *Peer) enqueueFirst(op Op, reason opReason) {
 	}
 }
 
-// proposeNext starts the next operation that still changes something.
+// proposeNext starts the next operation that still changes something,
+// once a quorum of the view promised (see Peer.promised).
 func (p *Peer) proposeNext() {
-	for !p.inflight && len(p.queue) > 0 {
+	for p.quorumPromised && !p.inflight && len(p.queue) > 0 {
 		q := p.queue[0]
 		p.queue = p.queue[:copy(p.queue, p.queue[1:])]
 		switch {
@@ -86,11 +87,19 @@ func (p *Peer) sendReq(q PeerID) {
 
 func (p *Peer) onOK(m *Message) {
 	p.knownView[m.From] = max(p.knownView[m.From], m.ViewID)
-	if p.role != roleLeader || !p.inflight || m.Ballot != p.ballot || m.ViewID != p.proposal.viewID || !p.view.Contains(m.From) {
-		return // stale or duplicate
+	if p.role != roleLeader || m.Ballot != p.ballot || !p.view.Contains(m.From) {
+		return // stale
 	}
-	p.acks.add(m.From)
-	p.checkProposal()
+	switch {
+	case p.inflight && m.ViewID == p.proposal.viewID:
+		p.acks.add(m.From)
+		p.checkProposal()
+	case m.ViewID+1 == p.view.ID:
+		// An OK that came after the view it answered was decided: the
+		// member held the view before, so it had accepted nothing for this
+		// one, and it promised the ballot for good.
+		p.promisedBy(m.From, pendingOp{})
+	}
 }
 
 // checkProposal decides the proposal once a quorum of the view accepted it.
@@ -115,6 +124,13 @@ func (p *Peer) checkProposal() {
 		return
 	}
 	p.install(next, p.ballot, op)
+	// Each OK is a promise at the new view, with nothing accepted there
+	// (see promises.go): usually a quorum of it already.
+	for _, q := range next.Members {
+		if q != p.id && p.acks.has(q) {
+			p.promisedBy(q, pendingOp{})
+		}
+	}
 	for _, q := range next.Members {
 		if q != p.id {
 			p.sendNewView(q)
@@ -173,6 +189,7 @@ func (p *Peer) onRetryTimer() {
 				p.sendReq(q)
 			}
 		}
+		p.askMissingPromises()
 	case p.role == roleCandidate:
 		for _, q := range p.view.Members {
 			if q != p.id && !p.promised.has(q) && !p.suspected.has(q) {

@@ -37,7 +37,13 @@ func (p *Peer) onNewView(m *Message) {
 		// Already installed (or removed from) this view or a later one. A
 		// member acknowledges, so that the sender stops re-sending.
 		if p.isMember() {
-			p.ackView(m.From)
+			if m.ViewID == p.view.ID && p.viewBallot.Less(m.Ballot) {
+				// Decided again, by a leader that recovered it: that
+				// leader leads now.
+				p.adoptBallot(m.Ballot)
+				p.viewBallot = m.Ballot
+			}
+			p.ackView(m)
 		} else {
 			p.shareExit(m)
 		}
@@ -61,17 +67,40 @@ func (p *Peer) onNewView(m *Message) {
 		(m.ToIncarnation == 0 || m.ToIncarnation != p.incarnation) {
 		return
 	}
-	if p.role != roleFollower && p.ballot.Less(m.Ballot) {
-		p.stepDown(m.Ballot)
-	}
 	p.install(v, m.Ballot, m.Op)
-	p.ackView(m.From)
+	if p.role == roleLeader {
+		// A view decided elsewhere, under a lower ballot: this leader
+		// holds few promises for it, if any.
+		p.askMissingPromises()
+	}
+	p.ackView(m)
 }
 
-// ackView answers a NEWVIEW with a heartbeat: it shows the sender the view
-// this peer now holds, which is all a retransmitting leader waits for.
-func (p *Peer) ackView(to PeerID) {
-	p.send(Message{Type: MsgHeartbeat, To: to, Ballot: p.advertised(), ViewID: p.view.ID})
+// ackView answers a NEWVIEW: a heartbeat shows the sender the view this
+// peer now holds, which is all a peer re-sending a view waits for; to the
+// leader this peer promised, the answer for the view it holds is that
+// promise (see answerNewView).
+func (p *Peer) ackView(m *Message) {
+	if m.ViewID == p.view.ID {
+		p.answerNewView(m.From)
+		return
+	}
+	p.send(Message{Type: MsgHeartbeat, To: m.From, Ballot: p.advertised(), ViewID: p.view.ID})
+}
+
+// adoptBallot takes in b, the ballot a view was decided under: a view
+// decided under b means its decider led under b, so this peer promises it
+// and, unless it runs a higher leadership itself, follows it.
+func (p *Peer) adoptBallot(b Ballot) {
+	if p.role != roleFollower && p.ballot.Less(b) {
+		p.stepDown(b)
+	}
+	if p.promise.Less(b) {
+		p.promise = b
+	}
+	if p.role == roleFollower && !b.Less(p.following) {
+		p.follow(b)
+	}
 }
 
 // install makes v the installed view, decided under b by applying op.
@@ -86,12 +115,7 @@ func (p *Peer) install(v View, b Ballot, op Op) {
 	if p.hasPending && p.pending.viewID < v.ID {
 		p.hasPending = false
 	}
-	if p.promise.Less(b) {
-		p.promise = b
-	}
-	if p.role == roleFollower && !b.Less(p.following) {
-		p.follow(b)
-	}
+	p.adoptBallot(b)
 	// New members get a full SuspectAfter of grace; departed ones are
 	// no longer watched.
 	for _, q := range v.Members {
@@ -122,6 +146,9 @@ func (p *Peer) install(v View, b Ballot, op Op) {
 			// leader): the proposal is moot.
 			p.inflight = false
 		}
+		// Promises count only at the view they were given at.
+		p.resetPromises()
+		p.checkPromises()
 	case roleCandidate:
 		// Promises count only when given at the candidate's view: ask again.
 		p.askPromises()
@@ -188,11 +215,7 @@ func (p *Peer) onNewLeader(m *Message) {
 	if m.ViewID < p.view.ID {
 		p.sendNewView(m.From)
 	}
-	answer := Message{Type: MsgPending, To: m.From, Ballot: m.Ballot, ViewID: p.view.ID, Members: p.view.Members}
-	if p.hasPending && p.pending.viewID == p.view.ID {
-		answer.Op, answer.OpBallot = p.pending.op, p.pending.ballot
-	}
-	p.send(answer)
+	p.sendPromise(m.From)
 }
 
 func (p *Peer) onNotMember(m *Message) {

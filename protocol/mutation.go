@@ -16,12 +16,18 @@ const (
 	// promisers accepted, so a change the old leader decided can be
 	// contradicted.
 	MutationSkipRecovery
+	// MutationStalePromises: a leader proposes in a new view on the
+	// promises of the view it was elected in, without asking the new
+	// view's members what they accepted there, so two leaders can decide
+	// different views under one id.
+	MutationStalePromises
 )
 
 var mutationNames = [...]string{
-	MutationNone:         "none",
-	MutationQuorumOfOne:  "quorum-of-one",
-	MutationSkipRecovery: "skip-recovery",
+	MutationNone:          "none",
+	MutationQuorumOfOne:   "quorum-of-one",
+	MutationSkipRecovery:  "skip-recovery",
+	MutationStalePromises: "stale-promises",
 }
 
 func (m Mutation) String() string {
@@ -40,3 +46,6 @@ func ParseMutation(s string) (Mutation, bool) {
 	}
 	return MutationNone, false
 }
+
+// MutationNames lists every mutation's name, "none" first.
+func MutationNames() []string { return append([]string(nil), mutationNames[:]...) }

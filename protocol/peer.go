@@ -114,10 +114,24 @@ type Peer struct {
 	acks      peerSet   // OKs for proposal, the leader's own included
 	knownView []ViewID  // last view id each peer showed; below view.ID means NEWVIEW is due
 
+	// Promises, for candidates and leaders alike. Each view is its own
+	// consensus instance whose acceptors are that view's members: two
+	// quorums of one view intersect, but quorums of two views need not
+	// ({1,4} of [1,2,3,4] and {2,3} of [1,2,3] are disjoint). So promises
+	// count only for the view they were given at, and are gathered anew at
+	// every view, whether this peer installed it by deciding it or by
+	// hearing of it.
+	//
+	// Invariant: a leader proposes in its installed view V only while
+	// quorumPromised holds, that is once promised holds a quorum of V's
+	// members for its ballot, and only after queueing first the operation
+	// accepted for V under the highest ballot among their answers.
+	promised       peerSet     // members that promised ballot at the installed view
+	answers        []pendingOp // by id, valid where promised; op.Kind OpNothing when nothing
+	quorumPromised bool        // promised holds a quorum and the answers were recovered
+
 	// Candidate state.
-	oldLeader PeerID      // the leader being replaced (0 when none)
-	promised  peerSet     // members that answered PENDING at the current view
-	answers   []pendingOp // by id, valid where promised; op.Kind OpNothing when nothing
+	oldLeader PeerID // the leader being replaced (0 when none)
 
 	// exit is the view that removed this peer, while it is out: the view
 	// it handed over as a leader, or the NEWVIEW that left it out. It may
@@ -437,6 +451,7 @@ func (p *Peer) stepDown(b Ballot) {
 	p.inflight = false
 	p.queue = p.queue[:0]
 	p.promised.clear()
+	p.quorumPromised = false
 	p.note(Note{Kind: NoteSteppedDown, Ballot: b})
 }
 
@@ -498,10 +513,11 @@ func (p *Peer) IsLeader() bool { return p.role == roleLeader && !p.stopped }
 // Stopped reports whether the peer has crashed or left.
 func (p *Peer) Stopped() bool { return p.stopped }
 
-// Idle reports whether a leader has nothing to do: no operation in flight or
-// queued, and every member known to have installed the current view.
+// Idle reports whether a leader has nothing to do: promises from a quorum
+// of its view, no operation in flight or queued, and every member known to
+// have installed the current view.
 func (p *Peer) Idle() bool {
-	if p.role != roleLeader || p.inflight || len(p.queue) > 0 {
+	if p.role != roleLeader || !p.quorumPromised || p.inflight || len(p.queue) > 0 {
 		return false
 	}
 	for _, q := range p.view.Members {

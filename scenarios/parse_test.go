@@ -259,7 +259,7 @@ func TestParse_TimingWrapsConfigError(t *testing.T) {
 // wantNames are the scenarios the simulator engineer runs; a file added or
 // renamed must be added here on purpose.
 var wantNames = []string{
-	"cascading-leader-crash", "churn", "crash-during-join", "evict", "flapping-link",
+	"cascading-leader-crash", "churn", "crash-during-join", "cross-view-add", "cross-view-del", "evict", "flapping-link",
 	"join", "join-storm", "late-timers", "leader-crash-loss", "leave", "lossy-heartbeats", "lost-decision",
 	"multi-crash", "partition-heal", "partition-minority-leader", "restart-rejoin", "single-crash",
 }

@@ -20,8 +20,15 @@ func TestMutation_CheckersCatchBrokenProtocol(t *testing.T) {
 	}{
 		{protocol.MutationQuorumOfOne, sim.RandomScenario},
 		// Skipping recovery only shows when a leader decides a view and
-		// dies before anyone learns it: lostDecision stages exactly that.
-		{protocol.MutationSkipRecovery, func(uint64) scenarios.Scenario { return lostDecision() }},
+		// dies before anyone learns it: lost-decision stages exactly that.
+		{protocol.MutationSkipRecovery, func(uint64) scenarios.Scenario { return load("lost-decision") }},
+		// Proposing in a new view on the promises of the previous one
+		// needs a leader's decision in the new view that the next leader
+		// never hears of: the cross-view scenarios stage it, adding and
+		// removing.
+		{protocol.MutationStalePromises, func(seed uint64) scenarios.Scenario {
+			return load([]string{"cross-view-add", "cross-view-del"}[seed%2])
+		}},
 	}
 	for _, c := range cases {
 		m := c.mutation
@@ -38,9 +45,9 @@ func TestMutation_CheckersCatchBrokenProtocol(t *testing.T) {
 	}
 }
 
-// lostDecision is the scenario that stages a decision nobody heard of.
-func lostDecision() scenarios.Scenario {
-	sc, err := scenarios.Load("lost-decision")
+// load returns an embedded scenario.
+func load(name string) scenarios.Scenario {
+	sc, err := scenarios.Load(name)
 	if err != nil {
 		panic(err)
 	}

@@ -98,7 +98,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.verbose, "v", false, "also print every delivered and dropped message")
 	fs.StringVar(&cfg.trace, "trace", "", "write a space-time diagram of the run to this HTML file")
 	fs.StringVar(&cfg.shiviz, "shiviz", "", "write a ShiViz log (vector clocks) of the run to this file")
-	fs.StringVar(&mutation, "mutation", "none", "break the protocol on purpose, to see the checkers fail: none, quorum-of-one, skip-recovery")
+	fs.StringVar(&mutation, "mutation", "none", "break the protocol on purpose, to see the checkers fail: "+strings.Join(protocol.MutationNames(), ", "))
 	fs.BoolVar(&cfg.swarm, "swarm", false, "run random scenarios across seeds")
 	fs.IntVar(&cfg.runs, "runs", 1000, "with -swarm: how many seeds to run")
 	fs.IntVar(&cfg.jobs, "jobs", 0, "with -swarm: runs in parallel (default: the number of CPUs)")
@@ -117,7 +117,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	m, ok := protocol.ParseMutation(mutation)
 	if !ok {
-		return cfg, fmt.Errorf("-mutation %q: want none, quorum-of-one or skip-recovery", mutation)
+		return cfg, fmt.Errorf("-mutation %q: want one of %s", mutation, strings.Join(protocol.MutationNames(), ", "))
 	}
 	cfg.mutation = m
 	modes := 0

@@ -1,0 +1,150 @@
+package protocol
+
+// This file holds promises, which candidates and leaders gather alike, one
+// view at a time (see the invariant on Peer.promised).
+//
+// A leader collects them without extra messages in the common case. An OK
+// for its ballot at view V is also a promise at view V+1 with nothing
+// accepted there: the member held view V when it answered, so it had
+// accepted nothing for V+1, and its promise never falls below the ballot
+// again. And a member answers a NEWVIEW from the leader it promised with
+// that promise at the new view (PENDING), instead of a bare heartbeat. So
+// the OKs that decide a view usually already promise the next one; the
+// NEWVIEW answers make up the rest, and NEWLEADER is only sent when neither
+// came (a view heard of from elsewhere, a lost answer).
+
+// resetPromises starts gathering promises at the installed view, counting
+// this peer's own: its promise is its ballot, and its answer is what it
+// accepted for this view, if anything.
+func (p *Peer) resetPromises() {
+	p.promised.clear()
+	p.quorumPromised = false
+	p.promised.add(p.id)
+	p.answers[p.id] = pendingOp{}
+	if p.hasPending && p.pending.viewID == p.view.ID {
+		p.answers[p.id] = p.pending
+	}
+	if p.role == roleLeader && p.cfg.Mutation == MutationStalePromises {
+		// The broken rule: a leader keeps proposing on the promises of
+		// the view it was elected in.
+		p.quorumPromised = true
+	}
+}
+
+// askPromises (re)starts gathering promises at the installed view: this
+// peer's own, then every other member's, asked with NEWLEADER.
+func (p *Peer) askPromises() {
+	p.resetPromises()
+	for _, q := range p.view.Members {
+		if q != p.id {
+			p.sendNewLeader(q)
+		}
+	}
+	p.checkPromises()
+}
+
+// askMissingPromises asks with NEWLEADER every member that holds the
+// installed view, as far as this peer knows, but has not promised at it
+// yet. Members behind are sent the view instead: they answer it with
+// their promise.
+func (p *Peer) askMissingPromises() {
+	if p.quorumPromised {
+		return
+	}
+	for _, q := range p.view.Members {
+		if q != p.id && !p.promised.has(q) && !p.suspected.has(q) && p.knownView[q] >= p.view.ID {
+			p.sendNewLeader(q)
+		}
+	}
+}
+
+func (p *Peer) sendNewLeader(q PeerID) {
+	p.send(Message{Type: MsgNewLeader, To: q, Ballot: p.ballot, ViewID: p.view.ID})
+}
+
+// promisedBy records q's promise for this peer's ballot at the installed
+// view, with the operation q accepted for that view (op.Kind OpNothing when
+// none).
+func (p *Peer) promisedBy(q PeerID, accepted pendingOp) {
+	if p.quorumPromised || p.promised.has(q) {
+		return // the answers were already recovered: later ones change nothing
+	}
+	p.promised.add(q)
+	p.answers[q] = accepted
+	p.checkPromises()
+}
+
+func (p *Peer) onPending(m *Message) {
+	if p.view.Contains(m.From) {
+		p.knownView[m.From] = m.ViewID
+	}
+	if p.role == roleFollower || m.Ballot != p.ballot || !p.view.Contains(m.From) {
+		return // stale, or not ours
+	}
+	switch {
+	case m.ViewID > p.view.ID:
+		// Its NEWVIEW came first on the same stream, unless this is a
+		// stale answer; either way the view is asked again once installed.
+		return
+	case m.ViewID < p.view.ID:
+		p.sendNewView(m.From)
+		p.sendNewLeader(m.From)
+		return
+	}
+	p.promisedBy(m.From, pendingOp{op: m.Op, viewID: m.ViewID, ballot: m.OpBallot})
+}
+
+// checkPromises acts once a quorum of the installed view has promised: a
+// candidate leads, a leader recovers what its promisers accepted and may
+// propose again.
+func (p *Peer) checkPromises() {
+	if p.quorumPromised || !p.isQuorum(p.promised) {
+		return
+	}
+	switch p.role {
+	case roleCandidate:
+		p.becomeLeader()
+	case roleLeader:
+		p.quorumPromised = true
+		p.recoverAccepted()
+	}
+}
+
+// recoverAccepted queues first the operation accepted for the installed
+// view under the highest ballot among the promises: it may have been
+// decided, by this leader's predecessor or by a leader that moved on to
+// this view before this one did, so it must win again.
+func (p *Peer) recoverAccepted() {
+	var recovered pendingOp
+	for _, q := range p.view.Members {
+		a := p.answers[q]
+		if p.promised.has(q) && a.op.Kind != OpNothing && a.viewID == p.view.ID && recovered.ballot.Less(a.ballot) {
+			recovered = a
+		}
+	}
+	if recovered.op.Kind != OpNothing && p.cfg.Mutation != MutationSkipRecovery {
+		p.enqueueFirst(recovered.op, reasonRecovered)
+	}
+}
+
+// answerNewView answers a NEWVIEW for the installed view. To the leader this
+// peer has promised it is that promise at this view, with what this peer
+// accepted for it; to anyone else a heartbeat, which shows the view it
+// holds, all a peer re-sending a view waits for.
+func (p *Peer) answerNewView(to PeerID) {
+	if p.promise.Leader != to {
+		p.send(Message{Type: MsgHeartbeat, To: to, Ballot: p.advertised(), ViewID: p.view.ID})
+		return
+	}
+	p.sendPromise(to)
+}
+
+// sendPromise tells to, whose ballot this peer has promised, that promise
+// at the installed view, with the operation accepted for that view.
+func (p *Peer) sendPromise(to PeerID) {
+	answer := Message{Type: MsgPending, To: to, Ballot: p.promise, ViewID: p.view.ID, Members: p.view.Members}
+	if p.hasPending && p.pending.viewID == p.view.ID {
+		answer.Op, answer.OpBallot = p.pending.op, p.pending.ballot
+	}
+	p.send(answer)
+}
