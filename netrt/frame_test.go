@@ -75,7 +75,7 @@ func FuzzReadFrame(f *testing.F) {
 		Op: protocol.Op{Kind: protocol.OpAdd, Peer: 3, Incarnation: 9}})
 	f.Add(appendFrame(nil, join))
 	f.Add(appendFrame(appendFrame(nil, join), nv))
-	f.Add(appendFrame(nil, s.seal(nv)))
+	f.Add(appendFrame(nil, mustSeal(f, s, nv)))
 	f.Add(appendFrame(nil, join)[:7])
 	f.Add([]byte{0, 0, 0, 0})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 1})

@@ -43,6 +43,11 @@ func (r *runtime) admit(ctx context.Context, payload, plain []byte, src netip.Ad
 	if !r.checkIdentity(ctx, m.From, src, tr) {
 		return protocol.Message{}, dropIdentity, errors.Errorf("%s claims to be from %d", m.Type, m.From)
 	}
+	if r.seal != nil && stamp > maxStamp {
+		// No clock makes it, and once accepted no later stamp of its
+		// sender would be above it.
+		return protocol.Message{}, dropBadStamp, errors.Errorf("%s from %d stamped %d, above any clock reading (%d)", m.Type, m.From, stamp, uint64(maxStamp))
+	}
 	if r.seal != nil && !r.replays.fresh(m.From, tr, stamp) {
 		return protocol.Message{}, dropReplayed, errors.Errorf("%s from %d stamped %d, not above what it sent since", m.Type, m.From, stamp)
 	}

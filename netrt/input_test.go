@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
 	"testing"
@@ -196,6 +197,39 @@ func TestInput_DatagramDropsLoggedOncePerHost(t *testing.T) {
 	}
 }
 
+// A sealed message stamped above any clock reading, 2^64-1 say, is
+// dropped: recorded, it would silence its sender for good. The sender's
+// next message still gets through.
+func TestInput_StampAboveAnyClockIsDropped(t *testing.T) {
+	key := testKey(7)
+	p := startCluster(t, 2, func(o *Options) { o.Key = key })
+	waitView(t, []protocol.PeerID{1, 2}, p[1], p[2])
+
+	forger, err := newSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb := encode(t, protocol.Message{Type: protocol.MsgHeartbeat, From: 2, To: 1,
+		Ballot: protocol.InitialBallot, ViewID: p[2].rt.Status().ViewID})
+	// seal makes no such stamp: seal by hand.
+	stamped := append(binary.BigEndian.AppendUint64(nil, math.MaxUint64), hb...)
+	largest := forger.aead.Seal(nil, nil, stamped, nil)
+	// Ahead of peer 2's own stamps, so that it is fresh.
+	forger.now = func() time.Time { return time.Now().Add(time.Hour) }
+	next := mustSeal(t, forger, hb)
+
+	src := netip.MustParseAddrPort(p[2].rt.UDPAddr())
+	r := p[1].rt.impl
+	var got []string
+	for _, payload := range [][]byte{largest, next} {
+		_, reason, _ := r.admit(context.Background(), payload, make([]byte, 0, maxPayloadSize), src, protocol.Datagram)
+		got = append(got, reason.String())
+	}
+	if diff := cmp.Diff([]string{"bad-stamp", dropNone.String()}, got); diff != "" {
+		t.Errorf("admitting a heartbeat stamped 2^64-1, then one stamped by a clock (-want +got):\n%s", diff)
+	}
+}
+
 // A sealed heartbeat replayed from its sender's address is dropped and
 // counted, however well it opens.
 func TestInput_ReplayedSealedInputIsDropped(t *testing.T) {
@@ -209,7 +243,7 @@ func TestInput_ReplayedSealedInputIsDropped(t *testing.T) {
 	}
 	// Ahead of peer 2's own stamps, so that the first copy is fresh.
 	forger.now = func() time.Time { return time.Now().Add(time.Hour) }
-	payload := forger.seal(encode(t, protocol.Message{Type: protocol.MsgHeartbeat, From: 2, To: 1,
+	payload := mustSeal(t, forger, encode(t, protocol.Message{Type: protocol.MsgHeartbeat, From: 2, To: 1,
 		Ballot: protocol.InitialBallot, ViewID: p[2].rt.Status().ViewID}))
 	src := netip.MustParseAddrPort(p[2].rt.UDPAddr())
 	r := p[1].rt.impl

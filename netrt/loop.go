@@ -139,7 +139,10 @@ func (r *runtime) send(m *protocol.Message) {
 		r.dropped(dropSendFailed, "peer "+strconv.Itoa(int(m.To)), err)
 		return
 	}
-	payload = r.seal.seal(payload)
+	if payload, err = r.seal.seal(payload); err != nil {
+		r.dropped(dropSendFailed, "peer "+strconv.Itoa(int(m.To)), err)
+		return
+	}
 	if m.Type.Transport() == protocol.Datagram {
 		r.sendDatagram(m.To, payload)
 	} else {

@@ -32,6 +32,7 @@ const (
 	dropSendFailed    // could not be encoded, addressed or written
 	dropConnLimit     // an inbound connection over the limit was closed
 	dropReplayed      // sealed input older than what its sender sent since
+	dropBadStamp      // sealed input stamped above any clock reading
 
 	dropReasonEnd
 )
@@ -49,6 +50,7 @@ var dropReasonNames = [...]string{
 	dropSendFailed:    "send-failed",
 	dropConnLimit:     "conn-limit",
 	dropReplayed:      "replayed",
+	dropBadStamp:      "bad-stamp",
 }
 
 func (d dropReason) String() string {
@@ -160,6 +162,7 @@ var dropMessages = [...]string{
 	dropSendFailed:    "could not send a message",
 	dropConnLimit:     "too many inbound connections: closing one",
 	dropReplayed:      "dropping sealed input replayed or overtaken",
+	dropBadStamp:      "dropping sealed input stamped above any clock reading",
 }
 
 // dropSubjects name, in the log, what dropped's addr argument is.
@@ -175,6 +178,7 @@ var dropSubjects = [...]string{
 	dropSendFailed:    "to",
 	dropConnLimit:     "from",
 	dropReplayed:      "from",
+	dropBadStamp:      "from",
 }
 
 // dropped counts a drop and logs it; addr is the sender's address (the

@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/binary"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +40,10 @@ const sealOverhead = 12 + stampLen + 16
 // A peer whose clock is set back while it is down is taken for a replayer
 // by the others until its clock passes its last stamp again.
 //
+// Stamps are clock readings, so none exceeds maxStamp: a clock before 1970
+// stamps from 0, and a receiver refuses a larger stamp (see admit), which
+// would otherwise hold back every later stamp of its sender for good.
+//
 // Random 96-bit nonces are safe for about 2^32 messages per key, far more
 // than a membership service sends in a key's lifetime.
 //
@@ -49,6 +54,10 @@ type sealer struct {
 	last uint64
 	now  func() time.Time
 }
+
+// maxStamp is the largest stamp: the wall clock in nanoseconds since 1970
+// stays below it until the year 2262.
+const maxStamp = math.MaxInt64
 
 // newSealer returns the sealer for key, nil for a nil key.
 func newSealer(key []byte) (*sealer, error) {
@@ -69,15 +78,22 @@ func newSealer(key []byte) (*sealer, error) {
 	return &sealer{aead: aead, now: time.Now}, nil
 }
 
-// seal returns plain stamped and sealed, in a new slice.
-func (s *sealer) seal(plain []byte) []byte {
+// seal returns plain stamped and sealed, in a new slice. It fails only
+// once the stamps are spent: the last one was maxStamp, and receivers
+// refuse any larger.
+func (s *sealer) seal(plain []byte) ([]byte, error) {
 	if s == nil {
-		return plain
+		return plain, nil
 	}
-	s.last = max(s.last+1, uint64(s.now().UnixNano()))
+	if s.last >= maxStamp {
+		return nil, errors.Errorf("cannot seal: the last stamp, %d, is the largest a receiver accepts", s.last)
+	}
+	// A clock before 1970 reads negative: as a uint64 it would be near
+	// 2^64, and its stamps would hold back those of the clock set right.
+	s.last = max(s.last+1, uint64(max(s.now().UnixNano(), 0)))
 	stamped := binary.BigEndian.AppendUint64(make([]byte, 0, stampLen+len(plain)), s.last)
 	stamped = append(stamped, plain...)
-	return s.aead.Seal(make([]byte, 0, len(plain)+sealOverhead), nil, stamped, nil)
+	return s.aead.Seal(make([]byte, 0, len(plain)+sealOverhead), nil, stamped, nil), nil
 }
 
 // open returns the message sealed in sealed, appended to dst[:0], and its

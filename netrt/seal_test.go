@@ -12,13 +12,23 @@ import (
 
 func testKey(b byte) []byte { return bytes.Repeat([]byte{b}, keySize) }
 
+// mustSeal seals plain with s.
+func mustSeal(t testing.TB, s *sealer, plain []byte) []byte {
+	t.Helper()
+	sealed, err := s.seal(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sealed
+}
+
 func TestSeal_RoundTrip(t *testing.T) {
 	s, err := newSealer(testKey(1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, plain := range [][]byte{{1}, []byte("a message"), bytes.Repeat([]byte{9}, 1000)} {
-		sealed := s.seal(plain)
+		sealed := mustSeal(t, s, plain)
 		if len(sealed) != len(plain)+sealOverhead {
 			t.Errorf("sealed %d bytes into %d, want %d", len(plain), len(sealed), len(plain)+sealOverhead)
 		}
@@ -33,7 +43,7 @@ func TestSeal_RoundTrip(t *testing.T) {
 			t.Errorf("open(seal(x)) (-want +got):\n%s", diff)
 		}
 	}
-	if a, b := s.seal([]byte("x")), s.seal([]byte("x")); bytes.Equal(a, b) {
+	if a, b := mustSeal(t, s, []byte("x")), mustSeal(t, s, []byte("x")); bytes.Equal(a, b) {
 		t.Error("two seals of one text are equal: the nonce is not fresh")
 	}
 }
@@ -41,14 +51,14 @@ func TestSeal_RoundTrip(t *testing.T) {
 func TestSeal_WrongKeyFails(t *testing.T) {
 	a, _ := newSealer(testKey(1))
 	b, _ := newSealer(testKey(2))
-	if _, _, err := b.open(nil, a.seal([]byte("a message"))); err == nil {
+	if _, _, err := b.open(nil, mustSeal(t, a, []byte("a message"))); err == nil {
 		t.Error("a text sealed with one key opened with another")
 	}
 }
 
 func TestSeal_TamperingFails(t *testing.T) {
 	s, _ := newSealer(testKey(1))
-	sealed := s.seal([]byte("a message"))
+	sealed := mustSeal(t, s, []byte("a message"))
 	for i := range sealed {
 		bad := bytes.Clone(sealed)
 		bad[i] ^= 0x01
@@ -65,7 +75,7 @@ func TestSeal_TamperingFails(t *testing.T) {
 
 func TestSeal_ClearText(t *testing.T) {
 	var s *sealer
-	got, stamp, err := s.open(nil, s.seal([]byte("plain")))
+	got, stamp, err := s.open(nil, mustSeal(t, s, []byte("plain")))
 	if err != nil || string(got) != "plain" || stamp != 0 {
 		t.Errorf("clear-text round trip = %q, stamp %d, %v", got, stamp, err)
 	}
@@ -87,7 +97,7 @@ func TestSeal_StampsGrowAcrossRestartsAndStillClocks(t *testing.T) {
 	s, _ := newSealer(testKey(1))
 	s.now = func() time.Time { return clock }
 	stampOf := func(s *sealer) uint64 {
-		_, stamp, err := s.open(nil, s.seal([]byte("m")))
+		_, stamp, err := s.open(nil, mustSeal(t, s, []byte("m")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,6 +113,47 @@ func TestSeal_StampsGrowAcrossRestartsAndStillClocks(t *testing.T) {
 	want := []uint64{1000e9, 1000e9 + 1, 1001e9, 1002e9}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("stamps (-want +got):\n%s", diff)
+	}
+}
+
+// A clock before 1970 reads negative: it stamps from 0 up, not from near
+// 2^64, which would hold back the stamps of the clock once set right.
+func TestSeal_ClockBefore1970StampsFromZero(t *testing.T) {
+	s, _ := newSealer(testKey(1))
+	s.now = func() time.Time { return time.Unix(-5, 0) }
+	var got []uint64
+	for range 2 {
+		_, stamp, err := s.open(nil, mustSeal(t, s, []byte("m")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, stamp)
+	}
+	if diff := cmp.Diff([]uint64{1, 2}, got); diff != "" {
+		t.Errorf("stamps (-want +got):\n%s", diff)
+	}
+}
+
+// Once the last stamp is maxStamp, the largest a receiver accepts, the
+// sealer refuses to seal rather than wrap or repeat a stamp.
+func TestSeal_RefusesPastLargestStamp(t *testing.T) {
+	s, _ := newSealer(testKey(1))
+	s.now = func() time.Time { return time.Unix(1000, 0) }
+	s.last = maxStamp - 1
+	_, stamp, err := s.open(nil, mustSeal(t, s, []byte("m")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(uint64(maxStamp), stamp); diff != "" {
+		t.Errorf("last stamp (-want +got):\n%s", diff)
+	}
+	sealed, err := s.seal([]byte("m"))
+	const want = "cannot seal: the last stamp, 9223372036854775807, is the largest a receiver accepts"
+	if err == nil || err.Error() != want {
+		t.Errorf("seal past maxStamp = % x, %v; want error %q", sealed, err, want)
+	}
+	if diff := cmp.Diff(uint64(maxStamp), s.last); diff != "" {
+		t.Errorf("last stamp after the refusal (-want +got):\n%s", diff)
 	}
 }
 

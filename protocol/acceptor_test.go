@@ -1,7 +1,10 @@
 package protocol_test
 
 import (
+	"math"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/memberly/memberly/protocol"
 )
@@ -155,4 +158,17 @@ func TestNewView_SameProcessEntersThroughNamedIncarnation(t *testing.T) {
 	nv.ToIncarnation = 4
 	h.expect([]string{"PENDING 3->1 b=(0,1) v=6 [1,2,3] NOTHING@(0,0)"}, h.recv(nv))
 	h.expectNotes("peer 3 view-installed view=6 leader=1 [1,2,3]")
+}
+
+// View MaxUint64-1 is the last a peer accepts (MaxUint64 leaves no next
+// view), and it is installed like any other.
+func TestNewView_LastViewIDInstalled(t *testing.T) {
+	h := member(t, 3, 5, 5, 1, 2, 3, 4, 5)
+	h.expect([]string{"PENDING 3->1 b=(0,1) v=18446744073709551614 [1,2,3,4] NOTHING@(0,0)"},
+		h.recv(protocol.Message{Type: protocol.MsgNewView, From: 1, Ballot: b01, ViewID: math.MaxUint64 - 1, Members: ids(1, 2, 3, 4), Op: del(5)}))
+	h.expectNotes("peer 3 view-installed view=18446744073709551614 leader=1 [1,2,3,4]")
+	want := protocol.View{ID: math.MaxUint64 - 1, Members: ids(1, 2, 3, 4)}
+	if diff := cmp.Diff(want, h.p.View()); diff != "" {
+		t.Errorf("view (-want +got):\n%s", diff)
+	}
 }

@@ -36,9 +36,10 @@
 //
 // Output slices are reused by the next Step. An error from Step means the
 // event was refused (a message from an unknown peer, one addressed to
-// someone else, an invalid field, time going backwards, a call before start
-// or after stop); the peer's state is then unchanged, so the driver can
-// count the refusal and carry on.
+// someone else, an invalid field, a view id or ballot round of
+// math.MaxUint64, time going backwards, a call before start or after
+// stop); the peer's state is then unchanged, so the driver can count the
+// refusal and carry on.
 //
 // # Messages
 //
@@ -125,6 +126,13 @@
 // at heartbeat ticks, and again before any message handled after that
 // moment: a driver's timer that fires late never lets the leader's news of
 // a removal overtake the peer's own detection.
+//
+// View ids and ballot rounds grow one at a time, and past math.MaxUint64
+// they would wrap to 0, below every view and ballot. So the largest value
+// is refused wherever it arrives (Decode, Step), and a peer never makes
+// it: a leader holding view math.MaxUint64-1 makes no further change, and
+// a peer that has seen round math.MaxUint64-1 no longer campaigns. Only a
+// faulty peer can bring a cluster there; it then keeps what it has.
 //
 // The leader a log line names is the one the peer follows, except while
 // that leader is outside the installed view (it left, handing the view

@@ -4,9 +4,19 @@ package protocol
 // quorum, recovers the operation the old leader may have left half done,
 // and leads.
 
+// canCampaign reports whether a round is left for a candidacy: one above
+// every round seen, and no larger than lastRound, so that members accept
+// it.
+func (p *Peer) canCampaign() bool { return p.maxRound < lastRound }
+
 // campaign makes this peer a candidate under a ballot above every round it
-// has seen, replacing the leader it followed.
+// has seen, replacing the leader it followed. Callers check canCampaign.
 func (p *Peer) campaign() {
+	if !p.canCampaign() {
+		// The rounds are spent: maxRound+1 would be refused by every
+		// member, or wrap to 0.
+		return
+	}
 	if p.role == roleFollower {
 		p.oldLeader = 0
 		if p.leader != p.id && p.view.Contains(p.leader) {

@@ -1,8 +1,13 @@
 package protocol_test
 
 import (
+	"errors"
+	"fmt"
+	"math"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/memberly/memberly/protocol"
 )
@@ -11,25 +16,32 @@ import (
 // fell silent while 3, 4 and 5 kept beating.
 func candidate(t *testing.T) *harness {
 	t.Helper()
-	h := member(t, 2, 5, 5, 1, 2, 3, 4, 5)
+	return candidateAt(t, 5)
+}
+
+// candidateAt is candidate with view v = [1..5].
+func candidateAt(t *testing.T, v protocol.ViewID) *harness {
+	t.Helper()
+	h := member(t, 2, 5, v, 1, 2, 3, 4, 5)
 	h.now = 2 * time.Second
 	for _, q := range []protocol.PeerID{3, 4, 5} {
-		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: q, Ballot: b01, ViewID: 5})
+		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: q, Ballot: b01, ViewID: v})
 	}
 	// The suspected leader is asked too: should it be alive after all, it
 	// learns of the higher ballot and steps down.
 	h.expect([]string{
-		"NEWLEADER 2->1 b=(1,2) v=5",
-		"NEWLEADER 2->3 b=(1,2) v=5",
-		"NEWLEADER 2->4 b=(1,2) v=5",
-		"NEWLEADER 2->5 b=(1,2) v=5",
+		fmt.Sprintf("NEWLEADER 2->1 b=(1,2) v=%d", v),
+		fmt.Sprintf("NEWLEADER 2->3 b=(1,2) v=%d", v),
+		fmt.Sprintf("NEWLEADER 2->4 b=(1,2) v=%d", v),
+		fmt.Sprintf("NEWLEADER 2->5 b=(1,2) v=%d", v),
 	}, h.fire(protocol.TimerSuspect, 200*time.Millisecond))
 	h.expectNotes(
-		"peer 2 suspected view=5 leader=1 subject=1",
-		"peer 2 candidate view=5 leader=1 ballot=(1,2)",
+		fmt.Sprintf("peer 2 suspected view=%d leader=1 subject=1", v),
+		fmt.Sprintf("peer 2 candidate view=%d leader=1 ballot=(1,2)", v),
 	)
-	if line, _ := protocol.FormatNote(h.last.Notes[0]); line != `{peer_id:2, view_id: 5, leader: 1, message:"peer 1 (leader) unreachable"}` {
-		t.Errorf("suspicion line = %s", line)
+	want := fmt.Sprintf(`{peer_id:2, view_id: %d, leader: 1, message:"peer 1 (leader) unreachable"}`, v)
+	if line, _ := protocol.FormatNote(h.last.Notes[0]); line != want {
+		t.Errorf("suspicion line = %s, want %s", line, want)
 	}
 	return h
 }
@@ -141,4 +153,66 @@ func TestFollower_WaitsWhenAnotherIsNextInLine(t *testing.T) {
 	}
 	h.expect(nil, h.fire(protocol.TimerSuspect, 200*time.Millisecond))
 	h.expectNotes("peer 3 suspected view=5 leader=1 subject=1")
+}
+
+// lastRound is the largest ballot round a peer accepts: one below
+// MaxUint64, which leaves no next round.
+const lastRound = math.MaxUint64 - 1
+
+// A peer that promised the last round cannot outbid it: the round after
+// would be MaxUint64, refused by every member, and the one after that 0.
+// Its leader suspected, it does not campaign.
+func TestFollower_NoCampaignPastLastRound(t *testing.T) {
+	h := member(t, 2, 5, 5, 1, 2, 3, 4, 5)
+	last := protocol.Ballot{Round: lastRound, Leader: 3}
+	h.expect([]string{"PENDING 2->3 b=(18446744073709551614,3) v=5 [1,2,3,4,5] NOTHING@(0,0)"},
+		h.recv(protocol.Message{Type: protocol.MsgNewLeader, From: 3, Ballot: last, ViewID: 5}))
+	// 1 and 3 fall silent: 2 is next in line.
+	h.now = 2 * time.Second
+	for _, q := range []protocol.PeerID{4, 5} {
+		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: q, Ballot: last, ViewID: 5})
+	}
+	h.expect(nil, h.fire(protocol.TimerSuspect, 200*time.Millisecond))
+	h.expectNotes(
+		"peer 2 suspected view=5 leader=3 subject=1",
+		"peer 2 suspected view=5 leader=3 subject=3",
+	)
+	want := protocol.Status{ID: 2, ViewID: 5, Members: ids(1, 2, 3, 4, 5), Leader: 3, Role: "follower", Promise: last, Suspects: ids(1, 3)}
+	if diff := cmp.Diff(want, h.p.Status()); diff != "" {
+		t.Errorf("status (-want +got):\n%s", diff)
+	}
+	// Its heartbeats still show the last round, never round 0.
+	h.expect([]string{
+		"HEARTBEAT 2->1 b=(18446744073709551614,3) v=5",
+		"HEARTBEAT 2->3 b=(18446744073709551614,3) v=5",
+		"HEARTBEAT 2->4 b=(18446744073709551614,3) v=5",
+		"HEARTBEAT 2->5 b=(18446744073709551614,3) v=5",
+	}, h.fire(protocol.TimerHeartbeat, 0))
+}
+
+// A candidate outbid with the last round cannot outbid it in turn: it
+// steps down and follows.
+func TestCandidate_NackedWithLastRoundStepsDown(t *testing.T) {
+	h := candidate(t)
+	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgNack, From: 4, Ballot: protocol.Ballot{Round: lastRound, Leader: 4}, ViewID: 5}))
+	h.expectNotes("peer 2 stepped-down view=5 leader=4 ballot=(18446744073709551614,4)")
+	if h.p.IsLeader() || h.p.Leader() != 4 {
+		t.Errorf("after the NACK: leading=%v, follows %d; want following 4", h.p.IsLeader(), h.p.Leader())
+	}
+}
+
+// A refused round leaves no trace: the candidate still outbids a later
+// NACK with the next round up, not with MaxUint64+1.
+func TestCandidate_RefusedRoundNotSeen(t *testing.T) {
+	h := candidate(t)
+	refused := protocol.Message{Type: protocol.MsgNack, From: 4, To: 2, Ballot: protocol.Ballot{Round: math.MaxUint64, Leader: 4}, ViewID: 5}
+	if _, err := h.p.Step(protocol.Event{Type: protocol.EventMessage, Now: h.now, Msg: refused}); !errors.Is(err, protocol.ErrBadMessage) {
+		t.Fatalf("NACK with round MaxUint64: err = %v, want ErrBadMessage", err)
+	}
+	h.expect([]string{
+		"NEWLEADER 2->1 b=(4,2) v=5",
+		"NEWLEADER 2->3 b=(4,2) v=5",
+		"NEWLEADER 2->4 b=(4,2) v=5",
+		"NEWLEADER 2->5 b=(4,2) v=5",
+	}, h.recv(protocol.Message{Type: protocol.MsgNack, From: 4, Ballot: protocol.Ballot{Round: 3, Leader: 4}, ViewID: 5}))
 }

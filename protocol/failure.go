@@ -135,9 +135,10 @@ func (p *Peer) answerOutsider(m *Message) {
 }
 
 // maybeCampaign starts a candidacy when this follower's leader is suspected
-// (or is not a member at all) and this peer is next in line.
+// (or is not a member at all) and this peer is next in line, unless the
+// rounds are spent (see lastRound).
 func (p *Peer) maybeCampaign() {
-	if !p.isMember() || p.leaving {
+	if !p.isMember() || p.leaving || !p.canCampaign() {
 		return
 	}
 	switch {

@@ -2,6 +2,7 @@ package protocol_test
 
 import (
 	"encoding/binary"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -36,6 +37,13 @@ func FuzzStep(f *testing.F) {
 		protocol.Message{Type: protocol.MsgJoin, From: 4, To: 1, Op: add(4, 9)},
 		protocol.Message{Type: protocol.MsgPending, From: 2, To: 1, Ballot: b12, ViewID: 5, Members: ids(1, 2, 3), Op: add(5, 1), OpBallot: b01},
 		protocol.Message{Type: protocol.MsgLeave, From: 2, To: 1},
+	))
+	// The last view id and round a peer accepts: nothing after them may
+	// wrap.
+	f.Add(seed(
+		protocol.Message{Type: protocol.MsgNewView, From: 1, To: 3, Ballot: b01, ViewID: math.MaxUint64 - 1, Members: ids(1, 2, 3, 4), Op: del(5)},
+		protocol.Message{Type: protocol.MsgNewLeader, From: 2, To: 3, Ballot: protocol.Ballot{Round: math.MaxUint64 - 1, Leader: 2}, ViewID: math.MaxUint64 - 1},
+		protocol.Message{Type: protocol.MsgNack, From: 2, To: 1, Ballot: protocol.Ballot{Round: math.MaxUint64 - 1, Leader: 2}, ViewID: 5},
 	))
 	f.Add([]byte{0xff, 0x01, 0x02})
 	f.Fuzz(func(t *testing.T, data []byte) {

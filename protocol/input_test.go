@@ -2,11 +2,13 @@ package protocol_test
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/memberly/memberly/protocol"
 )
@@ -40,6 +42,49 @@ func TestStep_RejectsBadMessagesKeepingState(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, h.p.Status()); diff != "" {
 		t.Errorf("bad input changed the peer (-before +after):\n%s", diff)
+	}
+}
+
+// A view id or ballot round of MaxUint64 leaves no next one: refused, and
+// the peer is as it was.
+func TestStep_RefusesLargestCounterKeepingState(t *testing.T) {
+	const largest = math.MaxUint64
+	cases := []struct {
+		name string
+		msg  protocol.Message
+		want string
+	}{
+		{"NEWVIEW view id", protocol.Message{Type: protocol.MsgNewView, From: 1, Ballot: b01, ViewID: largest, Members: ids(1, 2, 3), Op: del(4)},
+			"NEWVIEW from 1: view id 18446744073709551615 is the largest value: the next one would wrap"},
+		{"NEWLEADER ballot round", protocol.Message{Type: protocol.MsgNewLeader, From: 2, Ballot: protocol.Ballot{Round: largest, Leader: 2}, ViewID: 3},
+			"NEWLEADER from 2: ballot round 18446744073709551615 is the largest value: the next one would wrap"},
+		{"HEARTBEAT view id", protocol.Message{Type: protocol.MsgHeartbeat, From: 2, Ballot: b01, ViewID: largest},
+			"HEARTBEAT from 2: view id 18446744073709551615 is the largest value"},
+		{"NACK ballot round", protocol.Message{Type: protocol.MsgNack, From: 2, Ballot: protocol.Ballot{Round: largest, Leader: 2}, ViewID: 3},
+			"NACK from 2: ballot round 18446744073709551615 is the largest value"},
+		{"PENDING op ballot round", protocol.Message{Type: protocol.MsgPending, From: 2, Ballot: b12, ViewID: 3, Members: ids(1, 2, 3), Op: del(1), OpBallot: protocol.Ballot{Round: largest, Leader: 1}},
+			"PENDING from 2: op ballot round 18446744073709551615 is the largest value"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := member(t, 3, 5, 3, 1, 2, 3)
+			before, view := h.p.Status(), h.p.View()
+			m := c.msg
+			m.To = h.p.ID()
+			out, err := h.p.Step(protocol.Event{Type: protocol.EventMessage, Now: h.now, Msg: m})
+			if !errors.Is(err, protocol.ErrBadMessage) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want ErrBadMessage containing %q", err, c.want)
+			}
+			if diff := cmp.Diff(protocol.Output{}, out, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("a refused message had output (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(before, h.p.Status()); diff != "" {
+				t.Errorf("the refused message changed the peer (-before +after):\n%s", diff)
+			}
+			if diff := cmp.Diff(view, h.p.View()); diff != "" {
+				t.Errorf("the refused message changed the view (-before +after):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -38,8 +38,12 @@ func (p *Peer) enqueueFirst(op Op, reason opReason) {
 
 // proposeNext starts the next operation that still changes something,
 // once a quorum of the view promised (see Peer.promised).
+//
+// On view lastViewID it starts none: the view it would decide is one every
+// member refuses (see lastViewID). The queue waits, and the membership
+// stays as it is.
 func (p *Peer) proposeNext() {
-	for p.quorumPromised && !p.inflight && len(p.queue) > 0 {
+	for p.quorumPromised && !p.inflight && len(p.queue) > 0 && p.view.ID < lastViewID {
 		q := p.queue[0]
 		p.queue = p.queue[:copy(p.queue, p.queue[1:])]
 		switch {
@@ -108,6 +112,12 @@ func (p *Peer) checkProposal() {
 		return
 	}
 	p.inflight = false
+	if p.view.ID >= lastViewID {
+		// proposeNext starts nothing on this view, so nothing can be in
+		// flight; should it be, the proposal is dropped rather than
+		// decide a view id that would wrap or that members refuse.
+		return
+	}
 	op := p.proposal.op
 	next := View{ID: p.view.ID + 1, Members: op.Apply(p.view.Members)}
 	if !next.Contains(p.id) {
@@ -160,7 +170,7 @@ func (p *Peer) onNack(m *Message) {
 		}
 	case roleCandidate:
 		if p.ballot.Less(m.Ballot) {
-			if p.nextLeader(p.oldLeader) == p.id {
+			if p.nextLeader(p.oldLeader) == p.id && p.canCampaign() {
 				p.campaign() // outbid, while still next in line
 			} else {
 				p.stepDown(m.Ballot)

@@ -1,8 +1,11 @@
 package protocol_test
 
 import (
+	"math"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/memberly/memberly/protocol"
 )
@@ -197,5 +200,48 @@ func TestMember_ViewWithoutItsLeaderNamesTheNextInLine(t *testing.T) {
 	line, _ := protocol.FormatNote(h.last.Notes[0])
 	if want := "{peer_id:3, view_id: 5, leader: 2, memb_list: [2,3,4]}"; line != want {
 		t.Errorf("line = %s, want %s", line, want)
+	}
+}
+
+// A leader may decide view MaxUint64-1, the last: the one after would be
+// MaxUint64, which every member refuses, and the one after that 0. Holding
+// it, the leader proposes no further change.
+func TestLeader_NoChangePastLastViewID(t *testing.T) {
+	const v = math.MaxUint64 - 2
+	h := candidateAt(t, v)
+	all := ids(1, 2, 3, 4, 5)
+	h.recv(pending(3, b12, v, all, protocol.Op{}, protocol.Ballot{}))
+	h.expect([]string{
+		"REQ 2->1 b=(1,2) v=18446744073709551613 DEL 1",
+		"REQ 2->3 b=(1,2) v=18446744073709551613 DEL 1",
+		"REQ 2->4 b=(1,2) v=18446744073709551613 DEL 1",
+		"REQ 2->5 b=(1,2) v=18446744073709551613 DEL 1",
+	}, h.recv(pending(4, b12, v, all, protocol.Op{}, protocol.Ballot{})))
+	h.recv(protocol.Message{Type: protocol.MsgOK, From: 3, Ballot: b12, ViewID: v})
+	h.expect([]string{
+		"NEWVIEW 2->3 b=(1,2) v=18446744073709551614 [2,3,4,5] by DEL 1",
+		"NEWVIEW 2->4 b=(1,2) v=18446744073709551614 [2,3,4,5] by DEL 1",
+		"NEWVIEW 2->5 b=(1,2) v=18446744073709551614 [2,3,4,5] by DEL 1",
+		"NEWVIEW 2->1 b=(1,2) v=18446744073709551614 [2,3,4,5] by DEL 1",
+	}, h.recv(protocol.Message{Type: protocol.MsgOK, From: 4, Ballot: b12, ViewID: v}))
+	h.expectNotes("peer 2 view-installed view=18446744073709551614 leader=2 [2,3,4,5]")
+
+	// Peer 1 asks to join again, and an operator evicts 5: both wait.
+	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgJoin, From: 1, Op: add(1, 2)}))
+	if _, err := h.p.Step(protocol.Event{Type: protocol.EventEvict, Now: h.now, Peer: 5}); err != nil {
+		t.Fatalf("evict: %v", err)
+	}
+	// The members acknowledge the view: the retry timer finds nothing to
+	// send, no REQ on the last view.
+	for _, q := range []protocol.PeerID{3, 4, 5} {
+		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: q, Ballot: b12, ViewID: math.MaxUint64 - 1})
+	}
+	h.expect(nil, h.fire(protocol.TimerRetry, 500*time.Millisecond))
+	want := protocol.View{ID: math.MaxUint64 - 1, Members: ids(2, 3, 4, 5)}
+	if diff := cmp.Diff(want, h.p.View()); diff != "" {
+		t.Errorf("view (-want +got):\n%s", diff)
+	}
+	if !h.p.IsLeader() || h.p.Idle() {
+		t.Errorf("leading=%v idle=%v, want leading with changes waiting", h.p.IsLeader(), h.p.Idle())
 	}
 }

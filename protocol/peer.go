@@ -74,7 +74,12 @@ type Peer struct {
 	now     time.Duration
 
 	// Acceptor state.
-	view         View   // installed view; ID 0 while not a member
+	//
+	// view is the installed view; ID 0 while not a member. view.ID <=
+	// lastViewID: Step refuses any message carrying a larger view id, and
+	// a leader proposes no change on view lastViewID, so view.ID+1 never
+	// wraps.
+	view         View
 	viewBallot   Ballot // ballot that decided view, re-sent with it
 	viewOp       Op     // operation that produced view, re-sent with it
 	latestViewID ViewID // highest view id installed or removed from: the view_id of log lines
@@ -82,8 +87,12 @@ type Peer struct {
 	// with, where this peer saw the ADD (0 where it did not).
 	incarnations []uint64
 	promise      Ballot // never decreases (within one incarnation)
-	maxRound     uint64 // highest ballot round seen anywhere
-	leader       PeerID // the leader this peer follows (itself when leading)
+	// maxRound is the highest ballot round seen anywhere. maxRound <=
+	// lastRound: Step refuses any message carrying a larger round, and
+	// campaign takes maxRound+1 only while maxRound < lastRound, so
+	// maxRound+1 never wraps.
+	maxRound uint64
+	leader   PeerID // the leader this peer follows (itself when leading)
 	// following is the ballot of the leadership a follower follows: what
 	// its heartbeats advertise. It differs from promise after a failed
 	// candidacy (the promise stays, the candidacy is not followed), so a
@@ -104,7 +113,7 @@ type Peer struct {
 	joiners peerSet
 
 	role   role
-	ballot Ballot // own ballot while candidate or leader
+	ballot Ballot // own ballot while candidate or leader; its round is at most maxRound
 
 	// Leader state. The queue also survives a candidacy, so requests that
 	// arrive while campaigning are served once leading.
@@ -149,6 +158,9 @@ type Peer struct {
 
 	leaving bool
 
+	// timerGen counts the armings and cancellations of each timer kind.
+	// It grows by at most a few per Step, so it cannot wrap in any run:
+	// that would take 2^64 Steps.
 	timerGen [timerKindEnd]uint64
 
 	out Output // reused by every Step
@@ -309,6 +321,19 @@ func (p *Peer) checkMessage(m *Message) error {
 				ErrBadMessage, m.Type, m.From, i, q, p.universe)
 		}
 		prev = q
+	}
+	// View ids and ballot rounds grow one at a time: the largest value
+	// leaves no next one (see lastViewID).
+	switch {
+	case m.ViewID > lastViewID:
+		return fmt.Errorf("%w: %s from %d: view id %d is the largest value: the next one would wrap",
+			ErrBadMessage, m.Type, m.From, m.ViewID)
+	case m.Ballot.Round > lastRound:
+		return fmt.Errorf("%w: %s from %d: ballot round %d is the largest value: the next one would wrap",
+			ErrBadMessage, m.Type, m.From, m.Ballot.Round)
+	case m.OpBallot.Round > lastRound:
+		return fmt.Errorf("%w: %s from %d: op ballot round %d is the largest value: the next one would wrap",
+			ErrBadMessage, m.Type, m.From, m.OpBallot.Round)
 	}
 	switch m.Type {
 	case MsgNewView, MsgPending:

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,8 +16,25 @@ type PeerID uint32
 const MaxPeers = 1024
 
 // ViewID numbers the views. View 1 is the bootstrap view [1]; each membership
-// change adds one. Zero means "no view installed".
+// change adds one. Zero means "no view installed". The largest ViewID is
+// never used: see lastViewID.
 type ViewID uint64
+
+// lastViewID and lastRound are the largest view id and ballot round a peer
+// accepts or makes. Both grow one at a time (a leader decides view V+1 on
+// view V; a candidate takes the highest round it has seen plus one), and
+// one past math.MaxUint64 wraps to 0, below every view and ballot: the
+// order would start over, and a candidate outbid at round 0 would campaign
+// again and again. So math.MaxUint64 is refused wherever it arrives
+// (Decode, Step), and a peer never makes it: a leader holding view
+// lastViewID proposes no further change, and a peer that has seen round
+// lastRound no longer campaigns. Counting one change or one election at a
+// time never gets there; only a faulty peer's message can, and the
+// cluster then keeps the view and leadership it has.
+const (
+	lastViewID ViewID = math.MaxUint64 - 1
+	lastRound  uint64 = math.MaxUint64 - 1
+)
 
 // Ballot orders leaderships: round first, then the leader's id. Every peer
 // starts having promised Ballot{0, 1}, the initial leader's.

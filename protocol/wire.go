@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // The wire format of a Message, version 1:
@@ -31,6 +32,9 @@ import (
 // Decode refuses anything else (non-minimal uvarints, trailing bytes, member
 // deltas of 0). So decoding and re-encoding reproduces the input byte for
 // byte, and two peers never disagree about what a frame says.
+//
+// View ids and ballot rounds (OpBallot's too) are below math.MaxUint64:
+// each grows one at a time, and the largest value would leave no next one.
 
 // WireVersion is the first byte of every encoded message. A peer refuses
 // other versions outright rather than guess at a layout it does not know.
@@ -154,7 +158,8 @@ func Encode(m *Message) ([]byte, error) {
 // OpNothing/OpAdd/OpDel, an Op peer that is not 0 exactly when the kind is
 // OpNothing, an Op incarnation other than 0 when the kind is not OpAdd,
 // more than MaxPeers members, members not strictly ascending or containing
-// 0. So whatever it encodes decodes back to the same message.
+// 0, a view id or ballot round (OpBallot's included) of math.MaxUint64. So
+// whatever it encodes decodes back to the same message.
 //
 // Appending to a buffer with room for MaxMessageSize more bytes does not
 // allocate.
@@ -233,8 +238,24 @@ func checkEncodable(m *Message) (layout, error) {
 	if err := peer("to", m.To, false); err != nil {
 		return 0, err
 	}
+	// View ids and ballot rounds grow one at a time: the largest value
+	// leaves no next one (see decoder.counter).
+	counter := func(field string, v uint64) error {
+		if v == math.MaxUint64 {
+			return fail(field, "%d is the largest value: the next one would wrap", v)
+		}
+		return nil
+	}
 	if l&carriesBallot != 0 {
+		if err := counter("ballot round", m.Ballot.Round); err != nil {
+			return 0, err
+		}
 		if err := peer("ballot leader", m.Ballot.Leader, true); err != nil {
+			return 0, err
+		}
+	}
+	if l&carriesViewID != 0 {
+		if err := counter("view id", uint64(m.ViewID)); err != nil {
 			return 0, err
 		}
 	}
@@ -277,6 +298,9 @@ func checkEncodable(m *Message) (layout, error) {
 		}
 	}
 	if l&carriesOpBallot != 0 {
+		if err := counter("op ballot round", m.OpBallot.Round); err != nil {
+			return 0, err
+		}
 		if err := peer("op ballot leader", m.OpBallot.Leader, true); err != nil {
 			return 0, err
 		}

@@ -3,6 +3,7 @@ package protocol
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 )
 
 // Decode parses one encoded message (see AppendMessage for the layout). The
@@ -14,6 +15,7 @@ import (
 //	wire: unsupported version 7
 //	wire: truncated REQ at byte 9 (reading op peer)
 //	wire: NEWVIEW: member 3 at byte 17: id 5 not above previous id 5
+//	wire: NEWVIEW: view id at byte 6: 18446744073709551615 is the largest value: the next one would wrap
 //
 // Fields the type does not carry are left zero; Members is nil unless the
 // type carries a non-empty list.
@@ -43,7 +45,7 @@ func Decode(b []byte) (Message, error) {
 		m.Ballot = d.ballot("ballot round", "ballot leader")
 	}
 	if l&carriesViewID != 0 {
-		m.ViewID = ViewID(d.uvarint(named("view id")))
+		m.ViewID = ViewID(d.counter(named("view id")))
 	}
 	if l&carriesMembers != 0 {
 		m.Members = d.members()
@@ -147,8 +149,23 @@ func (d *decoder) peer(f field, zeroOK bool) PeerID {
 	return PeerID(v)
 }
 
+// counter reads a view id or a ballot round. Both grow one at a time (a
+// leader decides view V+1 on view V, a candidate takes the highest round
+// it has seen plus one), so the largest uint64 is refused: it leaves no
+// next value, and the increment would wrap to 0, below every view and
+// ballot.
+func (d *decoder) counter(f field) uint64 {
+	start := d.off
+	v := d.uvarint(f)
+	if d.err == nil && v == math.MaxUint64 {
+		d.fail(start, f, "%d is the largest value: the next one would wrap", v)
+		return 0
+	}
+	return v
+}
+
 func (d *decoder) ballot(round, leader string) Ballot {
-	r := d.uvarint(named(round))
+	r := d.counter(named(round))
 	return Ballot{Round: r, Leader: d.peer(named(leader), true)}
 }
 

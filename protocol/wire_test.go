@@ -39,11 +39,18 @@ func peerGen(lo uint32) *rapid.Generator[protocol.PeerID] {
 	})
 }
 
-// ballotGen draws any valid ballot: any round, leader 0..MaxPeers.
+// counterGen draws a valid view id or ballot round: any uint64 but the
+// largest, which the wire refuses.
+func counterGen() *rapid.Generator[uint64] {
+	return rapid.Uint64Range(0, math.MaxUint64-1)
+}
+
+// ballotGen draws any valid ballot: any round but the largest, leader
+// 0..MaxPeers.
 func ballotGen() *rapid.Generator[protocol.Ballot] {
 	return rapid.Custom(func(t *rapid.T) protocol.Ballot {
 		return protocol.Ballot{
-			Round:  rapid.Uint64().Draw(t, "round"),
+			Round:  counterGen().Draw(t, "round"),
 			Leader: peerGen(0).Draw(t, "leader"),
 		}
 	})
@@ -98,7 +105,7 @@ func messageGen() *rapid.Generator[protocol.Message] {
 			To:   peerGen(1).Draw(t, "to"),
 		}
 		ballot := func() { m.Ballot = ballotGen().Draw(t, "ballot") }
-		view := func() { m.ViewID = protocol.ViewID(rapid.Uint64().Draw(t, "view")) }
+		view := func() { m.ViewID = protocol.ViewID(counterGen().Draw(t, "view")) }
 		switch m.Type {
 		case protocol.MsgHeartbeat, protocol.MsgOK, protocol.MsgNack, protocol.MsgNewLeader:
 			ballot()
@@ -156,7 +163,7 @@ func sampleMessages() []protocol.Message {
 		{Type: protocol.MsgReq, From: 1, To: 2, Ballot: b, ViewID: 4, Op: protocol.Op{Kind: protocol.OpAdd, Peer: 9, Incarnation: 300}},
 		{Type: protocol.MsgReq, From: 1, To: 2, Ballot: b, ViewID: 4, Op: protocol.Op{Kind: protocol.OpDel, Peer: 9}},
 		{Type: protocol.MsgOK, From: 2, To: 1, Ballot: b, ViewID: 4},
-		{Type: protocol.MsgNack, From: 2, To: 1, Ballot: protocol.Ballot{Round: math.MaxUint64, Leader: protocol.MaxPeers}, ViewID: math.MaxUint64},
+		{Type: protocol.MsgNack, From: 2, To: 1, Ballot: protocol.Ballot{Round: math.MaxUint64 - 1, Leader: protocol.MaxPeers}, ViewID: math.MaxUint64 - 1},
 		{Type: protocol.MsgNewView, From: 1, To: 2, Ballot: b, ViewID: 5, Members: []protocol.PeerID{1, 2, 9, 300, protocol.MaxPeers}, Op: protocol.Op{Kind: protocol.OpAdd, Peer: 300, Incarnation: 1 << 40}, ToIncarnation: 7},
 		{Type: protocol.MsgNewView, From: 1, To: 2, Ballot: b, ViewID: 6, Members: []protocol.PeerID{1, 2, 9, protocol.MaxPeers}, Op: protocol.Op{Kind: protocol.OpDel, Peer: 300}},
 		{Type: protocol.MsgNewLeader, From: 3, To: 2, Ballot: b, ViewID: 4},
@@ -166,9 +173,9 @@ func sampleMessages() []protocol.Message {
 		{Type: protocol.MsgLeave, From: 2, To: 1},
 		{
 			Type: protocol.MsgPending, From: protocol.MaxPeers, To: protocol.MaxPeers,
-			Ballot: protocol.Ballot{Round: math.MaxUint64, Leader: protocol.MaxPeers}, ViewID: math.MaxUint64,
+			Ballot: protocol.Ballot{Round: math.MaxUint64 - 1, Leader: protocol.MaxPeers}, ViewID: math.MaxUint64 - 1,
 			Members: maxPeerList(), Op: protocol.Op{Kind: protocol.OpAdd, Peer: protocol.MaxPeers, Incarnation: math.MaxUint64},
-			OpBallot: protocol.Ballot{Round: math.MaxUint64, Leader: protocol.MaxPeers},
+			OpBallot: protocol.Ballot{Round: math.MaxUint64 - 1, Leader: protocol.MaxPeers},
 		},
 	}
 }
@@ -346,6 +353,106 @@ func TestWire_DecodeRejects(t *testing.T) {
 	}
 }
 
+// withLargestCounter encodes m, which must carry math.MaxUint64-1 in
+// exactly one field, with that field raised to math.MaxUint64: the
+// encoding Encode refuses to make. Both values take ten uvarint bytes.
+func withLargestCounter(t testing.TB, m protocol.Message) []byte {
+	t.Helper()
+	b := mustEncode(t, m)
+	almost, largest := uv(math.MaxUint64-1), uv(math.MaxUint64)
+	if n := bytes.Count(b, almost); n != 1 {
+		t.Fatalf("%v: %d fields hold MaxUint64-1, want 1", m, n)
+	}
+	return bytes.Replace(b, almost, largest, 1)
+}
+
+// checkRefusesLargest decodes m's encoding as it is, which must succeed,
+// then with its MaxUint64-1 field raised to MaxUint64, which must fail
+// with want.
+func checkRefusesLargest(t *testing.T, m protocol.Message, want string) {
+	t.Helper()
+	if _, err := protocol.Decode(mustEncode(t, m)); err != nil {
+		t.Fatalf("Decode of %v, one below the largest value: %v", m, err)
+	}
+	got, err := protocol.Decode(withLargestCounter(t, m))
+	if err == nil {
+		t.Fatalf("Decode with the largest value = %v, want error %q", got, want)
+	}
+	if diff := cmp.Diff(want, err.Error()); diff != "" {
+		t.Errorf("Decode error (-want +got):\n%s", diff)
+	}
+	if !errors.Is(err, protocol.ErrMalformed) {
+		t.Errorf("errors.Is(%q, ErrMalformed) = false", err)
+	}
+	if diff := cmp.Diff(protocol.Message{}, got); diff != "" {
+		t.Errorf("Decode returned a non-zero message with its error (-want +got):\n%s", diff)
+	}
+}
+
+// A view id of MaxUint64 would make the next view 0: refused in every type
+// that carries one.
+func TestWire_DecodeRefusesLargestViewID(t *testing.T) {
+	const almost = math.MaxUint64 - 1
+	b := protocol.Ballot{Round: 7, Leader: 3}
+	tests := []struct {
+		m    protocol.Message
+		want string
+	}{
+		{protocol.Message{Type: protocol.MsgHeartbeat, From: 1, To: 2, Ballot: b, ViewID: almost},
+			"wire: HEARTBEAT: view id at byte 6: 18446744073709551615 is the largest value: the next one would wrap"},
+		{protocol.Message{Type: protocol.MsgReq, From: 1, To: 2, Ballot: b, ViewID: almost, Op: del(9)},
+			"wire: REQ: view id at byte 6: 18446744073709551615 is the largest value: the next one would wrap"},
+		{protocol.Message{Type: protocol.MsgOK, From: 2, To: 1, Ballot: b, ViewID: almost},
+			"wire: OK: view id at byte 6: 18446744073709551615 is the largest value: the next one would wrap"},
+		{protocol.Message{Type: protocol.MsgNack, From: 2, To: 1, Ballot: b, ViewID: almost},
+			"wire: NACK: view id at byte 6: 18446744073709551615 is the largest value: the next one would wrap"},
+		{protocol.Message{Type: protocol.MsgNewView, From: 1, To: 2, Ballot: b, ViewID: almost, Members: ids(1, 2), Op: add(2, 5), ToIncarnation: 5},
+			"wire: NEWVIEW: view id at byte 6: 18446744073709551615 is the largest value: the next one would wrap"},
+		{protocol.Message{Type: protocol.MsgNewLeader, From: 3, To: 2, Ballot: b, ViewID: almost},
+			"wire: NEWLEADER: view id at byte 6: 18446744073709551615 is the largest value: the next one would wrap"},
+		{protocol.Message{Type: protocol.MsgPending, From: 2, To: 3, Ballot: b, ViewID: almost, Members: ids(1, 2, 3), Op: del(1), OpBallot: b01},
+			"wire: PENDING: view id at byte 6: 18446744073709551615 is the largest value: the next one would wrap"},
+		{protocol.Message{Type: protocol.MsgNotMember, From: 2, To: 7, ViewID: almost, Leader: 1},
+			"wire: NOTMEMBER: view id at byte 4: 18446744073709551615 is the largest value: the next one would wrap"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.m.Type.String(), func(t *testing.T) { checkRefusesLargest(t, tt.m, tt.want) })
+	}
+}
+
+// A ballot round of MaxUint64 would make the next candidate's round 0:
+// refused in every ballot, the op ballot of PENDING included.
+func TestWire_DecodeRefusesLargestBallotRound(t *testing.T) {
+	almost := protocol.Ballot{Round: math.MaxUint64 - 1, Leader: 2}
+	tests := []struct {
+		name string
+		m    protocol.Message
+		want string
+	}{
+		{"HEARTBEAT", protocol.Message{Type: protocol.MsgHeartbeat, From: 1, To: 2, Ballot: almost, ViewID: 4},
+			"wire: HEARTBEAT: ballot round at byte 4: 18446744073709551615 is the largest value: the next one would wrap"},
+		{"REQ", protocol.Message{Type: protocol.MsgReq, From: 1, To: 2, Ballot: almost, ViewID: 4, Op: del(9)},
+			"wire: REQ: ballot round at byte 4: 18446744073709551615 is the largest value: the next one would wrap"},
+		{"OK", protocol.Message{Type: protocol.MsgOK, From: 2, To: 1, Ballot: almost, ViewID: 4},
+			"wire: OK: ballot round at byte 4: 18446744073709551615 is the largest value: the next one would wrap"},
+		{"NACK", protocol.Message{Type: protocol.MsgNack, From: 2, To: 1, Ballot: almost, ViewID: 4},
+			"wire: NACK: ballot round at byte 4: 18446744073709551615 is the largest value: the next one would wrap"},
+		{"NEWVIEW", protocol.Message{Type: protocol.MsgNewView, From: 1, To: 2, Ballot: almost, ViewID: 5, Members: ids(1, 2), Op: add(2, 5)},
+			"wire: NEWVIEW: ballot round at byte 4: 18446744073709551615 is the largest value: the next one would wrap"},
+		{"NEWLEADER", protocol.Message{Type: protocol.MsgNewLeader, From: 3, To: 2, Ballot: almost, ViewID: 4},
+			"wire: NEWLEADER: ballot round at byte 4: 18446744073709551615 is the largest value: the next one would wrap"},
+		{"PENDING", protocol.Message{Type: protocol.MsgPending, From: 2, To: 3, Ballot: almost, ViewID: 4, Members: ids(1, 2, 3), Op: del(1), OpBallot: b01},
+			"wire: PENDING: ballot round at byte 4: 18446744073709551615 is the largest value: the next one would wrap"},
+		// Bytes 0-3 header, 4-5 ballot, 6 view id, 7-10 three members,
+		// 11-13 op: the op ballot starts at byte 14.
+		{"PENDING op ballot", protocol.Message{Type: protocol.MsgPending, From: 2, To: 3, Ballot: b23, ViewID: 4, Members: ids(1, 2, 3), Op: del(1), OpBallot: almost},
+			"wire: PENDING: op ballot round at byte 14: 18446744073709551615 is the largest value: the next one would wrap"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { checkRefusesLargest(t, tt.m, tt.want) })
+	}
+}
+
 func TestWire_TruncationNeverPanics(t *testing.T) {
 	check := func(t interface {
 		Helper()
@@ -415,6 +522,10 @@ func TestWire_EncodeRejectsInvalid(t *testing.T) {
 		{"member above MaxPeers", &protocol.Message{Type: protocol.MsgNewView, From: 1, To: 2, Members: []protocol.PeerID{1, 1025}}, "wire: cannot encode NEWVIEW: member 1: 1025 above MaxPeers"},
 		{"leader above MaxPeers", &protocol.Message{Type: protocol.MsgRedirect, From: 1, To: 2, Leader: 1025}, "wire: cannot encode REDIRECT: leader: 1025 above MaxPeers"},
 		{"NOTMEMBER leader above MaxPeers", &protocol.Message{Type: protocol.MsgNotMember, From: 1, To: 2, Leader: math.MaxUint32}, "wire: cannot encode NOTMEMBER: leader: 4294967295 above MaxPeers"},
+		{"ballot round MaxUint64", &protocol.Message{Type: protocol.MsgNewLeader, From: 1, To: 2, Ballot: protocol.Ballot{Round: math.MaxUint64, Leader: 1}}, "wire: cannot encode NEWLEADER: ballot round: 18446744073709551615 is the largest value: the next one would wrap"},
+		{"view id MaxUint64", &protocol.Message{Type: protocol.MsgNewView, From: 1, To: 2, ViewID: math.MaxUint64, Members: []protocol.PeerID{1, 2}}, "wire: cannot encode NEWVIEW: view id: 18446744073709551615 is the largest value: the next one would wrap"},
+		{"NOTMEMBER view id MaxUint64", &protocol.Message{Type: protocol.MsgNotMember, From: 1, To: 2, ViewID: math.MaxUint64}, "wire: cannot encode NOTMEMBER: view id: 18446744073709551615 is the largest value"},
+		{"op ballot round MaxUint64", &protocol.Message{Type: protocol.MsgPending, From: 1, To: 2, OpBallot: protocol.Ballot{Round: math.MaxUint64}}, "wire: cannot encode PENDING: op ballot round: 18446744073709551615 is the largest value: the next one would wrap"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -456,7 +567,9 @@ func TestWire_EncodeIgnoresUncarriedFields(t *testing.T) {
 }
 
 func TestWire_Sizes(t *testing.T) {
-	maxBallot := protocol.Ballot{Round: math.MaxUint64, Leader: protocol.MaxPeers}
+	// The largest round and view id the wire takes are one below
+	// MaxUint64, and as long: ten uvarint bytes.
+	maxBallot := protocol.Ballot{Round: math.MaxUint64 - 1, Leader: protocol.MaxPeers}
 	// Only an ADD carries an incarnation, so the longest op is an ADD.
 	maxOp := protocol.Op{Kind: protocol.OpAdd, Peer: protocol.MaxPeers, Incarnation: math.MaxUint64}
 	tests := []struct {
@@ -465,23 +578,23 @@ func TestWire_Sizes(t *testing.T) {
 	}{
 		{"NEWVIEW of MaxPeers", protocol.Message{
 			Type: protocol.MsgNewView, From: protocol.MaxPeers, To: protocol.MaxPeers,
-			Ballot: maxBallot, ViewID: math.MaxUint64, Members: maxPeerList(), Op: maxOp, ToIncarnation: math.MaxUint64,
+			Ballot: maxBallot, ViewID: math.MaxUint64 - 1, Members: maxPeerList(), Op: maxOp, ToIncarnation: math.MaxUint64,
 		}},
 		{"NEWVIEW of the ids needing the most bytes", protocol.Message{
 			Type: protocol.MsgNewView, From: protocol.MaxPeers, To: protocol.MaxPeers,
-			Ballot: maxBallot, ViewID: math.MaxUint64,
+			Ballot: maxBallot, ViewID: math.MaxUint64 - 1,
 			Members: []protocol.PeerID{128, 256, 384, 512, 640, 768, 896, 1024}, Op: maxOp, ToIncarnation: math.MaxUint64,
 		}},
 		{"PENDING of MaxPeers", protocol.Message{
 			Type: protocol.MsgPending, From: protocol.MaxPeers, To: protocol.MaxPeers,
-			Ballot: maxBallot, ViewID: math.MaxUint64, Members: maxPeerList(),
+			Ballot: maxBallot, ViewID: math.MaxUint64 - 1, Members: maxPeerList(),
 			Op: maxOp, OpBallot: maxBallot,
 		}},
 		{"PENDING of the ids needing the most bytes", protocol.Message{
 			// Deltas of 128 each take 2 bytes: the sparsest lists cost
 			// the most per member, though fewer members fit.
 			Type: protocol.MsgPending, From: protocol.MaxPeers, To: protocol.MaxPeers,
-			Ballot: maxBallot, ViewID: math.MaxUint64,
+			Ballot: maxBallot, ViewID: math.MaxUint64 - 1,
 			Members: []protocol.PeerID{128, 256, 384, 512, 640, 768, 896, 1024},
 			Op:      maxOp, OpBallot: maxBallot,
 		}},
@@ -516,6 +629,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{protocol.WireVersion, 99, 1, 2})
 	f.Add([]byte{protocol.WireVersion, byte(protocol.MsgNewView), 1, 2, 0, 1, 1, 0xff, 0xff, 0x03})
 	f.Add(bytes.Repeat([]byte{0xff}, 40))
+	// The largest view id and ballot round, refused.
+	f.Add(withLargestCounter(f, protocol.Message{Type: protocol.MsgNewView, From: 1, To: 2, Ballot: b01, ViewID: math.MaxUint64 - 1, Members: ids(1, 2), Op: add(2, 1)}))
+	f.Add(withLargestCounter(f, protocol.Message{Type: protocol.MsgNewLeader, From: 2, To: 3, Ballot: protocol.Ballot{Round: math.MaxUint64 - 1, Leader: 2}, ViewID: 5}))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		m, err := protocol.Decode(in)
 		if err != nil {
