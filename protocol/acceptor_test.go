@@ -84,7 +84,7 @@ func TestNewView_InstallClearsOlderPending(t *testing.T) {
 
 func TestNewView_WithoutSelfRemovesAndRejoins(t *testing.T) {
 	h := member(t, 5, 5, 5, 1, 2, 3, 4, 5)
-	h.expect([]string{"JOIN 5->2 ADD 5#1"},
+	h.expect([]string{"JOIN 5->2 ADD 5#1 knew v=6"},
 		h.recv(protocol.Message{Type: protocol.MsgNewView, From: 2, Ballot: b12, ViewID: 6, Members: ids(1, 2, 3, 4), Op: del(5)}))
 	h.expectNotes("peer 5 removed view=6 leader=2")
 	if line, _ := protocol.FormatNote(h.last.Notes[0]); line != `{peer_id:5, view_id: 6, leader: 2, message:"removed from view"}` {
@@ -106,7 +106,7 @@ func TestNewView_WithoutSelfAndRejoinOff(t *testing.T) {
 
 func TestNewView_FreshProcessEntersOnlyThroughItsOwnAdd(t *testing.T) {
 	h := newHarness(t, 3, 5, protocol.DefaultConfig())
-	h.step(protocol.Event{Type: protocol.EventStart, Restart: true, Incarnation: 2})
+	h.step(protocol.Event{Type: protocol.EventStart, Incarnation: 2})
 	// A view holding peer 3 that was not made by adding this process: the
 	// id stands for the earlier process. Refused.
 	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgNewView, From: 1, Ballot: b01, ViewID: 6, Members: ids(1, 2, 3), Op: del(4)}))

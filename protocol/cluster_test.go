@@ -33,6 +33,8 @@ type cluster struct {
 	seedLog []string
 	// delivered counts messages handed to peers.
 	delivered int
+	// clusters counts the clusters founded (see newCluster).
+	clusters int
 }
 
 type node struct {
@@ -47,6 +49,10 @@ type node struct {
 
 // install is one view installed by one process.
 type install struct {
+	// cluster counts the clusters founded so far: a view 1 installed
+	// while no other live process holds a view begins a new one, whose
+	// view ids start over (see newCluster).
+	cluster     int
 	incarnation uint64
 	view        protocol.View
 }
@@ -107,10 +113,9 @@ func (c *cluster) start(id protocol.PeerID, at time.Duration) {
 		if err != nil {
 			c.t.Fatal(err)
 		}
-		restart := n.incarnation > 0
 		n.peer, n.alive = p, true
 		n.incarnation++
-		c.step(id, protocol.Event{Type: protocol.EventStart, Restart: restart, Incarnation: n.incarnation})
+		c.step(id, protocol.Event{Type: protocol.EventStart, Incarnation: n.incarnation})
 	})
 }
 
@@ -157,6 +162,18 @@ func (c *cluster) step(id protocol.PeerID, ev protocol.Event) {
 	}
 }
 
+// newCluster reports whether no live process but id's holds a view: the
+// cluster that was is gone with every process that knew it, and a view 1
+// founded now begins another.
+func (c *cluster) newCluster(id protocol.PeerID) bool {
+	for q, n := range c.nodes[1:] {
+		if protocol.PeerID(q+1) != id && n.alive && n.peer.View().ID != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 func (c *cluster) apply(id protocol.PeerID, out protocol.Output) {
 	n := c.nodes[id]
 	for _, note := range out.Notes {
@@ -164,7 +181,10 @@ func (c *cluster) apply(id protocol.PeerID, out protocol.Output) {
 		if note.Kind == protocol.NoteViewInstalled {
 			v := protocol.View{ID: note.ViewID, Members: note.Members}
 			n.views = append(n.views, v)
-			n.installs = append(n.installs, install{incarnation: n.incarnation, view: v})
+			if v.ID == 1 && c.newCluster(id) {
+				c.clusters++
+			}
+			n.installs = append(n.installs, install{cluster: c.clusters, incarnation: n.incarnation, view: v})
 		}
 		c.log = append(c.log, fmt.Sprintf("%8.3fs %s", c.now.Seconds(), note))
 		if line, ok := protocol.FormatNote(note); ok {

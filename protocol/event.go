@@ -9,8 +9,10 @@ import (
 type EventType uint8
 
 const (
-	// EventStart starts the peer: peer 1 bootstraps view 1 = [1] (unless
-	// Restart is set), every other peer starts joining.
+	// EventStart starts the peer: peer 1 asks the hosts whether a cluster
+	// exists and founds view 1 = [1] only if none does; every other peer
+	// starts joining. A first start and a restart are the same event: a
+	// process without stored state cannot tell them apart.
 	EventStart EventType = iota + 1
 	// EventMessage delivers Msg, received from Msg.From.
 	EventMessage
@@ -52,17 +54,14 @@ type Event struct {
 	Msg   Message // EventMessage
 	Timer Timer   // EventTimer
 	Peer  PeerID  // EventEvict: the peer to remove
-	// Restart marks an EventStart of a fresh process that replaces an earlier
-	// incarnation of the same peer. Such a process has forgotten everything
-	// (views, promises, accepted operations), so it must never bootstrap a
-	// view of its own: even peer 1 joins the existing cluster instead.
-	Restart bool
 	// Incarnation (EventStart) identifies this process among all the
 	// processes that have run or will run as this peer: it must differ from,
 	// and should grow over, those of earlier starts (the simulator counts
-	// starts; a real process uses its start time). It travels in JOIN, so a
-	// leader can tell a lost NEWVIEW from a restart, and a fresh process
-	// installs only the view that added this very incarnation.
+	// starts; a real process uses its start time). Every message carries
+	// it, so a member's restart shows in its first message; JOIN names it in
+	// its ADD, so a leader can tell a lost NEWVIEW from a restart, and a
+	// fresh process installs only the view that added this very
+	// incarnation.
 	Incarnation uint64
 }
 

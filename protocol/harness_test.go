@@ -124,11 +124,13 @@ func member(t *testing.T, id protocol.PeerID, universe int, viewID protocol.View
 }
 
 // leader returns a harness for peer 1 leading view [1..n] (n <= universe),
-// built by real joins.
+// founded after nobody answered and built by real joins.
 func leader(t *testing.T, n, universe int) *harness {
 	t.Helper()
 	h := newHarness(t, 1, universe, protocol.DefaultConfig())
 	h.step(protocol.Event{Type: protocol.EventStart, Incarnation: 1})
+	// Nobody answers its questions: it founds the cluster.
+	h.fire(protocol.TimerJoin, protocol.DefaultConfig().JoinRetryInterval)
 	for q := protocol.PeerID(2); int(q) <= n; q++ {
 		h.recv(protocol.Message{Type: protocol.MsgJoin, From: q, Op: protocol.Op{Kind: protocol.OpAdd, Peer: q, Incarnation: 1}})
 		// Everyone but the joiner accepts.

@@ -20,7 +20,13 @@ func (p *Peer) sendJoin() {
 	if p.joinTarget == 0 {
 		return
 	}
-	p.send(Message{Type: MsgJoin, To: p.joinTarget, Op: Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}})
+	p.sendJoinTo(p.joinTarget)
+}
+
+// sendJoinTo asks q to add this process, naming the highest view id it has
+// known.
+func (p *Peer) sendJoinTo(q PeerID) {
+	p.send(Message{Type: MsgJoin, To: q, ViewID: p.latestViewID, Op: Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}})
 }
 
 // nextHost returns the host after t in the hosts file, skipping this peer,
@@ -39,6 +45,10 @@ func (p *Peer) nextHost(t PeerID) PeerID {
 // answered the last one.
 func (p *Peer) onJoinTimer() {
 	if !p.joining {
+		return
+	}
+	if p.founding {
+		p.found() // a whole interval without a sign of a cluster
 		return
 	}
 	if !p.joinAnswered {
@@ -61,7 +71,7 @@ func (p *Peer) followRedirect(leader PeerID) {
 		return
 	}
 	p.joinTarget = leader
-	p.send(Message{Type: MsgJoin, To: p.joinTarget, Op: Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}})
+	p.sendJoinTo(p.joinTarget)
 	p.joinRedirected = true
 }
 

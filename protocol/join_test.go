@@ -30,15 +30,6 @@ func TestJoin_FollowerRedirects(t *testing.T) {
 	h.expect([]string{"REDIRECT 3->4 leader=1"}, h.recv(protocol.Message{Type: protocol.MsgJoin, From: 4, Op: add(4, 1)}))
 }
 
-func TestJoin_RestartedPeerOneDoesNotFoundACluster(t *testing.T) {
-	h := newHarness(t, 1, 3, protocol.DefaultConfig())
-	h.expect([]string{"JOIN 1->2 ADD 1#2"}, h.step(protocol.Event{Type: protocol.EventStart, Restart: true, Incarnation: 2}))
-	h.expectNotes()
-	if h.p.View().ID != 0 {
-		t.Errorf("restarted peer 1 installed %s", h.p.View())
-	}
-}
-
 func TestLeave_MemberAsksLeaderAndStopsWhenOut(t *testing.T) {
 	h := member(t, 3, 5, 3, 1, 2, 3)
 	h.expect([]string{"LEAVE 3->1"}, h.step(protocol.Event{Type: protocol.EventLeave}))

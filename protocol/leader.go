@@ -5,17 +5,22 @@ package protocol
 
 // enqueue adds op to the leader's FIFO unless an equal operation is already
 // queued or in flight. A later JOIN of the same peer refreshes the queued
-// incarnation, so the newest process is the one added.
+// incarnation, so the newest process is the one added; but a recovered
+// operation is proposed exactly as it was accepted, whatever was queued.
 func (p *Peer) enqueue(op Op, reason opReason) {
 	if p.inflight && p.proposal.op.Kind == op.Kind && p.proposal.op.Peer == op.Peer && p.proposal.op.Incarnation == op.Incarnation {
 		return
 	}
 	for i := range p.queue {
 		if q := &p.queue[i]; q.op.Kind == op.Kind && q.op.Peer == op.Peer {
-			if op.Incarnation > q.op.Incarnation {
+			switch {
+			case reason == reasonRecovered:
+				// Exactly as accepted: it may have been decided so.
+				q.op = op
+			case q.reason != reasonRecovered && op.Incarnation > q.op.Incarnation:
 				q.op.Incarnation = op.Incarnation
 			}
-			if reason != reasonSuspicion {
+			if reason != reasonSuspicion && q.reason != reasonRecovered {
 				q.reason = reason // a firmer reason than a suspicion
 			}
 			return
@@ -217,6 +222,10 @@ func (p *Peer) onRetryTimer() {
 // onJoin serves a JOIN: a leader (or candidate, for later) queues ADD; a
 // follower names its leader.
 func (p *Peer) onJoin(m *Message) {
+	if !p.isMember() {
+		p.answerJoinAsOutsider(m)
+		return
+	}
 	if p.role == roleFollower {
 		if m.From == p.leader {
 			// The leader this peer follows is joining: it is no longer a
@@ -225,9 +234,7 @@ func (p *Peer) onJoin(m *Message) {
 			p.following = Ballot{}
 			p.leader = 0
 		}
-		if p.isMember() {
-			p.send(Message{Type: MsgRedirect, To: m.From, Leader: p.leader})
-		}
+		p.send(Message{Type: MsgRedirect, To: m.From, Leader: p.leader})
 		return
 	}
 	add := m.Op
@@ -251,6 +258,10 @@ func (p *Peer) onJoin(m *Message) {
 		p.enqueue(Op{Kind: OpDel, Peer: m.From}, reasonRestart)
 	}
 	p.enqueue(add, reasonJoin)
+	// Its turn may take a while (other changes, or no quorum): say at once
+	// that a cluster exists and who leads it, so the joiner waits here
+	// rather than moving on, and a starting peer 1 does not found another.
+	p.send(Message{Type: MsgRedirect, To: m.From, Leader: p.id})
 }
 
 func (p *Peer) onLeave(m *Message) {

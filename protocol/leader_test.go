@@ -12,11 +12,12 @@ import (
 
 func TestLeader_JoinRunsOneChangeAtATime(t *testing.T) {
 	h := leader(t, 3, 5)
-	h.expect([]string{"REQ 1->2 b=(0,1) v=3 ADD 4#1", "REQ 1->3 b=(0,1) v=3 ADD 4#1"},
+	// Every JOIN is answered at once with who leads, then served in turn.
+	h.expect([]string{"REDIRECT 1->4 leader=1", "REQ 1->2 b=(0,1) v=3 ADD 4#1", "REQ 1->3 b=(0,1) v=3 ADD 4#1"},
 		h.recv(protocol.Message{Type: protocol.MsgJoin, From: 4, Op: add(4, 1)}))
 	// A second JOIN waits; a duplicate of the first is dropped.
-	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgJoin, From: 5, Op: add(5, 1)}))
-	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgJoin, From: 4, Op: add(4, 1)}))
+	h.expect([]string{"REDIRECT 1->5 leader=1"}, h.recv(protocol.Message{Type: protocol.MsgJoin, From: 5, Op: add(5, 1)}))
+	h.expect([]string{"REDIRECT 1->4 leader=1"}, h.recv(protocol.Message{Type: protocol.MsgJoin, From: 4, Op: add(4, 1)}))
 	// In view [1,2,3] the leader and one OK are a quorum.
 	h.expect([]string{
 		"NEWVIEW 1->2 b=(0,1) v=4 [1,2,3,4] by ADD 4#1 for #1",
@@ -79,7 +80,7 @@ func TestLeader_RestartedMemberIsRemovedThenAdded(t *testing.T) {
 	h := leader(t, 3, 5)
 	// Peer 2 joins again with a new incarnation: its old process is gone.
 	// (The fresh process ignores the REQ: it holds no view.)
-	h.expect([]string{"REQ 1->2 b=(0,1) v=3 DEL 2", "REQ 1->3 b=(0,1) v=3 DEL 2"},
+	h.expect([]string{"REDIRECT 1->2 leader=1", "REQ 1->2 b=(0,1) v=3 DEL 2", "REQ 1->3 b=(0,1) v=3 DEL 2"},
 		h.recv(protocol.Message{Type: protocol.MsgJoin, From: 2, Op: add(2, 2)}))
 	h.expectNotes(
 		"peer 1 suspected view=3 leader=1 subject=2",
@@ -162,7 +163,7 @@ func TestLeader_RemovalAsksThePeerRemoved(t *testing.T) {
 	h.fire(protocol.TimerSuspect, 0)
 	h.expectNotes("peer 2 suspected view=2 leader=2 subject=1", "peer 2 proposed view=2 leader=2 DEL 1 ballot=(1,2)")
 	h.expect([]string{"REQ 2->1 b=(1,2) v=2 DEL 1"}, h.sent())
-	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgJoin, From: 3, Op: add(3, 1)}))
+	h.expect([]string{"REDIRECT 2->3 leader=2"}, h.recv(protocol.Message{Type: protocol.MsgJoin, From: 3, Op: add(3, 1)}))
 	h.expect([]string{
 		"NEWVIEW 2->1 b=(1,2) v=3 [2] by DEL 1",
 		"NEWVIEW 2->3 b=(1,2) v=4 [2,3] by ADD 3#1 for #1",
@@ -174,7 +175,7 @@ func TestCandidate_RecoveredSelfRemovalIsProposedAgain(t *testing.T) {
 	// accepted it. Peer 1, next in line, must re-propose its own removal,
 	// not anything else.
 	h := newHarness(t, 1, 3, protocol.DefaultConfig())
-	h.step(protocol.Event{Type: protocol.EventStart, Restart: true, Incarnation: 1})
+	h.step(protocol.Event{Type: protocol.EventStart, Incarnation: 1})
 	h.recv(protocol.Message{Type: protocol.MsgNewView, From: 3, Ballot: b01, ViewID: 3, Members: ids(1, 2, 3), Op: add(1, 1)})
 	h.recv(protocol.Message{Type: protocol.MsgNewLeader, From: 2, Ballot: b12, ViewID: 3})
 	h.now = 2 * time.Second
@@ -186,7 +187,7 @@ func TestCandidate_RecoveredSelfRemovalIsProposedAgain(t *testing.T) {
 	h.expect([]string{
 		"NEWVIEW 1->2 b=(2,1) v=4 [2,3] by DEL 1",
 		"NEWVIEW 1->3 b=(2,1) v=4 [2,3] by DEL 1",
-		"JOIN 1->2 ADD 1#1",
+		"JOIN 1->2 ADD 1#1 knew v=4",
 	}, h.recv(protocol.Message{Type: protocol.MsgOK, From: 3, Ballot: protocol.Ballot{Round: 2, Leader: 1}, ViewID: 3}))
 }
 
@@ -227,7 +228,7 @@ func TestLeader_NoChangePastLastViewID(t *testing.T) {
 	h.expectNotes("peer 2 view-installed view=18446744073709551614 leader=2 [2,3,4,5]")
 
 	// Peer 1 asks to join again, and an operator evicts 5: both wait.
-	h.expect(nil, h.recv(protocol.Message{Type: protocol.MsgJoin, From: 1, Op: add(1, 2)}))
+	h.expect([]string{"REDIRECT 2->1 leader=2"}, h.recv(protocol.Message{Type: protocol.MsgJoin, From: 1, Op: add(1, 2)}))
 	if _, err := h.p.Step(protocol.Event{Type: protocol.EventEvict, Now: h.now, Peer: 5}); err != nil {
 		t.Fatalf("evict: %v", err)
 	}

@@ -124,12 +124,14 @@ func (p *Peer) install(v View, b Ballot, op Op) {
 			p.suspected.del(q)
 			p.joiners.del(q)
 			p.knownView[q] = 0
+			p.heardAs[q] = 0
 		}
 	}
 	for _, q := range old.Members {
 		if !v.Contains(q) {
 			p.suspected.del(q)
 			p.incarnations[q] = 0
+			p.heardAs[q] = 0
 		}
 	}
 	p.knownView[p.id] = v.ID
@@ -226,6 +228,13 @@ func (p *Peer) onNotMember(m *Message) {
 		return
 	}
 	p.latestViewID = max(p.latestViewID, m.ViewID)
+	if p.founding {
+		if m.ViewID == 0 && m.Leader == 0 {
+			p.noClusterAt(m.From)
+			return
+		}
+		p.clusterExists()
+	}
 	if p.joining {
 		p.joinAnswered = true
 		p.followRedirect(m.Leader)
@@ -233,6 +242,9 @@ func (p *Peer) onNotMember(m *Message) {
 }
 
 func (p *Peer) onRedirect(m *Message) {
+	if p.founding {
+		p.clusterExists() // only members redirect
+	}
 	switch {
 	case p.joining:
 		p.joinAnswered = true

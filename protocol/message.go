@@ -14,7 +14,8 @@ const (
 	// answers one that shows an older view with NEWVIEW (anti-entropy).
 	MsgHeartbeat MsgType = 1
 	// MsgJoin: a non-member asks the leader it believes in to add it; Op is
-	// ADD of the sender with its incarnation.
+	// ADD of the sender with its incarnation, ViewID the highest view id it
+	// has known.
 	MsgJoin MsgType = 2
 	// MsgRedirect: a member that is not the leader names the leader (Leader).
 	MsgRedirect MsgType = 3
@@ -104,9 +105,16 @@ type Message struct {
 	Type MsgType
 	From PeerID // sender; every message carries it
 	To   PeerID // receiver
+	// Incarnation is the sender's process (Event.Incarnation); every
+	// message carries it. A message from another process than the one a
+	// view holds for its sender is no sign of life of that member.
+	Incarnation uint64
 
-	Ballot  Ballot   // HEARTBEAT, REQ, OK, NACK, NEWVIEW, NEWLEADER, PENDING
-	ViewID  ViewID   // HEARTBEAT, REQ, OK, NACK, NEWVIEW, NEWLEADER, PENDING, NOTMEMBER
+	Ballot Ballot // HEARTBEAT, REQ, OK, NACK, NEWVIEW, NEWLEADER, PENDING
+	// ViewID: HEARTBEAT, REQ, OK, NACK, NEWVIEW, NEWLEADER, PENDING,
+	// NOTMEMBER; and JOIN, where it is the highest view id the joiner has
+	// known (0 for a process that never was a member).
+	ViewID  ViewID
 	Members []PeerID // NEWVIEW, PENDING (sorted; shared, never modified)
 	Op      Op       // REQ, PENDING, NEWVIEW, JOIN
 	// OpBallot is the ballot under which a PENDING's Op was accepted.
@@ -133,6 +141,9 @@ func (m Message) String() string {
 		}
 	case MsgJoin:
 		s += " " + m.Op.String()
+		if m.ViewID != 0 {
+			s += " knew v=" + strconv.FormatUint(uint64(m.ViewID), 10)
+		}
 	case MsgPending:
 		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10) + " " + FormatMembers(m.Members) +
 			" " + m.Op.String() + "@" + m.OpBallot.String()

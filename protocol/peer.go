@@ -86,7 +86,12 @@ type Peer struct {
 	// incarnations holds, by id, the incarnation each member was added
 	// with, where this peer saw the ADD (0 where it did not).
 	incarnations []uint64
-	promise      Ballot // never decreases (within one incarnation)
+	// heardAs holds, by id, the incarnation of a member whose ADD this peer
+	// did not see, as first heard from it (0 until then). It only serves
+	// to tell a member's restart by its messages: unlike incarnations, it
+	// never decides whether a process may enter a view.
+	heardAs []uint64
+	promise Ballot // never decreases (within one incarnation)
 	// maxRound is the highest ballot round seen anywhere. maxRound <=
 	// lastRound: Step refuses any message carrying a larger round, and
 	// campaign takes maxRound+1 only while maxRound < lastRound, so
@@ -150,7 +155,12 @@ type Peer struct {
 	exitBallot Ballot
 	exitOp     Op
 
-	// Joining state.
+	// Joining state. founding is peer 1's first phase after any start: it
+	// asks every host whether a cluster exists before it founds one (see
+	// found.go); noCluster holds the hosts that answered that they never
+	// held a view.
+	founding       bool
+	noCluster      peerSet
 	joining        bool
 	joinTarget     PeerID
 	joinAnswered   bool // someone answered the last JOIN
@@ -188,6 +198,8 @@ func NewPeer(cfg Config, id PeerID, universe int) (*Peer, error) {
 		following:    InitialBallot,
 		lastHeard:    make([]time.Duration, n),
 		incarnations: make([]uint64, n),
+		heardAs:      make([]uint64, n),
+		noCluster:    newPeerSet(universe),
 		suspected:    newPeerSet(universe),
 		joiners:      newPeerSet(universe),
 		acks:         newPeerSet(universe),
@@ -226,7 +238,7 @@ func (p *Peer) Step(ev Event) (Output, error) {
 			return p.out, ErrAlreadyStarted
 		}
 		p.now = ev.Now
-		p.start(ev.Restart, ev.Incarnation)
+		p.start(ev.Incarnation)
 	case EventMessage:
 		if err := p.checkMessage(&ev.Msg); err != nil {
 			return p.out, err
@@ -266,25 +278,21 @@ func (p *Peer) settle() {
 	}
 }
 
-func (p *Peer) start(restart bool, incarnation uint64) {
+func (p *Peer) start(incarnation uint64) {
 	p.started = true
 	p.incarnation = incarnation
 	for q := range p.lastHeard {
 		p.lastHeard[q] = p.now
 	}
 	p.arm(TimerHeartbeat, p.cfg.HeartbeatInterval)
-	// Peer 1 founds the cluster, but only as a first start: a restarted
-	// peer 1 has forgotten the cluster, and founding it again would reuse
-	// view ids with other members. Alone in its universe it has nobody to
-	// join, so it founds again.
-	if p.id == 1 && (!restart || p.universe == 1) {
-		p.role = roleLeader
-		p.ballot = InitialBallot
-		p.install(View{ID: 1, Members: []PeerID{1}}, InitialBallot, Op{Kind: OpAdd, Peer: 1, Incarnation: incarnation})
-		p.arm(TimerRetry, p.cfg.RetryInterval)
-		return
+	switch {
+	case p.id == 1 && p.universe == 1:
+		p.found() // nobody to ask
+	case p.id == 1:
+		p.startFounding()
+	default:
+		p.startJoining(InitialBallot.Leader)
 	}
-	p.startJoining(InitialBallot.Leader)
 }
 
 // stop ends the peer: no more events are accepted.
@@ -351,8 +359,18 @@ func (p *Peer) checkMessage(m *Message) error {
 func (p *Peer) inUniverse(q PeerID) bool { return q >= 1 && int(q) <= p.universe }
 
 func (p *Peer) stepMessage(m *Message) {
-	p.heard(m.From)
-	p.checkOverdueSuspicions()
+	if p.fromOtherProcess(m) {
+		// A member's id, another process: the member it stands for is
+		// gone, whatever this message says.
+		p.checkOverdueSuspicions()
+		p.suspect(m.From)
+	} else {
+		p.heard(m.From)
+		p.checkOverdueSuspicions()
+	}
+	if p.founding && m.ViewID != 0 && m.Type != MsgNotMember {
+		p.clusterExists()
+	}
 	if m.Type == MsgJoin {
 		if p.view.Contains(m.From) {
 			p.joiners.add(m.From)
@@ -416,6 +434,7 @@ func (p *Peer) stepTimer(t Timer) {
 // send queues m for m.To, from this peer.
 func (p *Peer) send(m Message) {
 	m.From = p.id
+	m.Incarnation = p.incarnation
 	p.out.Messages = append(p.out.Messages, m)
 }
 

@@ -52,7 +52,7 @@ func TestLeader_PromisesOfOneViewDoNotCarryToTheNext(t *testing.T) {
 // removal of 2 it had queued.
 func TestLeader_RecoversWhatTheNewViewAccepted(t *testing.T) {
 	h := newHarness(t, 1, 4, protocol.DefaultConfig())
-	h.step(protocol.Event{Type: protocol.EventStart, Restart: true, Incarnation: 2})
+	h.step(protocol.Event{Type: protocol.EventStart, Incarnation: 2})
 	b22 := protocol.Ballot{Round: 2, Leader: 2}
 	h.recv(protocol.Message{Type: protocol.MsgNewView, From: 2, Ballot: b22, ViewID: 6, Members: ids(1, 2, 3, 4), Op: add(1, 2)})
 	h.now = 2 * time.Second
@@ -137,4 +137,16 @@ func TestLeader_RetryAsksMissingPromises(t *testing.T) {
 		"NEWVIEW 2->3 b=(1,2) v=4 [1,2,3,4] by ADD 4#1",
 		"NEWLEADER 2->4 b=(1,2) v=4",
 	}, h.fire(protocol.TimerRetry, 500*time.Millisecond))
+}
+
+// A recovered ADD is proposed with the incarnation it was accepted with,
+// even when a JOIN of a newer process of that peer was queued first: the
+// recovered one may have been decided, and the newer process may not vote
+// where the older one promised.
+func TestCandidate_RecoveredAddKeepsItsIncarnation(t *testing.T) {
+	h := crossViewCandidate(t)
+	b12 := protocol.Ballot{Round: 1, Leader: 2}
+	h.recv(protocol.Message{Type: protocol.MsgJoin, From: 4, Op: add(4, 9)})
+	h.expect([]string{"REQ 2->1 b=(1,2) v=3 ADD 4#1", "REQ 2->3 b=(1,2) v=3 ADD 4#1"},
+		h.recv(pending(3, b12, 3, ids(1, 2, 3), add(4, 1), b01)))
 }

@@ -17,7 +17,13 @@ import (
 // cluster's peers installed, and returns the violations.
 func checkSafety(c *cluster) []string {
 	var bad []string
-	byID := map[protocol.ViewID][]protocol.PeerID{}
+	// View ids start over in a cluster founded after every process of the
+	// one before stopped: views are keyed by cluster, then id.
+	type key struct {
+		cluster int
+		id      protocol.ViewID
+	}
+	byID := map[key][]protocol.PeerID{}
 	for id := 1; id < len(c.nodes); id++ {
 		var last install
 		for _, in := range c.nodes[id].installs {
@@ -31,21 +37,22 @@ func checkSafety(c *cluster) []string {
 				bad = append(bad, fmt.Sprintf("S4: peer %d installed %s without itself", id, v))
 			}
 			// S2: one membership per view id.
-			if prev, ok := byID[v.ID]; ok && !slices.Equal(prev, v.Members) {
+			k := key{in.cluster, v.ID}
+			if prev, ok := byID[k]; ok && !slices.Equal(prev, v.Members) {
 				bad = append(bad, fmt.Sprintf("S2: view %d is %v at one peer and %v at peer %d", v.ID, prev, v.Members, id))
 			}
-			byID[v.ID] = v.Members
+			byID[k] = v.Members
 			last = in
 		}
 	}
 	// S3: consecutive views differ by exactly one peer.
-	for id, members := range byID {
-		next, ok := byID[id+1]
+	for k, members := range byID {
+		next, ok := byID[key{k.cluster, k.id + 1}]
 		if !ok {
 			continue
 		}
 		if d := symmetricDifference(members, next); d != 1 {
-			bad = append(bad, fmt.Sprintf("S3: view %d %v and view %d %v differ by %d peers", id, members, id+1, next, d))
+			bad = append(bad, fmt.Sprintf("S3: view %d %v and view %d %v differ by %d peers", k.id, members, k.id+1, next, d))
 		}
 	}
 	return bad

@@ -7,15 +7,16 @@ import (
 	"math"
 )
 
-// The wire format of a Message, version 1:
+// The wire format of a Message, version 2:
 //
 //	byte 0     WireVersion
 //	byte 1     Type (MsgType)
 //	uvarint    From
 //	uvarint    To
+//	uvarint    Incarnation (the sender's)
 //	then only the fields the type carries, in this order:
 //	Ballot     uvarint Round, uvarint Leader   HEARTBEAT REQ OK NACK NEWVIEW NEWLEADER PENDING
-//	ViewID     uvarint                         HEARTBEAT REQ OK NACK NEWVIEW NEWLEADER PENDING NOTMEMBER
+//	ViewID     uvarint                         HEARTBEAT JOIN REQ OK NACK NEWVIEW NEWLEADER PENDING NOTMEMBER
 //	Members    uvarint count, then each id as  NEWVIEW PENDING
 //	           a uvarint delta from the one
 //	           before (the first from 0)
@@ -38,7 +39,9 @@ import (
 
 // WireVersion is the first byte of every encoded message. A peer refuses
 // other versions outright rather than guess at a layout it does not know.
-const WireVersion = 1
+// Version 2 added the sender's incarnation to every message and the
+// joiner's highest known view id to JOIN.
+const WireVersion = 2
 
 const (
 	// maxIDLen is the longest uvarint of a peer id or member count: both
@@ -64,6 +67,7 @@ const _ = uint(1<<14 - 1 - MaxPeers)
 //
 //	version, type                           2
 //	From, To          2*2 =                 4
+//	Incarnation                            10
 //	Ballot, OpBallot  2*(10+2) =           24
 //	ViewID                                 10
 //	Op: kind, peer,   1+2+10 =             13
@@ -71,7 +75,7 @@ const _ = uint(1<<14 - 1 - MaxPeers)
 //	member count                            2
 //	member deltas     1024 + 1024/128 =  1032
 //	                                     ----
-//	                                     1087
+//	                                     1097
 //
 // The member deltas: a list of n <= MaxPeers members takes n bytes, plus
 // one more for each delta of 128 or above (two uvarint bytes; none needs
@@ -79,6 +83,7 @@ const _ = uint(1<<14 - 1 - MaxPeers)
 // MaxPeers, so at most MaxPeers/128 of them can be that large.
 const MaxMessageSize = 2 + // version, type
 	2*maxIDLen + // From, To
+	maxU64Len + // Incarnation
 	2*maxBallotLen + // Ballot, OpBallot
 	maxU64Len + // ViewID
 	maxOpLen + // Op: kind, peer, incarnation
@@ -122,7 +127,7 @@ const (
 // the wire's list of types: a new MsgType must be added here to be sent.
 var layouts = [...]layout{
 	MsgHeartbeat: carriesBallot | carriesViewID,
-	MsgJoin:      carriesOp,
+	MsgJoin:      carriesViewID | carriesOp,
 	MsgRedirect:  carriesLeader,
 	MsgReq:       carriesBallot | carriesViewID | carriesOp,
 	MsgOK:        carriesBallot | carriesViewID,
@@ -174,6 +179,7 @@ func AppendMessage(dst []byte, m *Message) ([]byte, error) {
 	dst = append(dst, WireVersion, byte(m.Type))
 	dst = binary.AppendUvarint(dst, uint64(m.From))
 	dst = binary.AppendUvarint(dst, uint64(m.To))
+	dst = binary.AppendUvarint(dst, m.Incarnation)
 	if l&carriesBallot != 0 {
 		dst = appendBallot(dst, m.Ballot)
 	}

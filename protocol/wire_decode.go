@@ -41,6 +41,7 @@ func Decode(b []byte) (Message, error) {
 	m := Message{Type: t}
 	m.From = d.peer(named("from"), false)
 	m.To = d.peer(named("to"), false)
+	m.Incarnation = d.uvarint(named("incarnation"))
 	if l&carriesBallot != 0 {
 		m.Ballot = d.ballot("ballot round", "ballot leader")
 	}

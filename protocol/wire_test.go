@@ -100,9 +100,10 @@ func membersGen() *rapid.Generator[[]protocol.PeerID] {
 func messageGen() *rapid.Generator[protocol.Message] {
 	return rapid.Custom(func(t *rapid.T) protocol.Message {
 		m := protocol.Message{
-			Type: rapid.SampledFrom(allTypes).Draw(t, "type"),
-			From: peerGen(1).Draw(t, "from"),
-			To:   peerGen(1).Draw(t, "to"),
+			Type:        rapid.SampledFrom(allTypes).Draw(t, "type"),
+			From:        peerGen(1).Draw(t, "from"),
+			To:          peerGen(1).Draw(t, "to"),
+			Incarnation: rapid.Uint64().Draw(t, "senderIncarnation"),
 		}
 		ballot := func() { m.Ballot = ballotGen().Draw(t, "ballot") }
 		view := func() { m.ViewID = protocol.ViewID(counterGen().Draw(t, "view")) }
@@ -134,6 +135,7 @@ func messageGen() *rapid.Generator[protocol.Message] {
 		case protocol.MsgJoin:
 			// The joiner's ADD of itself.
 			m.Op = protocol.Op{Kind: protocol.OpAdd, Peer: m.From, Incarnation: rapid.Uint64().Draw(t, "incarnation")}
+			view()
 		case protocol.MsgLeave:
 		default:
 			t.Fatalf("messageGen: no case for %v", m.Type)
@@ -155,8 +157,9 @@ func maxPeerList() []protocol.PeerID {
 func sampleMessages() []protocol.Message {
 	b := protocol.Ballot{Round: 7, Leader: 3}
 	return []protocol.Message{
-		{Type: protocol.MsgHeartbeat, From: 1, To: 2, Ballot: b, ViewID: 4},
-		{Type: protocol.MsgJoin, From: 9, To: 1, Op: protocol.Op{Kind: protocol.OpAdd, Peer: 9, Incarnation: 1700000000}},
+		{Type: protocol.MsgHeartbeat, From: 1, To: 2, Incarnation: 42, Ballot: b, ViewID: 4},
+		{Type: protocol.MsgJoin, From: 9, To: 1, Incarnation: 1700000000, Op: protocol.Op{Kind: protocol.OpAdd, Peer: 9, Incarnation: 1700000000}},
+		{Type: protocol.MsgJoin, From: 9, To: 1, Incarnation: 1700000001, ViewID: 12, Op: protocol.Op{Kind: protocol.OpAdd, Peer: 9, Incarnation: 1700000001}},
 		{Type: protocol.MsgJoin, From: protocol.MaxPeers, To: 1, Op: protocol.Op{Kind: protocol.OpAdd, Peer: protocol.MaxPeers, Incarnation: math.MaxUint64}},
 		{Type: protocol.MsgRedirect, From: 2, To: 9, Leader: 1},
 		{Type: protocol.MsgReq, From: 1, To: 2, Ballot: b, ViewID: 4, Op: protocol.Op{Kind: protocol.OpAdd, Peer: 9}},
@@ -172,7 +175,7 @@ func sampleMessages() []protocol.Message {
 		{Type: protocol.MsgNotMember, From: 2, To: 7, ViewID: 4, Leader: 1},
 		{Type: protocol.MsgLeave, From: 2, To: 1},
 		{
-			Type: protocol.MsgPending, From: protocol.MaxPeers, To: protocol.MaxPeers,
+			Type: protocol.MsgPending, From: protocol.MaxPeers, To: protocol.MaxPeers, Incarnation: math.MaxUint64,
 			Ballot: protocol.Ballot{Round: math.MaxUint64 - 1, Leader: protocol.MaxPeers}, ViewID: math.MaxUint64 - 1,
 			Members: maxPeerList(), Op: protocol.Op{Kind: protocol.OpAdd, Peer: protocol.MaxPeers, Incarnation: math.MaxUint64},
 			OpBallot: protocol.Ballot{Round: math.MaxUint64 - 1, Leader: protocol.MaxPeers},
@@ -257,9 +260,10 @@ func uv(vs ...uint64) []byte {
 	return b
 }
 
-// hdr is a frame's version, type, From and To (4 bytes when both ids < 128).
+// hdr is a frame's version, type, From, To and the sender's incarnation 0
+// (5 bytes when both ids < 128).
 func hdr(typ protocol.MsgType, from, to uint64) []byte {
-	return append([]byte{protocol.WireVersion, byte(typ)}, uv(from, to)...)
+	return append([]byte{protocol.WireVersion, byte(typ)}, uv(from, to, 0)...)
 }
 
 func cat(parts ...[]byte) []byte { return slices.Concat(parts...) }
@@ -282,57 +286,57 @@ func TestWire_DecodeRejects(t *testing.T) {
 		{"empty", nil, "wire: empty message"},
 		{"version 0", []byte{0, 1, 1, 2, 0, 0, 0}, "wire: unsupported version 0"},
 		{"version 7", []byte{7, 1}, "wire: unsupported version 7"},
-		{"no type", []byte{1}, "wire: truncated message at byte 1 (reading type)"},
-		{"type 0", []byte{1, 0, 1, 2}, "wire: unknown message type 0"},
-		{"type 12", []byte{1, 12, 1, 2}, "wire: unknown message type 12"},
-		{"type 99", []byte{1, 99}, "wire: unknown message type 99"},
+		{"no type", []byte{protocol.WireVersion}, "wire: truncated message at byte 1 (reading type)"},
+		{"type 0", []byte{protocol.WireVersion, 0, 1, 2}, "wire: unknown message type 0"},
+		{"type 12", []byte{protocol.WireVersion, 12, 1, 2}, "wire: unknown message type 12"},
+		{"type 99", []byte{protocol.WireVersion, 99}, "wire: unknown message type 99"},
 		{"far too big", tooBig, fmt.Sprintf("wire: message of 70000 bytes exceeds MaxMessageSize %d", protocol.MaxMessageSize)},
 		{"one byte too big", justTooBig, fmt.Sprintf("wire: message of %d bytes exceeds MaxMessageSize", protocol.MaxMessageSize+1)},
 		{"trailing bytes", cat(hdr(hb, 1, 2), uv(0, 1, 1), []byte{0, 0, 0}), "wire: 3 trailing bytes after HEARTBEAT"},
-		{"trailing byte", cat(hdr(protocol.MsgJoin, 1, 2), []byte{byte(protocol.OpAdd), 1}, uv(3), []byte{5}), "wire: 1 trailing byte after JOIN"},
-		{"no from", []byte{1, 2}, "wire: truncated JOIN at byte 2 (reading from)"},
-		{"no to", []byte{1, 2, 5}, "wire: truncated JOIN at byte 3 (reading to)"},
+		{"trailing byte", cat(hdr(protocol.MsgJoin, 1, 2), uv(0), []byte{byte(protocol.OpAdd), 1}, uv(3), []byte{5}), "wire: 1 trailing byte after JOIN"},
+		{"no from", []byte{protocol.WireVersion, 2}, "wire: truncated JOIN at byte 2 (reading from)"},
+		{"no to", []byte{protocol.WireVersion, 2, 5}, "wire: truncated JOIN at byte 3 (reading to)"},
 		{"from 0", cat(hdr(hb, 0, 2), uv(0, 1, 1)), "wire: HEARTBEAT: from at byte 2: is 0, want a peer id in 1..1024"},
 		{"to 0", cat(hdr(hb, 1, 0), uv(0, 1, 1)), "wire: HEARTBEAT: to at byte 3: is 0"},
 		{"from above MaxPeers", cat(hdr(hb, 1025, 2), uv(0, 1, 1)), "wire: HEARTBEAT: from at byte 2: 1025 above MaxPeers 1024"},
 		{"to above MaxPeers", cat(hdr(hb, 1, 1<<40), uv(0, 1, 1)), "wire: HEARTBEAT: to at byte 3: 1099511627776 above MaxPeers 1024"},
-		{"ballot leader above MaxPeers", cat(hdr(protocol.MsgOK, 1, 2), uv(0, 1025, 1)), "wire: OK: ballot leader at byte 5: 1025 above MaxPeers 1024"},
-		{"truncated mid uvarint", cat(hdr(hb, 1, 2), []byte{0x80}), "wire: truncated HEARTBEAT at byte 4 (reading ballot round)"},
-		{"truncated view id", cat(hdr(hb, 1, 2), uv(0, 1)), "wire: truncated HEARTBEAT at byte 6 (reading view id)"},
-		{"uvarint overflow, 10th byte", cat(hdr(protocol.MsgNack, 1, 2), bytes.Repeat([]byte{0xff}, 9), []byte{0x02}, uv(1, 1)), "wire: NACK: ballot round at byte 4: uvarint overflows 64 bits"},
-		{"uvarint overflow, 11 bytes", cat(hdr(protocol.MsgNack, 1, 2), bytes.Repeat([]byte{0xff}, 11), uv(1, 1)), "wire: NACK: ballot round at byte 4: uvarint overflows 64 bits"},
-		{"non-minimal view id", cat(hdr(protocol.MsgNewLeader, 1, 2), uv(0, 1), []byte{0x80, 0x00}), "wire: NEWLEADER: view id at byte 6: non-minimal uvarint"},
-		{"non-minimal from", []byte{1, 2, 0x81, 0x00, 2}, "wire: JOIN: from at byte 2: non-minimal uvarint"},
-		{"non-minimal zero", cat(hdr(hb, 1, 2), []byte{0x80, 0x80, 0x00}, uv(1, 1)), "wire: HEARTBEAT: ballot round at byte 4: non-minimal uvarint"},
-		{"member count above MaxPeers", cat(hdr(nv, 1, 2), uv(0, 1, 1, 2000)), "wire: NEWVIEW: member count at byte 7: 2000 above MaxPeers 1024"},
-		{"member count beyond input", cat(hdr(nv, 1, 2), uv(0, 1, 1, 500), []byte{1, 1, 1}), "wire: NEWVIEW: member count at byte 7: 500 members cannot fit in the 3 bytes left"},
-		{"member 0 is 0", cat(hdr(nv, 1, 2), uv(0, 1, 1, 2, 0, 1)), "wire: NEWVIEW: member 0 at byte 8: is 0, want a peer id in 1..1024"},
-		{"member not ascending", cat(hdr(nv, 1, 2), uv(0, 1, 1, 4, 1, 2, 2, 0)), "wire: NEWVIEW: member 3 at byte 11: id 5 not above previous id 5"},
-		{"member above MaxPeers", cat(hdr(nv, 1, 2), uv(0, 1, 1, 2, 1000, 100)), "wire: NEWVIEW: member 1 at byte 10: id above MaxPeers 1024 (previous 1000 + delta 100)"},
-		{"member delta huge", cat(hdr(nv, 1, 2), uv(0, 1, 1, 1, math.MaxUint64)), "wire: NEWVIEW: member 0 at byte 8: id above MaxPeers 1024 (previous 0 + delta 18446744073709551615)"},
-		{"member truncated", cat(hdr(nv, 1, 2), uv(0, 1, 1, 2, 1), []byte{0x81}), "wire: truncated NEWVIEW at byte 9 (reading member 1)"},
-		{"no op kind", cat(hdr(protocol.MsgReq, 1, 2), uv(5, 1, 3)), "wire: truncated REQ at byte 7 (reading op kind)"},
-		{"no op peer", cat(hdr(protocol.MsgReq, 1, 2), uv(5, 1, 3), []byte{byte(protocol.OpAdd)}), "wire: truncated REQ at byte 8 (reading op peer)"},
-		{"no op incarnation", cat(hdr(protocol.MsgReq, 1, 2), uv(5, 1, 3), []byte{byte(protocol.OpAdd)}, uv(9)), "wire: truncated REQ at byte 9 (reading op incarnation)"},
-		{"op kind unknown", cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 1), []byte{3, 1}, uv(0)), "wire: REQ: op kind at byte 7: unknown kind 3"},
-		{"op ADD of 0", cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 1), []byte{byte(protocol.OpAdd), 0}, uv(0)), "wire: REQ: op peer at byte 8: is 0, want a peer id in 1..1024"},
-		{"op DEL above MaxPeers", cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 1), []byte{byte(protocol.OpDel)}, uv(5000, 0)), "wire: REQ: op peer at byte 8: 5000 above MaxPeers 1024"},
-		{"op NOTHING with a peer", cat(hdr(protocol.MsgPending, 1, 2), uv(0, 1, 1, 0), []byte{byte(protocol.OpNothing), 4}, uv(0, 0, 0)), "wire: PENDING: op peer at byte 9: NOTHING with peer 4, want 0"},
-		{"op DEL with an incarnation", cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 1), []byte{byte(protocol.OpDel), 4}, uv(7)), "wire: REQ: op incarnation at byte 9: 7 on DEL, want 0"},
-		{"op NOTHING with an incarnation", cat(hdr(protocol.MsgPending, 1, 2), uv(0, 1, 1, 0), []byte{byte(protocol.OpNothing), 0}, uv(math.MaxUint64, 0, 0)), "wire: PENDING: op incarnation at byte 10: 18446744073709551615 on NOTHING, want 0"},
-		{"NEWVIEW op DEL with an incarnation", cat(hdr(nv, 1, 2), uv(0, 1, 2, 1, 1), []byte{byte(protocol.OpDel), 2}, uv(1)), "wire: NEWVIEW: op incarnation at byte 11: 1 on DEL, want 0"},
-		{"non-minimal op incarnation", cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 1), []byte{byte(protocol.OpAdd), 4, 0x85, 0x00}), "wire: REQ: op incarnation at byte 9: non-minimal uvarint"},
-		{"op incarnation overflow", cat(hdr(protocol.MsgJoin, 9, 1), []byte{byte(protocol.OpAdd), 9}, bytes.Repeat([]byte{0xff}, 9), []byte{0x02}), "wire: JOIN: op incarnation at byte 6: uvarint overflows 64 bits"},
-		{"op ballot leader above MaxPeers", cat(hdr(protocol.MsgPending, 1, 2), uv(0, 1, 1, 1, 1), []byte{byte(protocol.OpAdd), 2}, uv(5), uv(0, 1025)), "wire: PENDING: op ballot leader at byte 13: 1025 above MaxPeers 1024"},
-		{"no op ballot", cat(hdr(protocol.MsgPending, 1, 2), uv(0, 1, 1, 0), []byte{byte(protocol.OpNothing), 0}, uv(0)), "wire: truncated PENDING at byte 11 (reading op ballot round)"},
-		{"JOIN without op", hdr(protocol.MsgJoin, 9, 1), "wire: truncated JOIN at byte 4 (reading op kind)"},
-		{"JOIN without op peer", cat(hdr(protocol.MsgJoin, 9, 1), []byte{byte(protocol.OpAdd)}), "wire: truncated JOIN at byte 5 (reading op peer)"},
-		{"JOIN without op incarnation", cat(hdr(protocol.MsgJoin, 9, 1), []byte{byte(protocol.OpAdd), 9}), "wire: truncated JOIN at byte 6 (reading op incarnation)"},
-		{"JOIN truncated mid op incarnation", cat(hdr(protocol.MsgJoin, 9, 1), []byte{byte(protocol.OpAdd), 9, 0xff, 0xff}), "wire: truncated JOIN at byte 6 (reading op incarnation)"},
-		{"NEWVIEW without op", cat(hdr(nv, 1, 2), uv(0, 1, 2, 1, 1)), "wire: truncated NEWVIEW at byte 9 (reading op kind)"},
-		{"NEWVIEW without op incarnation", cat(hdr(nv, 1, 2), uv(0, 1, 2, 1, 1), []byte{byte(protocol.OpAdd), 2}), "wire: truncated NEWVIEW at byte 11 (reading op incarnation)"},
-		{"leader above MaxPeers", cat(hdr(protocol.MsgRedirect, 1, 2), uv(2000)), "wire: REDIRECT: leader at byte 4: 2000 above MaxPeers 1024"},
-		{"no leader", cat(hdr(protocol.MsgNotMember, 1, 2), uv(3)), "wire: truncated NOTMEMBER at byte 5 (reading leader)"},
+		{"ballot leader above MaxPeers", cat(hdr(protocol.MsgOK, 1, 2), uv(0, 1025, 1)), "wire: OK: ballot leader at byte 6: 1025 above MaxPeers 1024"},
+		{"truncated mid uvarint", cat(hdr(hb, 1, 2), []byte{0x80}), "wire: truncated HEARTBEAT at byte 5 (reading ballot round)"},
+		{"truncated view id", cat(hdr(hb, 1, 2), uv(0, 1)), "wire: truncated HEARTBEAT at byte 7 (reading view id)"},
+		{"uvarint overflow, 10th byte", cat(hdr(protocol.MsgNack, 1, 2), bytes.Repeat([]byte{0xff}, 9), []byte{0x02}, uv(1, 1)), "wire: NACK: ballot round at byte 5: uvarint overflows 64 bits"},
+		{"uvarint overflow, 11 bytes", cat(hdr(protocol.MsgNack, 1, 2), bytes.Repeat([]byte{0xff}, 11), uv(1, 1)), "wire: NACK: ballot round at byte 5: uvarint overflows 64 bits"},
+		{"non-minimal view id", cat(hdr(protocol.MsgNewLeader, 1, 2), uv(0, 1), []byte{0x80, 0x00}), "wire: NEWLEADER: view id at byte 7: non-minimal uvarint"},
+		{"non-minimal from", []byte{protocol.WireVersion, 2, 0x81, 0x00, 2}, "wire: JOIN: from at byte 2: non-minimal uvarint"},
+		{"non-minimal zero", cat(hdr(hb, 1, 2), []byte{0x80, 0x80, 0x00}, uv(1, 1)), "wire: HEARTBEAT: ballot round at byte 5: non-minimal uvarint"},
+		{"member count above MaxPeers", cat(hdr(nv, 1, 2), uv(0, 1, 1, 2000)), "wire: NEWVIEW: member count at byte 8: 2000 above MaxPeers 1024"},
+		{"member count beyond input", cat(hdr(nv, 1, 2), uv(0, 1, 1, 500), []byte{protocol.WireVersion, 1, 1}), "wire: NEWVIEW: member count at byte 8: 500 members cannot fit in the 3 bytes left"},
+		{"member 0 is 0", cat(hdr(nv, 1, 2), uv(0, 1, 1, 2, 0, 1)), "wire: NEWVIEW: member 0 at byte 9: is 0, want a peer id in 1..1024"},
+		{"member not ascending", cat(hdr(nv, 1, 2), uv(0, 1, 1, 4, 1, 2, 2, 0)), "wire: NEWVIEW: member 3 at byte 12: id 5 not above previous id 5"},
+		{"member above MaxPeers", cat(hdr(nv, 1, 2), uv(0, 1, 1, 2, 1000, 100)), "wire: NEWVIEW: member 1 at byte 11: id above MaxPeers 1024 (previous 1000 + delta 100)"},
+		{"member delta huge", cat(hdr(nv, 1, 2), uv(0, 1, 1, 1, math.MaxUint64)), "wire: NEWVIEW: member 0 at byte 9: id above MaxPeers 1024 (previous 0 + delta 18446744073709551615)"},
+		{"member truncated", cat(hdr(nv, 1, 2), uv(0, 1, 1, 2, 1), []byte{0x81}), "wire: truncated NEWVIEW at byte 10 (reading member 1)"},
+		{"no op kind", cat(hdr(protocol.MsgReq, 1, 2), uv(5, 1, 3)), "wire: truncated REQ at byte 8 (reading op kind)"},
+		{"no op peer", cat(hdr(protocol.MsgReq, 1, 2), uv(5, 1, 3), []byte{byte(protocol.OpAdd)}), "wire: truncated REQ at byte 9 (reading op peer)"},
+		{"no op incarnation", cat(hdr(protocol.MsgReq, 1, 2), uv(5, 1, 3), []byte{byte(protocol.OpAdd)}, uv(9)), "wire: truncated REQ at byte 10 (reading op incarnation)"},
+		{"op kind unknown", cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 1), []byte{3, 1}, uv(0)), "wire: REQ: op kind at byte 8: unknown kind 3"},
+		{"op ADD of 0", cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 1), []byte{byte(protocol.OpAdd), 0}, uv(0)), "wire: REQ: op peer at byte 9: is 0, want a peer id in 1..1024"},
+		{"op DEL above MaxPeers", cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 1), []byte{byte(protocol.OpDel)}, uv(5000, 0)), "wire: REQ: op peer at byte 9: 5000 above MaxPeers 1024"},
+		{"op NOTHING with a peer", cat(hdr(protocol.MsgPending, 1, 2), uv(0, 1, 1, 0), []byte{byte(protocol.OpNothing), 4}, uv(0, 0, 0)), "wire: PENDING: op peer at byte 10: NOTHING with peer 4, want 0"},
+		{"op DEL with an incarnation", cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 1), []byte{byte(protocol.OpDel), 4}, uv(7)), "wire: REQ: op incarnation at byte 10: 7 on DEL, want 0"},
+		{"op NOTHING with an incarnation", cat(hdr(protocol.MsgPending, 1, 2), uv(0, 1, 1, 0), []byte{byte(protocol.OpNothing), 0}, uv(math.MaxUint64, 0, 0)), "wire: PENDING: op incarnation at byte 11: 18446744073709551615 on NOTHING, want 0"},
+		{"NEWVIEW op DEL with an incarnation", cat(hdr(nv, 1, 2), uv(0, 1, 2, 1, 1), []byte{byte(protocol.OpDel), 2}, uv(1)), "wire: NEWVIEW: op incarnation at byte 12: 1 on DEL, want 0"},
+		{"non-minimal op incarnation", cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 1), []byte{byte(protocol.OpAdd), 4, 0x85, 0x00}), "wire: REQ: op incarnation at byte 10: non-minimal uvarint"},
+		{"op incarnation overflow", cat(hdr(protocol.MsgJoin, 9, 1), uv(0), []byte{byte(protocol.OpAdd), 9}, bytes.Repeat([]byte{0xff}, 9), []byte{0x02}), "wire: JOIN: op incarnation at byte 8: uvarint overflows 64 bits"},
+		{"op ballot leader above MaxPeers", cat(hdr(protocol.MsgPending, 1, 2), uv(0, 1, 1, 1, 1), []byte{byte(protocol.OpAdd), 2}, uv(5), uv(0, 1025)), "wire: PENDING: op ballot leader at byte 14: 1025 above MaxPeers 1024"},
+		{"no op ballot", cat(hdr(protocol.MsgPending, 1, 2), uv(0, 1, 1, 0), []byte{byte(protocol.OpNothing), 0}, uv(0)), "wire: truncated PENDING at byte 12 (reading op ballot round)"},
+		{"JOIN without op", cat(hdr(protocol.MsgJoin, 9, 1), uv(0)), "wire: truncated JOIN at byte 6 (reading op kind)"},
+		{"JOIN without op peer", cat(hdr(protocol.MsgJoin, 9, 1), uv(0), []byte{byte(protocol.OpAdd)}), "wire: truncated JOIN at byte 7 (reading op peer)"},
+		{"JOIN without op incarnation", cat(hdr(protocol.MsgJoin, 9, 1), uv(0), []byte{byte(protocol.OpAdd), 9}), "wire: truncated JOIN at byte 8 (reading op incarnation)"},
+		{"JOIN truncated mid op incarnation", cat(hdr(protocol.MsgJoin, 9, 1), uv(0), []byte{byte(protocol.OpAdd), 9, 0xff, 0xff}), "wire: truncated JOIN at byte 8 (reading op incarnation)"},
+		{"NEWVIEW without op", cat(hdr(nv, 1, 2), uv(0, 1, 2, 1, 1)), "wire: truncated NEWVIEW at byte 10 (reading op kind)"},
+		{"NEWVIEW without op incarnation", cat(hdr(nv, 1, 2), uv(0, 1, 2, 1, 1), []byte{byte(protocol.OpAdd), 2}), "wire: truncated NEWVIEW at byte 12 (reading op incarnation)"},
+		{"leader above MaxPeers", cat(hdr(protocol.MsgRedirect, 1, 2), uv(2000)), "wire: REDIRECT: leader at byte 5: 2000 above MaxPeers 1024"},
+		{"no leader", cat(hdr(protocol.MsgNotMember, 1, 2), uv(3)), "wire: truncated NOTMEMBER at byte 6 (reading leader)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -399,21 +403,23 @@ func TestWire_DecodeRefusesLargestViewID(t *testing.T) {
 		want string
 	}{
 		{protocol.Message{Type: protocol.MsgHeartbeat, From: 1, To: 2, Ballot: b, ViewID: almost},
-			"wire: HEARTBEAT: view id at byte 6: 18446744073709551615 is the largest value: the next one would wrap"},
+			"wire: HEARTBEAT: view id at byte 7: 18446744073709551615 is the largest value: the next one would wrap"},
 		{protocol.Message{Type: protocol.MsgReq, From: 1, To: 2, Ballot: b, ViewID: almost, Op: del(9)},
-			"wire: REQ: view id at byte 6: 18446744073709551615 is the largest value: the next one would wrap"},
+			"wire: REQ: view id at byte 7: 18446744073709551615 is the largest value: the next one would wrap"},
 		{protocol.Message{Type: protocol.MsgOK, From: 2, To: 1, Ballot: b, ViewID: almost},
-			"wire: OK: view id at byte 6: 18446744073709551615 is the largest value: the next one would wrap"},
+			"wire: OK: view id at byte 7: 18446744073709551615 is the largest value: the next one would wrap"},
 		{protocol.Message{Type: protocol.MsgNack, From: 2, To: 1, Ballot: b, ViewID: almost},
-			"wire: NACK: view id at byte 6: 18446744073709551615 is the largest value: the next one would wrap"},
+			"wire: NACK: view id at byte 7: 18446744073709551615 is the largest value: the next one would wrap"},
 		{protocol.Message{Type: protocol.MsgNewView, From: 1, To: 2, Ballot: b, ViewID: almost, Members: ids(1, 2), Op: add(2, 5), ToIncarnation: 5},
-			"wire: NEWVIEW: view id at byte 6: 18446744073709551615 is the largest value: the next one would wrap"},
+			"wire: NEWVIEW: view id at byte 7: 18446744073709551615 is the largest value: the next one would wrap"},
 		{protocol.Message{Type: protocol.MsgNewLeader, From: 3, To: 2, Ballot: b, ViewID: almost},
-			"wire: NEWLEADER: view id at byte 6: 18446744073709551615 is the largest value: the next one would wrap"},
+			"wire: NEWLEADER: view id at byte 7: 18446744073709551615 is the largest value: the next one would wrap"},
 		{protocol.Message{Type: protocol.MsgPending, From: 2, To: 3, Ballot: b, ViewID: almost, Members: ids(1, 2, 3), Op: del(1), OpBallot: b01},
-			"wire: PENDING: view id at byte 6: 18446744073709551615 is the largest value: the next one would wrap"},
+			"wire: PENDING: view id at byte 7: 18446744073709551615 is the largest value: the next one would wrap"},
+		{protocol.Message{Type: protocol.MsgJoin, From: 7, To: 1, ViewID: almost, Op: add(7, 3)},
+			"wire: JOIN: view id at byte 5: 18446744073709551615 is the largest value: the next one would wrap"},
 		{protocol.Message{Type: protocol.MsgNotMember, From: 2, To: 7, ViewID: almost, Leader: 1},
-			"wire: NOTMEMBER: view id at byte 4: 18446744073709551615 is the largest value: the next one would wrap"},
+			"wire: NOTMEMBER: view id at byte 5: 18446744073709551615 is the largest value: the next one would wrap"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.m.Type.String(), func(t *testing.T) { checkRefusesLargest(t, tt.m, tt.want) })
@@ -430,23 +436,23 @@ func TestWire_DecodeRefusesLargestBallotRound(t *testing.T) {
 		want string
 	}{
 		{"HEARTBEAT", protocol.Message{Type: protocol.MsgHeartbeat, From: 1, To: 2, Ballot: almost, ViewID: 4},
-			"wire: HEARTBEAT: ballot round at byte 4: 18446744073709551615 is the largest value: the next one would wrap"},
+			"wire: HEARTBEAT: ballot round at byte 5: 18446744073709551615 is the largest value: the next one would wrap"},
 		{"REQ", protocol.Message{Type: protocol.MsgReq, From: 1, To: 2, Ballot: almost, ViewID: 4, Op: del(9)},
-			"wire: REQ: ballot round at byte 4: 18446744073709551615 is the largest value: the next one would wrap"},
+			"wire: REQ: ballot round at byte 5: 18446744073709551615 is the largest value: the next one would wrap"},
 		{"OK", protocol.Message{Type: protocol.MsgOK, From: 2, To: 1, Ballot: almost, ViewID: 4},
-			"wire: OK: ballot round at byte 4: 18446744073709551615 is the largest value: the next one would wrap"},
+			"wire: OK: ballot round at byte 5: 18446744073709551615 is the largest value: the next one would wrap"},
 		{"NACK", protocol.Message{Type: protocol.MsgNack, From: 2, To: 1, Ballot: almost, ViewID: 4},
-			"wire: NACK: ballot round at byte 4: 18446744073709551615 is the largest value: the next one would wrap"},
+			"wire: NACK: ballot round at byte 5: 18446744073709551615 is the largest value: the next one would wrap"},
 		{"NEWVIEW", protocol.Message{Type: protocol.MsgNewView, From: 1, To: 2, Ballot: almost, ViewID: 5, Members: ids(1, 2), Op: add(2, 5)},
-			"wire: NEWVIEW: ballot round at byte 4: 18446744073709551615 is the largest value: the next one would wrap"},
+			"wire: NEWVIEW: ballot round at byte 5: 18446744073709551615 is the largest value: the next one would wrap"},
 		{"NEWLEADER", protocol.Message{Type: protocol.MsgNewLeader, From: 3, To: 2, Ballot: almost, ViewID: 4},
-			"wire: NEWLEADER: ballot round at byte 4: 18446744073709551615 is the largest value: the next one would wrap"},
+			"wire: NEWLEADER: ballot round at byte 5: 18446744073709551615 is the largest value: the next one would wrap"},
 		{"PENDING", protocol.Message{Type: protocol.MsgPending, From: 2, To: 3, Ballot: almost, ViewID: 4, Members: ids(1, 2, 3), Op: del(1), OpBallot: b01},
-			"wire: PENDING: ballot round at byte 4: 18446744073709551615 is the largest value: the next one would wrap"},
+			"wire: PENDING: ballot round at byte 5: 18446744073709551615 is the largest value: the next one would wrap"},
 		// Bytes 0-3 header, 4-5 ballot, 6 view id, 7-10 three members,
-		// 11-13 op: the op ballot starts at byte 14.
+		// 11-13 op: the op ballot starts at byte 15.
 		{"PENDING op ballot", protocol.Message{Type: protocol.MsgPending, From: 2, To: 3, Ballot: b23, ViewID: 4, Members: ids(1, 2, 3), Op: del(1), OpBallot: almost},
-			"wire: PENDING: op ballot round at byte 14: 18446744073709551615 is the largest value: the next one would wrap"},
+			"wire: PENDING: op ballot round at byte 15: 18446744073709551615 is the largest value: the next one would wrap"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkRefusesLargest(t, tt.m, tt.want) })
@@ -586,14 +592,14 @@ func TestWire_Sizes(t *testing.T) {
 			Members: []protocol.PeerID{128, 256, 384, 512, 640, 768, 896, 1024}, Op: maxOp, ToIncarnation: math.MaxUint64,
 		}},
 		{"PENDING of MaxPeers", protocol.Message{
-			Type: protocol.MsgPending, From: protocol.MaxPeers, To: protocol.MaxPeers,
+			Type: protocol.MsgPending, From: protocol.MaxPeers, To: protocol.MaxPeers, Incarnation: math.MaxUint64,
 			Ballot: maxBallot, ViewID: math.MaxUint64 - 1, Members: maxPeerList(),
 			Op: maxOp, OpBallot: maxBallot,
 		}},
 		{"PENDING of the ids needing the most bytes", protocol.Message{
 			// Deltas of 128 each take 2 bytes: the sparsest lists cost
 			// the most per member, though fewer members fit.
-			Type: protocol.MsgPending, From: protocol.MaxPeers, To: protocol.MaxPeers,
+			Type: protocol.MsgPending, From: protocol.MaxPeers, To: protocol.MaxPeers, Incarnation: math.MaxUint64,
 			Ballot: maxBallot, ViewID: math.MaxUint64 - 1,
 			Members: []protocol.PeerID{128, 256, 384, 512, 640, 768, 896, 1024},
 			Op:      maxOp, OpBallot: maxBallot,

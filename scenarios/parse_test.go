@@ -261,7 +261,7 @@ func TestParse_TimingWrapsConfigError(t *testing.T) {
 var wantNames = []string{
 	"cascading-leader-crash", "churn", "crash-during-join", "cross-view-add", "cross-view-del", "evict", "flapping-link",
 	"join", "join-storm", "late-timers", "leader-crash-loss", "leave", "lossy-heartbeats", "lost-decision",
-	"multi-crash", "partition-heal", "partition-minority-leader", "restart-rejoin", "single-crash",
+	"multi-crash", "partition-heal", "partition-minority-leader", "restart-founder", "restart-rejoin", "single-crash",
 }
 
 func TestEmbedded_AllParse(t *testing.T) {

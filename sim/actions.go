@@ -119,12 +119,11 @@ func (w *world) startPeer(sp *simPeer, why string) {
 		w.fail(SafetyViolation, "setup", err.Error())
 		return
 	}
-	restart := sp.started
 	sp.p, sp.alive, sp.started, sp.left = p, true, true, false
 	sp.incarnation++
 	w.resetAll(sp.id) // a new process has new connections
 	w.fault(sp.id, fmt.Sprintf("%s p%d (incarnation %d)", why, sp.id, sp.incarnation))
-	w.step(sp, protocol.Event{Type: protocol.EventStart, Restart: restart, Incarnation: sp.incarnation})
+	w.step(sp, protocol.Event{Type: protocol.EventStart, Incarnation: sp.incarnation})
 }
 
 func (w *world) restartPeer(sp *simPeer, why string) {

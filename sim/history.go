@@ -40,6 +40,14 @@ func newHistory(n int) history {
 	}
 }
 
+// newCluster starts the history of a cluster founded after every process
+// of the one before it stopped: its view ids start over at 1, and no live
+// process can confuse its views with the old ones. Only S1 (per process)
+// spans clusters.
+func (h *history) newCluster() {
+	h.views = map[protocol.ViewID]viewRecord{}
+}
+
 // sent records the messages S5 cares about.
 func (h *history) sent(m protocol.Message, now time.Duration) {
 	switch m.Type {

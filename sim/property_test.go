@@ -84,6 +84,7 @@ func scheduleGen(liveness bool) *rapid.Generator[scenarios.Scenario] {
 			sc.Liveness = &scenarios.Liveness{HealAt: faultsEnd, Within: 30 * time.Second}
 			sc.RunFor = faultsEnd + sc.Liveness.Within
 		}
+		sim.KeepFounderReachable(&sc)
 		return sc
 	})
 }

@@ -119,6 +119,7 @@ func RandomScenario(seed uint64) scenarios.Scenario {
 		sc.Liveness = &scenarios.Liveness{HealAt: faultsEnd, Within: 30 * time.Second}
 		sc.RunFor = faultsEnd + sc.Liveness.Within
 	}
+	KeepFounderReachable(&sc)
 	return sc
 }
 

@@ -216,6 +216,9 @@ func (w *world) note(sp *simPeer, n protocol.Note) {
 	switch n.Kind {
 	case protocol.NoteViewInstalled:
 		v := protocol.View{ID: n.ViewID, Members: n.Members}
+		if v.ID == 1 && !w.anyOtherHoldsView(sp) {
+			w.hist.newCluster()
+		}
 		if prop, detail := w.hist.install(sp.id, sp.incarnation, v, w.now); prop != "" {
 			w.fail(SafetyViolation, prop, detail)
 		}
@@ -224,6 +227,17 @@ func (w *world) note(sp *simPeer, n protocol.Note) {
 	case protocol.NoteLeft:
 		sp.left = true
 	}
+}
+
+// anyOtherHoldsView reports whether a live process other than sp holds a
+// view: whether the cluster sp founds a view 1 beside is still alive.
+func (w *world) anyOtherHoldsView(sp *simPeer) bool {
+	for _, o := range w.peers[1:] {
+		if o != sp && o.alive && o.p.View().ID != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // fault records a change of the world.
