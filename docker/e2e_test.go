@@ -1,6 +1,6 @@
 //go:build e2e
 
-// The real run: the seed's four test cases (design section 7) on five peer
+// The real run: the seed's four test cases (docs/design.md, section 10) on five peer
 // containers, judged by the same expectations as the simulator's scenarios
 // and by its safety checkers. Build the image first: make image.
 package docker_test

@@ -67,7 +67,7 @@ type Options struct {
 	Broadcast     bool
 	BroadcastAddr string // default 255.255.255.255:<own UDP port>
 
-	// LeaderCrashHook arms the seed's -t hook (design section 7, case 4).
+	// LeaderCrashHook arms the seed's -t hook (docs/design.md, section 10, case 4).
 	LeaderCrashHook bool
 	// CrashAfter (duration, 0 = never) makes the peer crash this long
 	// after Run started it: it logs "crashing" and Run returns ErrCrashed.

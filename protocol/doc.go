@@ -89,7 +89,7 @@
 //     message from a peer outside the view that names an older view.
 //   - LEAVE: a member asks the leader to remove it.
 //
-// # Where this goes beyond the design
+// # Finer points
 //
 // A restarted process forgets its promises. So each process has an
 // incarnation (Event.Incarnation), carried in JOIN and in ADD operations, and
@@ -100,10 +100,9 @@
 // the one it holds, and otherwise removes that member and adds it again. An
 // acceptor that forgot a promise is thus never counted twice.
 //
-// The design's reference rule "a leader that already has the peer in its
-// view just re-sends NEWVIEW" is kept for the same process only: for a
-// restarted one it would let an acceptor that forgot its promises vote
-// again.
+// A leader re-sends the view to a joining member only when it is the same
+// process: for a restarted one it would let an acceptor that forgot its
+// promises vote again.
 //
 // A member of the view that asks to join holds no view and cannot lead: it
 // is skipped when choosing who is next in line. The REQ removing a peer is

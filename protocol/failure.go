@@ -106,7 +106,7 @@ func (p *Peer) onHeartbeat(m *Message) {
 
 // fromMember reports whether m, which only members may send (HEARTBEAT,
 // REQ, NEWLEADER), comes from a member of the installed view while this
-// peer holds one. Otherwise it answers as the design says and returns
+// peer holds one. Otherwise it answers as docs/design.md says and returns
 // false: a non-member passes on the view that removed it, a member tells
 // an outsider where it stands.
 func (p *Peer) fromMember(m *Message) bool {

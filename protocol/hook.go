@@ -2,7 +2,7 @@ package protocol
 
 import "time"
 
-// LeaderCrashHook reproduces the seed's -t flag (design section 7, case 4):
+// LeaderCrashHook reproduces the seed's -t flag (docs/design.md, section 10, case 4):
 // once every peer of the universe has joined and installed the full view,
 // the leader starts removing the highest peer, sends that REQ to everyone
 // but the peer next in line to lead and the peer being removed, prints

@@ -82,7 +82,7 @@ func (p *Peer) propose(op Op) {
 
 // sendReq sends the proposal to q, unless q is this peer.
 //
-// The design leaves out the peer being removed; here it is asked too, and
+// The peer being removed is asked too (docs/design.md, section 3), and
 // its OK counts, for it is an acceptor of the view like any member. Left
 // out, a false suspicion of one member plus the crash of another can
 // deadlock a view of three for good: the removal of the live one waits for

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// This file renders and parses the seed's log lines (design section 6). They
+// This file renders and parses the seed's log lines (docs/design.md, section 9). They
 // are the observable contract of a peer: the seed's test harness greps a
 // peer's stderr for them, so String must reproduce them byte for byte, and
 // ParseLine lets our own tools (simulator checks, log scrapers) read back what

@@ -12,8 +12,8 @@ import (
 	"github.com/memberly/memberly/protocol"
 )
 
-// designNotes are the notes behind the five example lines of design section
-// 6, with those lines byte for byte.
+// designNotes are the notes behind the five example lines of docs/design.md,
+// section 9, with those lines byte for byte.
 var designNotes = []struct {
 	note protocol.Note
 	want string

@@ -76,7 +76,7 @@ func (k NoteKind) String() string {
 
 // Note tells observers what happened inside a peer. Peer, ViewID and Leader
 // are the peer's own id, its view id and the leader it follows at the time of
-// the note: the header of every log line (design section 6).
+// the note: the header of every log line (docs/design.md, section 9).
 type Note struct {
 	Kind   NoteKind
 	Peer   PeerID

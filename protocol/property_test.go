@@ -13,7 +13,7 @@ import (
 	"github.com/memberly/memberly/protocol"
 )
 
-// checkSafety checks S1-S4 of design section 8 over everything the
+// checkSafety checks S1-S4 of docs/design.md, section 11, over everything the
 // cluster's peers installed, and returns the violations.
 func checkSafety(c *cluster) []string {
 	var bad []string

@@ -9,7 +9,7 @@ import (
 	"github.com/memberly/memberly/protocol"
 )
 
-// The four test cases of the seed (design section 7), replayed in virtual
+// The four test cases of the seed (docs/design.md, section 10), replayed in virtual
 // time with the seed's timing. Each asserts what every peer installed, in
 // order, and where everyone ended.
 

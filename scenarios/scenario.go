@@ -71,7 +71,7 @@ const (
 	ActDrop    ActionKind = "drop"    // the next Drop.Count messages matching Drop are lost
 	ActNetwork ActionKind = "network" // the network's rates change to SetNetwork from At on
 	ActHook    ActionKind = "leader_crash_hook"
-	// ActHook arms the seed's -t hook (design section 7, case 4) on Peer.
+	// ActHook arms the seed's -t hook (docs/design.md, section 10, case 4) on Peer.
 	ActChurn ActionKind = "churn" // random kills and restarts from At until Until, as Churn says
 )
 
@@ -119,7 +119,7 @@ type Expect struct {
 	Within time.Duration
 }
 
-// Liveness is the liveness phase (L1 of design section 8): at HealAt every
+// Liveness is the liveness phase (L1 of docs/design.md, section 11): at HealAt every
 // partition heals, loss stops and crashed peers restart; by HealAt+Within
 // every peer must hold one view with all peers.
 type Liveness struct {

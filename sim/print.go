@@ -100,7 +100,7 @@ func describeAction(a scenarios.Action) string {
 	return string(a.Kind)
 }
 
-// note prints a peer's seed log line (design section 6), if the note has one.
+// note prints a peer's seed log line (docs/design.md, section 9), if the note has one.
 func (p *printer) note(w *world, n protocol.Note) {
 	if p.w == nil {
 		return

@@ -26,7 +26,7 @@ func (w *writeRecorder) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// seedNotes produce the example lines of design section 6, with notes the
+// seedNotes produce the example lines of docs/design.md, section 9, with notes the
 // seed never logs in between.
 var seedNotes = []protocol.Note{
 	{Kind: protocol.NoteViewInstalled, Peer: 1, ViewID: 1, Leader: 1, Members: []protocol.PeerID{1}},

@@ -1,6 +1,6 @@
 package main
 
-// The seed's four test cases (design section 7) replayed with real peer
+// The seed's four test cases (docs/design.md, section 10) replayed with real peer
 // processes on loopback, at about a fifth of the seed's timing.
 
 import (
