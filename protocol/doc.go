@@ -15,8 +15,8 @@
 // what lets the simulator replay any run from its seed. Time enters only as
 // Event.Now, the driver's monotonic time.
 //
-// Events are: EventStart (once; peer 1 founds view 1 = [1] unless Restart is
-// set, every other peer starts joining), EventMessage (a decoded message
+// Events are: EventStart (once; peer 1 asks the hosts and founds view 1 =
+// [1] only if no cluster answers, every other peer starts joining), EventMessage (a decoded message
 // from Msg.From), EventTimer (a timer the peer armed has fired), EventEvict
 // (an operator asks the leader to remove a peer), EventLeave (leave
 // gracefully) and EventCrash (stop for good, printing "crashing").
@@ -49,29 +49,46 @@
 //     other member each HeartbeatInterval. Any message counts as a sign of
 //     life; a member silent for SuspectAfter is suspected. The leader answers
 //     a heartbeat showing an older view with NEWVIEW (anti-entropy).
+//
 //   - JOIN: a non-member asks the leader it believes in to add it, naming
-//     its incarnation; re-sent every JoinRetryInterval, moving on through the
-//     hosts when nobody answers.
-//   - REDIRECT: a member that does not lead names the leader.
+//     its incarnation and the highest view id it has known; re-sent every
+//     JoinRetryInterval, moving on through the hosts when nobody answers.
+//
+//   - REDIRECT: a member names the leader: a follower, or the leader
+//     itself when it queues a JOIN.
+//
 //   - REQ: phase one of a change: the leader proposes an operation (ADD or
 //     DEL of one peer) on view V under its ballot. A member whose promise is
 //     not above the ballot and whose view is V accepts it and answers OK;
 //     otherwise NACK.
+//
 //   - OK: acceptance of a REQ. OKs from a quorum of V (the leader's own
 //     included) decide view V+1.
+//
 //   - NACK: a refusal carrying the refuser's promise and view id: a leader
 //     with a lower ballot steps down, a candidate outbids it while next in
 //     line, and a lagging refuser is sent the current view.
+//
 //   - NEWVIEW: phase two: view V+1, its members, its ballot and the operation
 //     that made it. Installed by every member that holds an older view
 //     (skipping ids is catch-up); a member not in it learns it was removed.
+//
 //   - NEWLEADER: a candidate asks the members of its view for promises.
+//
 //   - PENDING: a promise, with the promiser's view and the operation it
 //     accepted for that view, if any, and under which ballot. From a quorum
 //     of answers the candidate leads, first re-proposing the operation
 //     accepted under the highest ballot, so a change the old leader may have
 //     decided is never lost or contradicted. A member also answers a
 //     NEWVIEW from the leader it promised with PENDING for the new view.
+//
+//   - NOTMEMBER: "you are not in my view V, led by L": the answer to a
+//     message from a peer outside the view that names an older view. A
+//     non-member answers JOIN with it too, naming the highest view id it
+//     has known and the leader it believes in (both 0 when it never held a
+//     view).
+//
+//   - LEAVE: a member asks the leader to remove it.
 //
 // # Promises are per view
 //
@@ -85,15 +102,23 @@
 // is also a promise at V+1 with nothing accepted there (the member held V
 // when it answered), and members answer NEWVIEW with their promise, so the
 // next REQ usually goes out with the NEWVIEW.
-//   - NOTMEMBER: "you are not in my view V, led by L": the answer to a
-//     message from a peer outside the view that names an older view.
-//   - LEAVE: a member asks the leader to remove it.
+// # Founding and restarts
+//
+// A process without stored state cannot tell its first start from a
+// restart, so EventStart means both. Peer 1 founds view 1 = [1] only after
+// asking every other host (JOIN) and learning that none holds or held a
+// view, or after JoinRetryInterval with no sign of a cluster; otherwise it
+// joins like any peer. Every message carries its sender's incarnation: a
+// message from another process under a member's id is no sign of life of
+// that member, which is suspected at once. See found.go for the rule and
+// its limit (a restarted peer 1 cut off from every member founds a second
+// cluster).
 //
 // # Finer points
 //
 // A restarted process forgets its promises. So each process has an
-// incarnation (Event.Incarnation), carried in JOIN and in ADD operations, and
-// every peer records the incarnation each member was added with. A process
+// incarnation (Event.Incarnation), carried in every message and in ADD
+// operations, and every peer records the incarnation each member was added with. A process
 // without a view installs only a view that holds its own incarnation: the
 // one that added it, or one whose NEWVIEW names it (ToIncarnation). A leader
 // that receives JOIN from a member re-sends the view if the incarnation is
