@@ -38,6 +38,9 @@ type link struct {
 	r    *runtime
 	to   protocol.PeerID
 	wake chan struct{} // holds a token when frames were queued
+	// redial holds a token when the peer was heard from while this link
+	// was down: its pause before the next dial ends at once.
+	redial chan struct{}
 
 	mu      sync.Mutex
 	queue   frameQueue
@@ -51,7 +54,7 @@ type link struct {
 func (r *runtime) link(to protocol.PeerID) *link {
 	l := r.links[to]
 	if l == nil {
-		l = &link{r: r, to: to, wake: make(chan struct{}, 1), queue: newFrameQueue(r.opts.SendQueueLen)}
+		l = &link{r: r, to: to, wake: make(chan struct{}, 1), redial: make(chan struct{}, 1), queue: newFrameQueue(r.opts.SendQueueLen)}
 		r.links[to] = l
 	}
 	return l
@@ -77,6 +80,37 @@ func (l *link) enqueue(frame []byte) {
 }
 
 func (l *link) name() string { return "peer " + strconv.Itoa(int(l.to)) }
+
+// heard tells a link that its peer was just heard from. A link backing off
+// after failed dials then dials at once: the peer is up now (a peer that
+// starts after this one first tried it would otherwise wait out a
+// backoff of up to backoffMax before its first message from here).
+func (l *link) heard() {
+	l.mu.Lock()
+	down := l.down
+	l.mu.Unlock()
+	if !down {
+		return
+	}
+	select {
+	case l.redial <- struct{}{}:
+	default:
+	}
+}
+
+// pause waits d before a redial, or less when the peer is heard from; it
+// returns false when ctx ends.
+func (l *link) pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-l.redial:
+	case <-ctx.Done():
+		return false
+	}
+	return true
+}
 
 // flushed reports whether the link has nothing left it can send: its
 // queue is empty, or its peer is unreachable (waiting for it would only
@@ -135,7 +169,7 @@ func (l *link) run(ctx context.Context) {
 			return
 		}
 		if conn == nil {
-			if failures > 0 && !sleepCtx(ctx, backoff(failures)) {
+			if failures > 0 && !l.pause(ctx, backoff(failures)) {
 				l.done(f, true)
 				return
 			}

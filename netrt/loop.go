@@ -31,25 +31,25 @@ func (r *runtime) loop(ctx context.Context) error {
 		// incarnations should.
 		incarnation = uint64(time.Now().UnixNano())
 	}
-	r.step(protocol.Event{Type: protocol.EventStart, Incarnation: incarnation})
+	r.step("start", func(now time.Duration) error { return r.node.Start(now, incarnation) })
 	for !r.stopped {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case m := <-r.inbox:
-			r.step(protocol.Event{Type: protocol.EventMessage, Msg: m})
+			r.receive(m)
 		case ev := <-r.control:
-			r.step(ev)
+			r.operate(ev)
 		case <-r.timers.clock.C:
 			for _, t := range r.timers.takeDue(r.now()) {
 				if r.stopped {
 					break
 				}
-				r.step(protocol.Event{Type: protocol.EventTimer, Timer: t})
+				r.step("timer", func(now time.Duration) error { return r.node.Fire(now, t) })
 			}
 			r.timers.reset(r.now())
 		case <-crash:
-			r.step(protocol.Event{Type: protocol.EventCrash})
+			r.step("crash", r.node.Crash)
 		}
 	}
 	if r.left {
@@ -61,56 +61,56 @@ func (r *runtime) loop(ctx context.Context) error {
 // now is the peer's clock: monotonic time since Run started.
 func (r *runtime) now() time.Duration { return time.Since(r.start) }
 
-// step hands one event to the peer and carries out its output, then gives
-// the leader-crash hook its chance, as the simulator does after every step.
-func (r *runtime) step(ev protocol.Event) {
-	ev.Now = r.now()
-	out, err := r.peer.Step(ev)
-	if err != nil {
-		// A refused event leaves the peer as it was; count it and carry
-		// on. Whatever output came with it is still carried out below.
-		// The log names the sender, not the message, so that a peer
-		// sending what this one refuses is logged once, not once per
-		// message.
-		what := ev.Type.String()
-		if ev.Type == protocol.EventMessage {
-			what = "message from peer " + strconv.Itoa(int(ev.Msg.From))
-			err = errors.Wrap(err, ev.Msg.String())
-		}
-		r.dropped(dropRefused, what, err)
-	} else if ev.Type == protocol.EventMessage {
-		r.met.in[ev.Msg.Type].Add(1)
+// receive hands a message to the node, counting it, or the refusal.
+func (r *runtime) receive(m protocol.Message) {
+	if int(m.From) < len(r.links) && r.links[m.From] != nil {
+		r.links[m.From].heard()
 	}
-	r.apply(ev.Now, out)
-	if r.hook != nil && !r.stopped {
-		if extra, ok := r.hook.Fire(r.peer, ev.Now); ok {
-			r.log.Info("leader crash hook fires")
-			r.apply(ev.Now, extra)
-		}
+	err := r.step("message from peer "+strconv.Itoa(int(m.From)), func(now time.Duration) error {
+		return errors.Wrap(r.node.Receive(now, m), m.String())
+	})
+	if err == nil {
+		r.met.in[m.Type].Add(1)
+	}
+}
+
+// operate carries out an operator's request.
+func (r *runtime) operate(ev protocol.Event) {
+	switch ev.Type {
+	case protocol.EventLeave:
+		r.step("leave", r.node.Leave)
+	case protocol.EventEvict:
+		r.step("evict", func(now time.Duration) error { return r.node.Evict(now, ev.Peer) })
+	}
+}
+
+// step runs one call into the node at the current time, which carries out
+// the output through effects; then it takes the snapshot Status serves. A
+// refused event leaves the peer as it was: it is counted and logged, by
+// what it was (a message by its sender, so that a peer sending what this
+// one refuses is logged once, not once per message).
+func (r *runtime) step(what string, call func(now time.Duration) error) error {
+	r.stepAt = r.now()
+	err := call(r.stepAt)
+	if err != nil {
+		r.dropped(dropRefused, what, err)
 	}
 	r.timers.reset(r.now())
-	st := r.peer.Status()
+	st := r.node.Peer().Status()
 	r.statusMu.Lock()
 	r.snap = st
 	r.statusMu.Unlock()
+	return err
 }
 
-// apply carries out one output in the documented order: notes, messages,
-// timers, then the stop.
-func (r *runtime) apply(now time.Duration, out protocol.Output) {
-	for _, n := range out.Notes {
-		r.note(n)
-	}
-	for i := range out.Messages {
-		r.send(&out.Messages[i])
-	}
-	for _, t := range out.Timers {
-		r.timers.apply(now, t)
-	}
-	if out.Stopped {
-		r.stopped = true
-	}
-}
+// effects carries out the node's outputs, in the order the node calls
+// them: notes, messages, timers, then the stop.
+type effects struct{ r *runtime }
+
+func (fx effects) Note(n protocol.Note)          { fx.r.note(n) }
+func (fx effects) Send(m protocol.Message)       { fx.r.send(&m) }
+func (fx effects) Timer(t protocol.TimerRequest) { fx.r.timers.apply(fx.r.stepAt, t) }
+func (fx effects) Stop()                         { fx.r.stopped = true }
 
 // note hands a note to Options.OnNote and counts what metrics count.
 func (r *runtime) note(n protocol.Note) {

@@ -37,11 +37,13 @@ type runtime struct {
 	opts  Options // defaults applied
 	id    protocol.PeerID
 	addrs []peerAddr // by id; index 0 unused
-	peer  *protocol.Peer
-	hook  *protocol.LeaderCrashHook // nil unless Options.LeaderCrashHook
-	seal  *sealer
-	log   *slog.Logger
-	book  *addrBook
+	node  *protocol.Node
+	// stepAt is the time of the event the node is handling: Effects.Timer
+	// arms from it.
+	stepAt time.Duration
+	seal   *sealer
+	log    *slog.Logger
+	book   *addrBook
 
 	tcpLn         net.Listener
 	udpConn       *net.UDPConn
@@ -89,10 +91,6 @@ func newRuntime(opts Options) (*runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	peer, err := protocol.NewPeer(opts.Config, opts.ID, n)
-	if err != nil {
-		return nil, errors.Wrap(err, "netrt")
-	}
 	if opts.DialTimeout <= 0 {
 		opts.DialTimeout = defaultDialTimeout
 	}
@@ -110,7 +108,6 @@ func newRuntime(opts Options) (*runtime, error) {
 		opts:      opts,
 		id:        opts.ID,
 		addrs:     make([]peerAddr, n+1),
-		peer:      peer,
 		seal:      seal,
 		log:       log.With("peer", int(opts.ID)),
 		book:      newAddrBook(),
@@ -122,11 +119,17 @@ func newRuntime(opts Options) (*runtime, error) {
 		done:      make(chan struct{}),
 		links:     make([]*link, n+1),
 		timers:    newTimers(),
-		snap:      peer.Status(),
+	}
+	r.node, err = protocol.NewNode(opts.Config, opts.ID, n, effects{r})
+	if err != nil {
+		return nil, errors.Wrap(err, "netrt")
 	}
 	if opts.LeaderCrashHook {
-		r.hook = &protocol.LeaderCrashHook{}
+		r.node.ArmLeaderCrashHook(func(victim, spared protocol.PeerID) {
+			r.log.Info("leader crash hook fires", "victim", int(victim), "spared", int(spared))
+		})
 	}
+	r.snap = r.node.Peer().Status()
 	for i, h := range opts.Hosts {
 		// A peer's id is its position; a Host built by hand may leave
 		// ID zero, but must not contradict it.

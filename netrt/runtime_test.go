@@ -98,13 +98,38 @@ func TestStep_RefusalsLoggedOncePerSender(t *testing.T) {
 	})
 	r.start = time.Now()
 	for _, view := range []protocol.ViewID{1, 2, 3} {
-		r.step(protocol.Event{Type: protocol.EventMessage,
-			Msg: protocol.Message{Type: protocol.MsgHeartbeat, From: 2, To: 1, ViewID: view, Ballot: protocol.InitialBallot}})
+		r.receive(protocol.Message{Type: protocol.MsgHeartbeat, From: 2, To: 1, ViewID: view, Ballot: protocol.InitialBallot})
 	}
 	if diff := cmp.Diff([]string{"WARN", "DEBUG", "DEBUG"}, dropLevels(logs.String(), dropRefused)); diff != "" {
 		t.Errorf("levels of the refusal lines (-want +got):\n%s\nlog:\n%s", diff, logs.String())
 	}
 	if got := r.met.drops[dropRefused].Load(); got != 3 {
 		t.Errorf("refused drops = %d, want 3", got)
+	}
+}
+
+// TestLink_HeardPeerEndsBackoff: a link backing off after failed dials
+// dials again as soon as its peer is heard from, not after the backoff.
+func TestLink_HeardPeerEndsBackoff(t *testing.T) {
+	r := listenOnly(t, nil)
+	l := r.link(2)
+	l.mu.Lock()
+	l.down = true
+	l.mu.Unlock()
+	done := make(chan bool)
+	go func() { done <- l.pause(context.Background(), time.Hour) }()
+	l.heard()
+	if !<-done {
+		t.Fatal("pause reported an ended context")
+	}
+	// A link that is up takes no token: its next pause waits in full.
+	l.mu.Lock()
+	l.down = false
+	l.mu.Unlock()
+	l.heard()
+	select {
+	case <-l.redial:
+		t.Error("a link that is up was told to redial")
+	default:
 	}
 }

@@ -38,10 +38,11 @@ type cluster struct {
 }
 
 type node struct {
-	peer        *protocol.Peer
+	proc        *protocol.Node
+	peer        *protocol.Peer // proc's, for reading its state
 	alive       bool
 	incarnation uint64
-	hook        *protocol.LeaderCrashHook
+	hooked      bool            // the seed's -t hook is armed
 	views       []protocol.View // every view installed, in order, all incarnations
 	installs    []install       // the same, with the incarnation that installed each
 	notes       []protocol.Note
@@ -102,28 +103,32 @@ func (c *cluster) at(at time.Duration, f func()) {
 	heap.Push(&c.queue, scheduled{at: at, seq: c.seq, run: f})
 }
 
-// start schedules a (re)start of peer id at time at: a fresh process.
+// start schedules a (re)start of peer id at time at: a fresh process,
+// started as every runtime starts one, through a Node.
 func (c *cluster) start(id protocol.PeerID, at time.Duration) {
 	c.at(at, func() {
 		n := c.nodes[id]
 		if n.alive {
 			c.t.Fatalf("peer %d started twice", id)
 		}
-		p, err := protocol.NewPeer(c.cfg, id, len(c.nodes)-1)
+		proc, err := protocol.NewNode(c.cfg, id, len(c.nodes)-1, nodeEffects{c, id})
 		if err != nil {
 			c.t.Fatal(err)
 		}
-		n.peer, n.alive = p, true
+		if n.hooked {
+			proc.ArmLeaderCrashHook(nil)
+		}
+		n.proc, n.peer, n.alive = proc, proc.Peer(), true
 		n.incarnation++
-		c.step(id, protocol.Event{Type: protocol.EventStart, Incarnation: n.incarnation})
+		c.check(id, "start", proc.Start(c.now, n.incarnation))
 	})
 }
 
 // crash schedules a crash of peer id at time at (it prints "crashing").
 func (c *cluster) crash(id protocol.PeerID, at time.Duration) {
 	c.at(at, func() {
-		if c.nodes[id].alive {
-			c.step(id, protocol.Event{Type: protocol.EventCrash})
+		if n := c.nodes[id]; n.alive {
+			c.check(id, "crash", n.proc.Crash(c.now))
 		}
 	})
 }
@@ -133,32 +138,13 @@ func (c *cluster) kill(id protocol.PeerID, at time.Duration) {
 	c.at(at, func() { c.nodes[id].alive = false })
 }
 
-// hookCase4 arms the seed's -t hook on peer id.
-func (c *cluster) hookCase4(id protocol.PeerID) { c.nodes[id].hook = &protocol.LeaderCrashHook{} }
+// hookCase4 arms the seed's -t hook on peer id, from its next start.
+func (c *cluster) hookCase4(id protocol.PeerID) { c.nodes[id].hooked = true }
 
-// do schedules an event for peer id at time at, failing the test if Step
-// returns an error.
-func (c *cluster) do(id protocol.PeerID, at time.Duration, ev protocol.Event) {
-	c.at(at, func() {
-		if c.nodes[id].alive {
-			c.step(id, ev)
-		}
-	})
-}
-
-// step hands ev to peer id and carries out the output.
-func (c *cluster) step(id protocol.PeerID, ev protocol.Event) {
-	n := c.nodes[id]
-	ev.Now = c.now
-	out, err := n.peer.Step(ev)
+// check fails the test when a node refused what the driver gave it.
+func (c *cluster) check(id protocol.PeerID, what string, err error) {
 	if err != nil {
-		c.t.Fatalf("t=%v peer %d: %s: %v", c.now, id, ev.Type, err)
-	}
-	c.apply(id, out)
-	if n.hook != nil && n.alive {
-		if extra, ok := n.hook.Fire(n.peer, c.now); ok {
-			c.apply(id, extra)
-		}
+		c.t.Fatalf("t=%v peer %d: %s: %v", c.now, id, what, err)
 	}
 }
 
@@ -174,58 +160,65 @@ func (c *cluster) newCluster(id protocol.PeerID) bool {
 	return true
 }
 
-func (c *cluster) apply(id protocol.PeerID, out protocol.Output) {
-	n := c.nodes[id]
-	for _, note := range out.Notes {
-		n.notes = append(n.notes, note)
-		if note.Kind == protocol.NoteViewInstalled {
-			v := protocol.View{ID: note.ViewID, Members: note.Members}
-			n.views = append(n.views, v)
-			if v.ID == 1 && c.newCluster(id) {
-				c.clusters++
-			}
-			n.installs = append(n.installs, install{cluster: c.clusters, incarnation: n.incarnation, view: v})
+// nodeEffects carries out one peer's outputs in the cluster.
+type nodeEffects struct {
+	c  *cluster
+	id protocol.PeerID
+}
+
+func (fx nodeEffects) Note(note protocol.Note) {
+	c, n := fx.c, fx.c.nodes[fx.id]
+	n.notes = append(n.notes, note)
+	if note.Kind == protocol.NoteViewInstalled {
+		v := protocol.View{ID: note.ViewID, Members: note.Members}
+		n.views = append(n.views, v)
+		if v.ID == 1 && c.newCluster(fx.id) {
+			c.clusters++
 		}
-		c.log = append(c.log, fmt.Sprintf("%8.3fs %s", c.now.Seconds(), note))
-		if line, ok := protocol.FormatNote(note); ok {
-			c.seedLog = append(c.seedLog, fmt.Sprintf("%8.3fs %s", c.now.Seconds(), line))
-		}
+		n.installs = append(n.installs, install{cluster: c.clusters, incarnation: n.incarnation, view: v})
 	}
-	for _, m := range out.Messages {
-		if c.drop != nil && c.drop(m) {
-			continue
-		}
-		copies := 1
-		if c.duplicate != nil && c.duplicate(m) {
-			copies = 2
-		}
-		to, inc := m.To, c.nodes[m.To].incarnation
-		for range copies {
-			c.at(c.now+c.latency, func() {
-				// A message reaches only the process it was sent to: a
-				// restarted peer is a new process on a new connection.
-				if r := c.nodes[to]; r.alive && r.incarnation == inc {
-					c.delivered++
-					c.step(to, protocol.Event{Type: protocol.EventMessage, Msg: m})
-				}
-			})
-		}
+	c.log = append(c.log, fmt.Sprintf("%8.3fs %s", c.now.Seconds(), note))
+	if line, ok := protocol.FormatNote(note); ok {
+		c.seedLog = append(c.seedLog, fmt.Sprintf("%8.3fs %s", c.now.Seconds(), line))
 	}
-	for _, tr := range out.Timers {
-		if tr.Cancel {
-			continue // stale fires are ignored by the peer
-		}
-		timer, inc := tr.Timer, n.incarnation
-		c.at(c.now+tr.After, func() {
-			if n.alive && n.incarnation == inc {
-				c.step(id, protocol.Event{Type: protocol.EventTimer, Timer: timer})
+}
+
+func (fx nodeEffects) Send(m protocol.Message) {
+	c := fx.c
+	if c.drop != nil && c.drop(m) {
+		return
+	}
+	copies := 1
+	if c.duplicate != nil && c.duplicate(m) {
+		copies = 2
+	}
+	to, inc := m.To, c.nodes[m.To].incarnation
+	for range copies {
+		c.at(c.now+c.latency, func() {
+			// A message reaches only the process it was sent to: a
+			// restarted peer is a new process on a new connection.
+			if r := c.nodes[to]; r.alive && r.incarnation == inc {
+				c.delivered++
+				c.check(to, "message", r.proc.Receive(c.now, m))
 			}
 		})
 	}
-	if out.Stopped {
-		n.alive = false
-	}
 }
+
+func (fx nodeEffects) Timer(tr protocol.TimerRequest) {
+	if tr.Cancel {
+		return // stale fires are ignored by the peer
+	}
+	c, n := fx.c, fx.c.nodes[fx.id]
+	timer, inc := tr.Timer, n.incarnation
+	c.at(c.now+tr.After, func() {
+		if n.alive && n.incarnation == inc {
+			c.check(fx.id, "timer", n.proc.Fire(c.now, timer))
+		}
+	})
+}
+
+func (fx nodeEffects) Stop() { fx.c.nodes[fx.id].alive = false }
 
 // runUntil runs every event scheduled up to and including time end.
 func (c *cluster) runUntil(end time.Duration) {

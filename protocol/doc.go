@@ -38,8 +38,14 @@
 // event was refused (a message from an unknown peer, one addressed to
 // someone else, an invalid field, a view id or ballot round of
 // math.MaxUint64, time going backwards, a call before start or after
-// stop); the peer's state is then unchanged, so the driver can count the
-// refusal and carry on.
+// stop, an eviction the peer cannot serve); the peer's state is then
+// unchanged and the Output empty, so the driver counts the refusal and
+// carries on.
+//
+// Node is the driver every Memberly runtime uses: it owns a Peer, turns a
+// process start, messages, timers and operator requests into events, and
+// carries out each Output in the order below through an Effects. A start
+// and a restart are the same call, Node.Start.
 //
 // # Messages
 //

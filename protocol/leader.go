@@ -278,14 +278,14 @@ func (p *Peer) onLeave(m *Message) {
 	}
 }
 
-// evict queues the removal of q on an operator's request.
-func (p *Peer) evict(q PeerID) error {
+// checkEvict refuses an operator's request to remove q that this peer
+// cannot serve, before anything changes.
+func (p *Peer) checkEvict(q PeerID) error {
 	if p.role != roleLeader {
 		return ErrNotLeader
 	}
 	if q == p.id || !p.view.Contains(q) {
 		return ErrBadEvict
 	}
-	p.enqueue(Op{Kind: OpDel, Peer: q}, reasonEvict)
 	return nil
 }

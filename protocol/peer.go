@@ -211,6 +211,8 @@ func NewPeer(cfg Config, id PeerID, universe int) (*Peer, error) {
 
 // Step applies one event and returns what the driver must do, in the order
 // documented on Output. The returned slices are reused by the next Step.
+// When it returns an error the event was refused: the peer is unchanged
+// and the Output is empty.
 //
 // Like etcd's raft, Step first applies the rules shared by every role
 // (validation, time, liveness of the sender), then hands off to the handler
@@ -231,7 +233,8 @@ func (p *Peer) Step(ev Event) (Output, error) {
 	if ev.Now < p.now {
 		return p.out, fmt.Errorf("%w: %v after %v", ErrTimeBackwards, ev.Now, p.now)
 	}
-	var err error
+	// Every refusal returns before the first change of state: a refused
+	// event leaves the peer as it was and asks nothing of the driver.
 	switch ev.Type {
 	case EventStart:
 		if p.started {
@@ -249,8 +252,11 @@ func (p *Peer) Step(ev Event) (Output, error) {
 		p.now = ev.Now
 		p.stepTimer(ev.Timer)
 	case EventEvict:
+		if err := p.checkEvict(ev.Peer); err != nil {
+			return p.out, err
+		}
 		p.now = ev.Now
-		err = p.evict(ev.Peer)
+		p.enqueue(Op{Kind: OpDel, Peer: ev.Peer}, reasonEvict)
 	case EventLeave:
 		p.now = ev.Now
 		p.leave()
@@ -262,7 +268,7 @@ func (p *Peer) Step(ev Event) (Output, error) {
 		return p.out, fmt.Errorf("%w: %d", ErrUnknownEvent, ev.Type)
 	}
 	p.settle()
-	return p.out, err
+	return p.out, nil
 }
 
 // settle lets the role act on the state the event left behind.
@@ -544,6 +550,9 @@ func (p *Peer) Status() Status {
 
 // ID returns the peer's id.
 func (p *Peer) ID() PeerID { return p.id }
+
+// Universe returns how many peers the universe holds: peers 1..Universe.
+func (p *Peer) Universe() int { return p.universe }
 
 // View returns the installed view (ID 0 when not a member).
 func (p *Peer) View() View { return p.view }

@@ -156,7 +156,7 @@ func (f faultSchedule) run(tb fataler, end time.Duration) *cluster {
 	for _, cr := range f.crashes {
 		c.at(cr.at, func() {
 			if n := c.nodes[cr.peer]; n.alive && !down[cr.peer] {
-				c.step(cr.peer, protocol.Event{Type: protocol.EventCrash})
+				c.check(cr.peer, "crash", n.proc.Crash(c.now))
 				down[cr.peer] = true
 				if cr.restartAt > 0 {
 					c.at(cr.restartAt, func() {

@@ -67,7 +67,11 @@ func (w *world) act(a scenarios.Action, i int) {
 		w.fault(0, "network: "+describeNetwork(w.net))
 	case scenarios.ActHook:
 		w.fault(a.Peer, fmt.Sprintf("arm leader_crash_hook on p%d", a.Peer))
-		w.peers[a.Peer].hook = &protocol.LeaderCrashHook{}
+		sp := w.peers[a.Peer]
+		sp.hooked = true
+		if sp.alive {
+			w.armHook(sp)
+		}
 	case scenarios.ActChurn:
 		w.fault(0, fmt.Sprintf("churn every %v, down for %v, until %v", a.Churn.Interval, a.Churn.DownFor, a.Until))
 		w.churnOn = true
@@ -114,12 +118,13 @@ func (w *world) partition(a scenarios.Action, delta int) {
 
 // startPeer starts a fresh process for sp: its first start, or a restart.
 func (w *world) startPeer(sp *simPeer, why string) {
-	p, err := protocol.NewPeer(w.cfg, sp.id, w.sc.Peers)
+	node, err := protocol.NewNode(w.cfg, sp.id, w.sc.Peers, simEffects{w, sp})
 	if err != nil {
 		w.fail(SafetyViolation, "setup", err.Error())
 		return
 	}
-	sp.p, sp.alive, sp.started, sp.left = p, true, true, false
+	sp.node, sp.p, sp.alive, sp.started, sp.left = node, node.Peer(), true, true, false
+	w.armHook(sp)
 	sp.incarnation++
 	w.resetAll(sp.id) // a new process has new connections
 	w.fault(sp.id, fmt.Sprintf("%s p%d (incarnation %d)", why, sp.id, sp.incarnation))

@@ -47,12 +47,15 @@ type stream struct {
 // simPeer is one peer's process slot.
 type simPeer struct {
 	id          protocol.PeerID
-	p           *protocol.Peer
+	node        *protocol.Node
+	p           *protocol.Peer // node's, for reading its state
 	alive       bool
 	started     bool // ever started
 	left        bool // left gracefully: not restarted by the liveness phase
 	incarnation uint64
-	hook        *protocol.LeaderCrashHook
+	// hooked: the seed's -t hook is armed, on this process and the ones
+	// that follow, until it has fired once.
+	hooked, hookFired bool
 }
 
 // Run runs scenario sc with opts and returns what it found.
@@ -148,64 +151,78 @@ func (w *world) handle(it item) {
 	}
 }
 
-// step hands ev to a live peer and carries out what it asks.
+// step hands ev to a live peer's node, which carries out what it asks
+// through simEffects.
 func (w *world) step(sp *simPeer, ev protocol.Event) {
-	ev.Now = w.now
-	out, err := sp.p.Step(ev)
+	var err error
+	switch n := sp.node; ev.Type {
+	case protocol.EventStart:
+		err = n.Start(w.now, ev.Incarnation)
+	case protocol.EventMessage:
+		err = n.Receive(w.now, ev.Msg)
+	case protocol.EventTimer:
+		err = n.Fire(w.now, ev.Timer)
+	case protocol.EventEvict:
+		err = n.Evict(w.now, ev.Peer)
+	case protocol.EventLeave:
+		err = n.Leave(w.now)
+	case protocol.EventCrash:
+		err = n.Crash(w.now)
+	}
 	w.res.Steps++
 	if err != nil {
 		w.fault(sp.id, fmt.Sprintf("p%d refused %s: %v", sp.id, ev.Type, err))
+	}
+}
+
+// armHook arms the seed's -t hook on sp's process, unless it already fired.
+func (w *world) armHook(sp *simPeer) {
+	if !sp.hooked || sp.hookFired || sp.node == nil {
 		return
 	}
-	w.apply(sp, out)
-	if sp.hook != nil && sp.alive {
-		next := w.nextInLine(sp)
-		if extra, ok := sp.hook.Fire(sp.p, w.now); ok {
-			// The hook evicts the highest peer: an eviction, for S5.
-			w.hist.reason(protocol.PeerID(w.sc.Peers), w.now)
-			w.fault(sp.id, fmt.Sprintf("p%d leader_crash_hook fires: DEL %d sent to all but p%d, then crash", sp.id, w.sc.Peers, next))
-			w.apply(sp, extra)
-		}
+	sp.node.ArmLeaderCrashHook(func(victim, spared protocol.PeerID) {
+		sp.hookFired = true
+		// The hook evicts the highest peer: an eviction, for S5.
+		w.hist.reason(victim, w.now)
+		w.fault(sp.id, fmt.Sprintf("p%d leader_crash_hook fires: DEL %d sent to all but p%d, then crash", sp.id, victim, spared))
+	})
+}
+
+// simEffects carries out one process's outputs in the world, in the order
+// its node calls them. Once a checker has failed the run, nothing more is
+// sent or armed: the run ends with the violation.
+type simEffects struct {
+	w  *world
+	sp *simPeer
+}
+
+func (fx simEffects) Note(n protocol.Note) {
+	if !fx.w.done {
+		fx.w.note(fx.sp, n)
 	}
 }
 
-// nextInLine is, for the hook's message, the lowest other member of sp's view.
-func (w *world) nextInLine(sp *simPeer) protocol.PeerID {
-	for _, q := range sp.p.View().Members {
-		if q != sp.id {
-			return q
-		}
+func (fx simEffects) Send(m protocol.Message) {
+	if !fx.w.done {
+		fx.w.send(fx.sp, m)
 	}
-	return 0
 }
 
-// apply carries out one Output, in the documented order.
-func (w *world) apply(sp *simPeer, out protocol.Output) {
-	for _, n := range out.Notes {
-		w.note(sp, n)
-		if w.done {
-			return
-		}
+func (fx simEffects) Timer(tr protocol.TimerRequest) {
+	w := fx.w
+	if tr.Cancel || w.done {
+		return // stale fires are ignored by the peer
 	}
-	for _, m := range out.Messages {
-		w.send(sp, m)
+	at := w.now + tr.After
+	if late := w.net.TimerLatenessMax; late > 0 {
+		at += time.Duration(w.rng.Int64N(int64(late) + 1))
 	}
-	for _, tr := range out.Timers {
-		if tr.Cancel {
-			continue // stale fires are ignored by the peer
-		}
-		at := w.now + tr.After
-		if late := w.net.TimerLatenessMax; late > 0 {
-			at += time.Duration(w.rng.Int64N(int64(late) + 1))
-		}
-		w.schedule(item{at: at, kind: itemTimer, peer: sp.id, incarnation: sp.incarnation, timer: tr.Timer})
-	}
-	if out.Stopped {
-		// A crash or a finished leave: the process exits. What it sent is
-		// still delivered, as the kernel flushes a closing socket.
-		sp.alive = false
-	}
+	w.schedule(item{at: at, kind: itemTimer, peer: fx.sp.id, incarnation: fx.sp.incarnation, timer: tr.Timer})
 }
+
+// Stop: a crash or a finished leave, the process exits. What it sent is
+// still delivered, as the kernel flushes a closing socket.
+func (fx simEffects) Stop() { fx.sp.alive = false }
 
 // note records a peer's note: its log line, the history, the checks.
 func (w *world) note(sp *simPeer, n protocol.Note) {

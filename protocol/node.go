@@ -1,0 +1,119 @@
+package protocol
+
+import "time"
+
+// Effects is what a Node needs of its runtime: the side effects of an
+// Output. A Node calls them in the order Output documents, one Output at a
+// time, from the goroutine that called the Node.
+type Effects interface {
+	// Note hands a note to observers (log it, record it) before anything
+	// of the same Output is sent.
+	Note(Note)
+	// Send sends m to m.To by m.Type.Transport().
+	Send(m Message)
+	// Timer arms a timer (replacing the armed one of its kind) or, when
+	// Cancel is set, disarms it.
+	Timer(TimerRequest)
+	// Stop says the peer crashed or left: feed the Node nothing more.
+	Stop()
+}
+
+// Node is the one driver of a Peer that every runtime uses: the simulator,
+// the network runtime and the tests. It owns the Peer, turns a process
+// start, a received message, a fired timer and an operator's request into
+// events, and carries out each Output through Effects in the documented
+// order, so what a start, a restart or a refusal means is decided here and
+// nowhere else.
+//
+// A start and a restart are the same: Start, on a new Node, as a new
+// process does. A refused event (Step's error) is returned and changes
+// nothing; a Node never carries out an Output that came with an error.
+type Node struct {
+	peer *Peer
+	fx   Effects
+	hook *leaderCrashHook // nil unless armed
+}
+
+// NewNode returns the node of peer id in a universe of peers 1..universe,
+// not yet started.
+func NewNode(cfg Config, id PeerID, universe int, fx Effects) (*Node, error) {
+	p, err := NewPeer(cfg, id, universe)
+	if err != nil {
+		return nil, err
+	}
+	return &Node{peer: p, fx: fx}, nil
+}
+
+// ArmLeaderCrashHook arms the seed's -t hook (docs/design.md, section 10,
+// case 4) on this node; see leaderCrashHook. onFire, when not nil, is told
+// when it fires: the peer being removed and the peer next in line, which
+// the REQ skips.
+func (n *Node) ArmLeaderCrashHook(onFire func(victim, spared PeerID)) {
+	n.hook = &leaderCrashHook{onFire: onFire}
+}
+
+// Start starts the process as incarnation (see Event.Incarnation): a first
+// start or a restart alike.
+func (n *Node) Start(now time.Duration, incarnation uint64) error {
+	return n.step(Event{Type: EventStart, Now: now, Incarnation: incarnation})
+}
+
+// Receive delivers a message that arrived from m.From.
+func (n *Node) Receive(now time.Duration, m Message) error {
+	return n.step(Event{Type: EventMessage, Now: now, Msg: m})
+}
+
+// Fire reports that t, armed through Effects.Timer, has fired.
+func (n *Node) Fire(now time.Duration, t Timer) error {
+	return n.step(Event{Type: EventTimer, Now: now, Timer: t})
+}
+
+// Evict asks this node, which must lead, to remove q.
+func (n *Node) Evict(now time.Duration, q PeerID) error {
+	return n.step(Event{Type: EventEvict, Now: now, Peer: q})
+}
+
+// Leave starts a graceful leave.
+func (n *Node) Leave(now time.Duration) error {
+	return n.step(Event{Type: EventLeave, Now: now})
+}
+
+// Crash stops the process for good, printing "crashing".
+func (n *Node) Crash(now time.Duration) error {
+	return n.step(Event{Type: EventCrash, Now: now})
+}
+
+// Peer returns the node's peer, for reading its state (Status, View,
+// Leader). Feed it events only through the Node.
+func (n *Node) Peer() *Peer { return n.peer }
+
+// step hands ev to the peer and carries out its output, then gives the
+// leader-crash hook its chance.
+func (n *Node) step(ev Event) error {
+	out, err := n.peer.Step(ev)
+	if err != nil {
+		return err
+	}
+	n.apply(out)
+	if n.hook != nil && !n.peer.Stopped() {
+		n.hook.fire(n, ev.Now)
+	}
+	return nil
+}
+
+// apply carries out out in the documented order: notes, messages, timers,
+// then the stop.
+func (n *Node) apply(out Output) {
+	for _, note := range out.Notes {
+		n.fx.Note(note)
+	}
+	for _, m := range out.Messages {
+		n.fx.Send(m)
+	}
+	for _, t := range out.Timers {
+		n.fx.Timer(t)
+	}
+	if out.Stopped {
+		n.fx.Stop()
+	}
+}
