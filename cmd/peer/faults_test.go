@@ -413,3 +413,31 @@ func TestCluster_PeerWithoutKeyCannotJoin(t *testing.T) {
 		t.Errorf("peer 5 installed views without the key: %v", vs)
 	}
 }
+
+// The restarted founder: peer 1 of [1,2,3] is killed and started again at
+// once with the same flags, then peer 4 starts. The new peer 1 must not
+// found a second view 1 (4 would join it, and view 2 would exist as both
+// [1,2] and [1,4]): it asks the hosts, finds the running cluster and joins
+// it, and 2 and 3 tell the restart from its first message. Every process's
+// log is checked for S1, S2 and S4 when the test ends.
+func TestCluster_RestartedFounderJoinsTheRunningCluster(t *testing.T) {
+	skipShort(t)
+	t.Parallel()
+	c := newCluster(t, 4, fastTiming...)
+	for id := 1; id <= 3; id++ {
+		c.start(id)
+	}
+	c.waitView(ids(1, 3), members(1, 2, 3), 1)
+	c.proc(1).killWait()
+	c.start(1)
+	c.start(4)
+	c.waitView(ids(1, 4), members(1, 2, 3, 4), 2)
+	for _, l := range c.proc(1).views() {
+		if l.ViewID == 1 {
+			t.Errorf("the restarted peer 1 founded a view again: %v", l)
+		}
+	}
+	if err := c.checkSafety(); err != nil {
+		t.Error(err)
+	}
+}
