@@ -148,7 +148,7 @@ func actionKeyValues(a Action, net *Network) []keyValue {
 	switch a.Kind {
 	case ActStart, ActCrash, ActKill, ActRestart, ActLeave:
 		v = peerList(a.Peers)
-	case ActEvict, ActIsolate, ActHook:
+	case ActEvict, ActIsolate, ActPause, ActHook:
 		v = peerID(a.Peer)
 	case ActSplit:
 		groups := make([]string, len(a.Groups))

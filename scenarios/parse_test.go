@@ -75,8 +75,9 @@ func TestParse_Full(t *testing.T) {
 			{At: 12500 * time.Millisecond, Kind: scenarios.ActDrop, Line: 33, Drop: scenarios.Drop{Count: 1}},
 			{At: 13 * s, Kind: scenarios.ActNetwork, Line: 34, SetNetwork: &lossy},
 			{At: 14 * s, Kind: scenarios.ActNetwork, Line: 35, SetNetwork: &exponential},
-			{At: 0, Kind: scenarios.ActHook, Line: 36, Peer: 1},
-			{At: 15 * s, Kind: scenarios.ActChurn, Line: 37, Churn: scenarios.Churn{Interval: 5 * s, DownFor: 3 * s}, Until: 20 * s},
+			{At: 14500 * time.Millisecond, Kind: scenarios.ActPause, Line: 36, Peer: 2, Until: 15500 * time.Millisecond},
+			{At: 0, Kind: scenarios.ActHook, Line: 37, Peer: 1},
+			{At: 15 * s, Kind: scenarios.ActChurn, Line: 38, Churn: scenarios.Churn{Interval: 5 * s, DownFor: 3 * s}, Until: 20 * s},
 		},
 		Expect:   scenarios.Expect{View: ids(1, 2, 4, 5), Leader: 2, Within: 25 * s},
 		Liveness: &scenarios.Liveness{HealAt: 25 * s, Within: 10 * s},
@@ -199,7 +200,10 @@ func TestParse_Rejects(t *testing.T) {
 		{"peers not a list", withEntry("{at: 1s, start: 2}"), `x.yaml:4: start: expected a list of peer ids like [1, 2], got "2"`},
 		{"until not after at", withEntry("{at: 10s, isolate: 3, until: 5s}"), "x.yaml:4: until (5s) is not after at (10s)"},
 		{"until equal to at", withEntry("{at: 10s, isolate: 3, until: 10s}"), "x.yaml:4: until (10s) is not after at (10s)"},
-		{"until on crash", withEntry("{at: 1s, crash: [3], until: 5s}"), "x.yaml:4: until is only allowed with isolate, split, cut, churn"},
+		{"until on crash", withEntry("{at: 1s, crash: [3], until: 5s}"), "x.yaml:4: until is only allowed with isolate, split, cut, pause, churn"},
+		{"pause a list", withEntry("{at: 1s, pause: [3]}"), "x.yaml:4: pause: expected a whole number, got a list"},
+		{"pause out of range", withEntry("{at: 1s, pause: 6}"), "x.yaml:4: peer 6 out of range 1..5"},
+		{"pause until before at", withEntry("{at: 10s, pause: 3, until: 9s}"), "x.yaml:4: until (9s) is not after at (10s)"},
 		{"split overlapping", withEntry("{at: 1s, split: [[1, 2], [2, 3]]}"), "x.yaml:4: peer 2 is in two split groups"},
 		{"split one group", withEntry("{at: 1s, split: [[1, 2]]}"), "x.yaml:4: split needs at least 2 groups, got 1"},
 		{"split empty group", withEntry("{at: 1s, split: [[1, 2], []]}"), "x.yaml:4: split group: the list of peers is empty"},
@@ -261,7 +265,7 @@ func TestParse_TimingWrapsConfigError(t *testing.T) {
 var wantNames = []string{
 	"cascading-leader-crash", "churn", "crash-during-join", "evict", "flapping-link",
 	"join", "join-storm", "late-timers", "leader-crash-loss", "leave", "lossy-heartbeats", "lost-decision",
-	"multi-crash", "partition-heal", "partition-minority-leader", "restart-rejoin", "single-crash",
+	"multi-crash", "partition-heal", "partition-minority-leader", "pause-leader", "restart-rejoin", "single-crash",
 }
 
 func TestEmbedded_AllParse(t *testing.T) {

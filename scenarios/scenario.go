@@ -66,8 +66,9 @@ const (
 	ActLeave   ActionKind = "leave"   // Peers leave gracefully
 	ActEvict   ActionKind = "evict"   // the current leader is asked to remove Peer
 	ActIsolate ActionKind = "isolate" // Peer can neither send nor receive, until Until
-	ActSplit   ActionKind = "split"   // Groups cannot reach each other, until Until
+	ActSplit   ActionKind = "split"   // Groups cannot reach each other, until Until; peers in no group are unaffected
 	ActCut     ActionKind = "cut"     // From's messages to To are lost (one way), until Until
+	ActPause   ActionKind = "pause"   // Peer is stopped (SIGSTOP) until Until, then continues
 	ActDrop    ActionKind = "drop"    // the next Drop.Count messages matching Drop are lost
 	ActNetwork ActionKind = "network" // the network's rates change to SetNetwork from At on
 	ActHook    ActionKind = "leader_crash_hook"
@@ -82,16 +83,26 @@ type Action struct {
 	Line int // line in the file, for messages
 
 	Peers  []protocol.PeerID   // start, crash, kill, restart, leave
-	Peer   protocol.PeerID     // evict, isolate, leader_crash_hook
+	Peer   protocol.PeerID     // evict, isolate, pause, leader_crash_hook
 	Groups [][]protocol.PeerID // split
 	From   protocol.PeerID     // cut
 	To     protocol.PeerID     // cut
-	Until  time.Duration       // isolate, split, cut: heal time; 0 means never (until liveness heals it)
+	Until  time.Duration       // isolate, split, cut, pause: end time; 0 means never (until liveness heals it)
 
 	Drop       Drop     // drop
 	SetNetwork *Network // network: the whole network after the change
 	Churn      Churn    // churn
 }
+
+// A split cuts only the links between its groups: split: [[1], [3]] cuts
+// the link between 1 and 3 both ways and leaves every other link alone.
+//
+// A pause stops Peer as SIGSTOP stops a process: it takes no step until it
+// continues at Until. Messages reach it and wait in its inbox, its timers
+// come due and wait; on continuing it handles them all, in the order they
+// came. Its streams stay connected and nothing it was sent is lost. A kill
+// or crash ends a paused peer at once; a leave or evict asked of it waits
+// with its inbox.
 
 // Churn kills a random live peer every Interval and restarts it DownFor
 // later, never taking down so many that the live peers lose a majority of

@@ -10,7 +10,7 @@ import (
 
 // actionKinds lists every action, in the order messages name them.
 var actionKinds = []ActionKind{ActStart, ActCrash, ActKill, ActRestart, ActLeave, ActEvict,
-	ActIsolate, ActSplit, ActCut, ActDrop, ActNetwork, ActHook, ActChurn}
+	ActIsolate, ActSplit, ActCut, ActPause, ActDrop, ActNetwork, ActHook, ActChurn}
 
 // entryKeys are the keys a timeline entry may hold: at, until, one action.
 var entryKeys = func() []string {
@@ -87,7 +87,7 @@ func (p *parser) actionValue(a *Action, v *yaml.Node, net *Network) error {
 	switch a.Kind {
 	case ActStart, ActCrash, ActKill, ActRestart, ActLeave:
 		a.Peers, err = p.peerList(v, what)
-	case ActEvict, ActIsolate, ActHook:
+	case ActEvict, ActIsolate, ActPause, ActHook:
 		a.Peer, err = p.peer(v, what)
 	case ActSplit:
 		a.Groups, err = p.split(v)
@@ -109,9 +109,9 @@ func (p *parser) actionValue(a *Action, v *yaml.Node, net *Network) error {
 // until reads a's heal time, which only faults that heal may have.
 func (p *parser) until(a *Action, u field) error {
 	switch a.Kind {
-	case ActIsolate, ActSplit, ActCut, ActChurn:
+	case ActIsolate, ActSplit, ActCut, ActPause, ActChurn:
 	default:
-		return p.errf(u.key.Line, "until is only allowed with isolate, split, cut, churn")
+		return p.errf(u.key.Line, "until is only allowed with isolate, split, cut, pause, churn")
 	}
 	var err error
 	if a.Until, err = p.duration(u.val, "until"); err != nil {

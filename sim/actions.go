@@ -36,6 +36,7 @@ func (w *world) act(a scenarios.Action, i int) {
 		for _, id := range a.Peers {
 			if sp := w.peers[id]; sp.alive {
 				w.fault(id, fmt.Sprintf("crash p%d", id))
+				sp.endProcess() // a crash ends a stopped process too
 				w.step(sp, protocol.Event{Type: protocol.EventCrash})
 			}
 		}
@@ -48,11 +49,13 @@ func (w *world) act(a scenarios.Action, i int) {
 			if sp := w.peers[id]; sp.alive {
 				w.fault(id, fmt.Sprintf("p%d leaves", id))
 				w.hist.reason(id, w.now)
-				w.step(sp, protocol.Event{Type: protocol.EventLeave})
+				w.input(sp, protocol.Event{Type: protocol.EventLeave})
 			}
 		}
 	case scenarios.ActEvict:
 		w.evict(a.Peer)
+	case scenarios.ActPause:
+		w.pause(a)
 	case scenarios.ActIsolate, scenarios.ActSplit, scenarios.ActCut:
 		w.fault(0, describePartition(a))
 		w.partition(a, 1)
@@ -120,6 +123,7 @@ func (w *world) startPeer(sp *simPeer, why string) {
 		return
 	}
 	restart := sp.started
+	sp.endProcess()
 	sp.p, sp.alive, sp.started, sp.left = p, true, true, false
 	sp.incarnation++
 	w.resetAll(sp.id) // a new process has new connections
@@ -145,6 +149,7 @@ func (w *world) kill(sp *simPeer, why string) {
 	}
 	w.fault(sp.id, fmt.Sprintf("%s p%d", why, sp.id))
 	sp.alive = false
+	sp.endProcess()
 	w.resetAll(sp.id)
 }
 
@@ -154,7 +159,7 @@ func (w *world) evict(target protocol.PeerID) {
 		if sp.alive && sp.p.IsLeader() && sp.p.View().Contains(target) {
 			w.fault(sp.id, fmt.Sprintf("evict p%d, asked of leader p%d", target, sp.id))
 			w.hist.reason(target, w.now)
-			w.step(sp, protocol.Event{Type: protocol.EventEvict, Peer: target})
+			w.input(sp, protocol.Event{Type: protocol.EventEvict, Peer: target})
 			return
 		}
 	}
@@ -183,17 +188,32 @@ func (w *world) churn(it item) {
 	w.schedule(item{at: w.now + a.Churn.Interval, kind: itemChurn, action: it.action})
 }
 
+// input hands an operator's request to a live peer, or keeps it for the
+// peer to handle when it continues, if it is stopped.
+func (w *world) input(sp *simPeer, ev protocol.Event) {
+	if sp.pauses > 0 {
+		w.hold(sp, ev, 0)
+		return
+	}
+	w.step(sp, ev)
+}
+
 // heal begins the liveness phase: partitions and cuts lift, loss,
-// duplication, reordering and targeted drops stop, and every crashed peer
-// restarts.
+// duplication, reordering and targeted drops stop, paused peers continue,
+// and every crashed peer restarts.
 func (w *world) heal() {
 	w.healed = true
-	w.fault(0, "liveness phase: heal all partitions, stop loss, restart crashed peers")
+	w.fault(0, "liveness phase: heal all partitions, stop loss, resume paused peers, restart crashed peers")
 	for i := range w.blocked {
 		clear(w.blocked[i])
 	}
 	w.drops = nil
 	w.net.LossPercent, w.net.DuplicatePercent, w.net.ReorderPercent = 0, 0, 0
+	for _, sp := range w.peers[1:] {
+		if sp.alive && sp.pauses > 0 {
+			w.resume(sp)
+		}
+	}
 	for _, sp := range w.peers[1:] {
 		if sp.started && !sp.alive && !sp.left {
 			w.startPeer(sp, "restart")

@@ -88,6 +88,8 @@ func describeAction(a scenarios.Action) string {
 		return string(a.Kind) + " " + protocol.FormatMembers(a.Peers)
 	case scenarios.ActEvict, scenarios.ActHook:
 		return fmt.Sprintf("%s %d", a.Kind, a.Peer)
+	case scenarios.ActPause:
+		return describePause(a)
 	case scenarios.ActIsolate, scenarios.ActSplit, scenarios.ActCut:
 		return describePartition(a)
 	case scenarios.ActDrop:
@@ -117,6 +119,12 @@ func (p *printer) fault(w *world, what string) { p.line(w.now, "**", what) }
 func (p *printer) delivered(w *world, m protocol.Message) {
 	if p.verbose {
 		p.line(w.now, fmt.Sprintf("p%d<p%d", m.To, m.From), "deliver "+m.String())
+	}
+}
+
+func (p *printer) held(w *world, m protocol.Message) {
+	if p.verbose {
+		p.line(w.now, fmt.Sprintf("p%d<p%d", m.To, m.From), "HELD (paused) "+m.String())
 	}
 }
 

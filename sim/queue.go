@@ -16,6 +16,7 @@ const (
 	itemChurn                       // a churn tick of action number action
 	itemRestart                     // restart peer (churn)
 	itemCheck                       // run the end-of-phase check number action
+	itemResume                      // end one pause of peer's process incarnation
 )
 
 // item is one scheduled event. Items are ordered by (at, seq): equal times

@@ -53,6 +53,9 @@ type simPeer struct {
 	left        bool // left gracefully: not restarted by the liveness phase
 	incarnation uint64
 	hook        *protocol.LeaderCrashHook
+
+	pauses int         // pauses in force: while above zero the process is stopped
+	held   []heldInput // what reached it while stopped, in order
 }
 
 // Run runs scenario sc with opts and returns what it found.
@@ -131,7 +134,12 @@ func (w *world) handle(it item) {
 	case itemTimer:
 		sp := w.peers[it.peer]
 		if sp.alive && sp.incarnation == it.incarnation {
-			w.step(sp, protocol.Event{Type: protocol.EventTimer, Timer: it.timer})
+			ev := protocol.Event{Type: protocol.EventTimer, Timer: it.timer}
+			if sp.pauses > 0 {
+				w.hold(sp, ev, 0)
+				return
+			}
+			w.step(sp, ev)
 		}
 	case itemAction:
 		if it.action >= len(w.timeline) {
@@ -143,6 +151,8 @@ func (w *world) handle(it item) {
 		w.churn(it)
 	case itemRestart:
 		w.restartPeer(w.peers[it.peer], "churn restart")
+	case itemResume:
+		w.unpause(it)
 	case itemCheck:
 		w.check(it.action)
 	}
