@@ -92,6 +92,34 @@ type Action struct {
 	Drop       Drop     // drop
 	SetNetwork *Network // network: the whole network after the change
 	Churn      Churn    // churn
+
+	// After, if set, makes the action wait for a message (crash, kill,
+	// isolate, split, cut, pause and drop only): see Trigger.
+	After *Trigger
+}
+
+// Trigger sets an action off on a message rather than at a time, so that
+// a fault can land exactly between two steps of the protocol: "cut the
+// link 1-3 3 ms after a REQ", "kill the leader once it decided, before
+// its NEWVIEW goes out". Armed at the action's At, it goes off at the
+// first message matching Type, From and To (zero fields match anything)
+// that a peer sends from then on, whether or not the network then loses
+// it, and the action happens Delay later. Each trigger goes off once.
+//
+// With Delay 0 the action happens as that message is about to leave, so
+// it applies to the message too: a cut or split stops it, a drop may take
+// it, a kill or crash of its sender loses it and every later message of
+// the same step (as kill -9 just before the write), and a pause of its
+// sender holds them until the sender continues.
+//
+// The Until of a triggered action counts from when it happens: the fault
+// lasts Until-At, as it would at At. A trigger that has not gone off when
+// the liveness phase begins never does.
+type Trigger struct {
+	Type  protocol.MsgType
+	From  protocol.PeerID
+	To    protocol.PeerID
+	Delay time.Duration
 }
 
 // A split cuts only the links between its groups: split: [[1], [3]] cuts

@@ -15,9 +15,23 @@ const (
 	checkLiveness        // L1, at the end of the liveness phase
 )
 
-// act runs timeline action number i. (An itemAction numbered past the
-// timeline lifts the partition of action number i-len(timeline).)
-func (w *world) act(a scenarios.Action, i int) {
+// due handles a timeline action at its At: it happens, or, if it waits
+// for a message, its trigger is armed.
+func (w *world) due(a scenarios.Action) {
+	if a.After == nil {
+		w.act(a)
+		return
+	}
+	if w.healed {
+		return // the liveness phase allows no more faults
+	}
+	w.fault(0, "arm: "+describeAction(a))
+	w.armed = append(w.armed, a)
+}
+
+// act carries out an action as it happens: a timeline action at its At,
+// or a triggered one with At and Until moved to when it went off.
+func (w *world) act(a scenarios.Action) {
 	if w.healed && a.Kind != scenarios.ActStart {
 		return // the liveness phase allows no more faults
 	}
@@ -60,7 +74,7 @@ func (w *world) act(a scenarios.Action, i int) {
 		w.fault(0, describePartition(a))
 		w.partition(a, 1)
 		if a.Until > a.At {
-			w.schedule(item{at: a.Until, kind: itemAction, action: i + len(w.timeline)})
+			w.schedule(item{at: a.Until, kind: itemLift, action: w.keep(a)})
 		}
 	case scenarios.ActDrop:
 		w.fault(0, fmt.Sprintf("drop the next %d %s", a.Drop.Count, describeDrop(a.Drop)))
@@ -74,8 +88,15 @@ func (w *world) act(a scenarios.Action, i int) {
 	case scenarios.ActChurn:
 		w.fault(0, fmt.Sprintf("churn every %v, down for %v, until %v", a.Churn.Interval, a.Churn.DownFor, a.Until))
 		w.churnOn = true
-		w.schedule(item{at: w.now + a.Churn.Interval, kind: itemChurn, action: i})
+		w.schedule(item{at: w.now + a.Churn.Interval, kind: itemChurn, action: w.keep(a)})
 	}
+}
+
+// keep records an action that later items refer to, and returns its
+// number in w.happened.
+func (w *world) keep(a scenarios.Action) int {
+	w.happened = append(w.happened, a)
+	return len(w.happened) - 1
 }
 
 func (w *world) unblock(a scenarios.Action) {
@@ -169,7 +190,7 @@ func (w *world) evict(target protocol.PeerID) {
 // churn kills a random live peer (keeping a majority of the universe up)
 // and schedules its restart.
 func (w *world) churn(it item) {
-	a := w.timeline[it.action]
+	a := w.happened[it.action]
 	if w.healed || w.now >= a.Until {
 		return
 	}
@@ -208,6 +229,7 @@ func (w *world) heal() {
 		clear(w.blocked[i])
 	}
 	w.drops = nil
+	w.armed = nil
 	w.net.LossPercent, w.net.DuplicatePercent, w.net.ReorderPercent = 0, 0, 0
 	for _, sp := range w.peers[1:] {
 		if sp.alive && sp.pauses > 0 {

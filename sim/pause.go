@@ -42,12 +42,21 @@ func (w *world) unpause(it item) {
 	}
 }
 
-// resume lets a stopped peer continue: it handles what waited for it, in
-// order.
+// resume lets a stopped peer continue: first the rest of the step it was
+// stopped in goes out, then it handles what waited for it, in order. It
+// stops there if one of those stops it again or ends it.
 func (w *world) resume(sp *simPeer) {
-	w.fault(sp.id, fmt.Sprintf("resume p%d: %d inputs waited", sp.id, len(sp.held)))
+	if len(sp.outbox) > 0 {
+		w.fault(sp.id, fmt.Sprintf("resume p%d: %d messages of its last step unsent, %d inputs waited", sp.id, len(sp.outbox), len(sp.held)))
+	} else {
+		w.fault(sp.id, fmt.Sprintf("resume p%d: %d inputs waited", sp.id, len(sp.held)))
+	}
 	sp.pauses = 0
 	inc := sp.incarnation
+	if out := sp.outbox; len(out) > 0 {
+		sp.outbox = nil
+		w.sendAll(sp, out)
+	}
 	for len(sp.held) > 0 && sp.alive && sp.incarnation == inc && sp.pauses == 0 {
 		h := sp.held[0]
 		sp.held = sp.held[1:]
@@ -70,7 +79,7 @@ func (w *world) hold(sp *simPeer, ev protocol.Event, msgID uint64) {
 // endProcess forgets what a process's pauses kept: it is gone, and the
 // next process of the peer starts afresh.
 func (sp *simPeer) endProcess() {
-	sp.pauses, sp.held = 0, nil
+	sp.pauses, sp.held, sp.outbox = 0, nil, nil
 }
 
 func describePause(a scenarios.Action) string {

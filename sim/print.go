@@ -83,6 +83,16 @@ func (p *printer) header(w *world) {
 }
 
 func describeAction(a scenarios.Action) string {
+	if t := a.After; t != nil {
+		// The fault lasts from when the trigger goes off.
+		untimed := a
+		untimed.After, untimed.Until = nil, 0
+		lasting := ""
+		if a.Until != 0 {
+			lasting = fmt.Sprintf(" for %v", a.Until-a.At)
+		}
+		return describeAction(untimed) + lasting + ", " + describeTrigger(*t)
+	}
 	switch a.Kind {
 	case scenarios.ActStart, scenarios.ActCrash, scenarios.ActKill, scenarios.ActRestart, scenarios.ActLeave:
 		return string(a.Kind) + " " + protocol.FormatMembers(a.Peers)

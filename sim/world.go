@@ -32,6 +32,8 @@ type world struct {
 
 	hist     history
 	timeline []scenarios.Action // sorted by At, stably
+	armed    []scenarios.Action // timeline actions waiting for a message, in timeline order
+	happened []scenarios.Action // actions that later items refer to, with the times they happen at
 	msgID    uint64
 	done     bool
 	res      Result
@@ -54,8 +56,9 @@ type simPeer struct {
 	incarnation uint64
 	hook        *protocol.LeaderCrashHook
 
-	pauses int         // pauses in force: while above zero the process is stopped
-	held   []heldInput // what reached it while stopped, in order
+	pauses int                // pauses in force: while above zero the process is stopped
+	held   []heldInput        // what reached it while stopped, in order
+	outbox []protocol.Message // the rest of the step a pause stopped it in, sent when it continues
 }
 
 // Run runs scenario sc with opts and returns what it found.
@@ -142,11 +145,11 @@ func (w *world) handle(it item) {
 			w.step(sp, ev)
 		}
 	case itemAction:
-		if it.action >= len(w.timeline) {
-			w.unblock(w.timeline[it.action-len(w.timeline)])
-			return
-		}
-		w.act(w.timeline[it.action], it.action)
+		w.due(w.timeline[it.action])
+	case itemFire:
+		w.act(w.happened[it.action])
+	case itemLift:
+		w.unblock(w.happened[it.action])
 	case itemChurn:
 		w.churn(it)
 	case itemRestart:
@@ -168,7 +171,7 @@ func (w *world) step(sp *simPeer, ev protocol.Event) {
 		return
 	}
 	w.apply(sp, out)
-	if sp.hook != nil && sp.alive {
+	if sp.hook != nil && sp.alive && sp.pauses == 0 {
 		next := w.nextInLine(sp)
 		if extra, ok := sp.hook.Fire(sp.p, w.now); ok {
 			// The hook evicts the highest peer: an eviction, for S5.
@@ -197,8 +200,8 @@ func (w *world) apply(sp *simPeer, out protocol.Output) {
 			return
 		}
 	}
-	for _, m := range out.Messages {
-		w.send(sp, m)
+	if !w.sendAll(sp, out.Messages) {
+		return // ended before its messages left: out may hold the output of its crash
 	}
 	for _, tr := range out.Timers {
 		if tr.Cancel {
