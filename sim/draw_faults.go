@@ -14,47 +14,98 @@ type faults struct {
 	sc   *scenarios.Scenario
 	n    int           // peers
 	from time.Duration // when the faults begin
+	end  time.Duration // when they end: the run, or its faults phase, ends
 }
 
-func (f *faults) add(a scenarios.Action) { f.sc.Timeline = append(f.sc.Timeline, a) }
+// add adds a to the schedule, unless it would come after the end, where
+// it could not happen (a restart drawn late, for instance): left in, it
+// would only make the schedule an invalid scenario file.
+func (f *faults) add(a scenarios.Action) {
+	if a.At <= f.end {
+		f.sc.Timeline = append(f.sc.Timeline, a)
+	}
+}
 
 func (f *faults) peer(label string) protocol.PeerID { return f.drawer.peer(f.n, label) }
+
+// other draws a peer other than p; there must be two peers at least.
+func (f *faults) other(p protocol.PeerID, label string) protocol.PeerID {
+	q := protocol.PeerID(f.intRange(1, f.n-1, label))
+	if q >= p {
+		q++
+	}
+	return q
+}
+
+// leaderLike draws peer 1, the first leader, half of the time, and any
+// peer else: faults that hit a leader hit the protocol hardest.
+func (f *faults) leaderLike(label string) protocol.PeerID {
+	if f.oneIn(2, label+"IsPeer1") {
+		return 1
+	}
+	return f.peer(label)
+}
 
 // one is a single peer, as the actions that take a list name it.
 func one(id protocol.PeerID) []protocol.PeerID { return []protocol.PeerID{id} }
 
 // survivable draws the faults of a scenario with a liveness phase:
-// crashes or partitions, not both. Crashes come without loss: lost
-// heartbeats cause false removals, and a view shrunk by one can lose its
-// majority to the next crash for good.
+// crashes or partitions, not both. Crashes, restarts included, come
+// without loss and hit fewer than half of the peers: lost heartbeats
+// cause false removals, and a view that loses a majority of its members
+// for good cannot change any more. Partitions, cuts and pauses all heal.
 func (f *faults) survivable() {
 	if f.oneIn(2, "crashesNotPartitions") {
 		f.sc.Network.LossPercent = 0
 		at := f.from + f.ms(0, 5000, "crashAt")
-		for range f.intRange(0, (f.n-1)/2, "crashes") {
-			kind := pick(f.drawer, []scenarios.ActionKind{scenarios.ActCrash, scenarios.ActKill}, "crashHow")
-			f.add(scenarios.Action{At: at, Kind: kind, Peers: one(f.peer("victim"))})
+		for crashes := f.intRange(0, (f.n-1)/2, "crashes"); crashes > 0; crashes-- {
+			switch f.intRange(0, 2, "crashKind") {
+			case 0:
+				f.add(scenarios.Action{At: at, Kind: f.crashOrKill(), Peers: one(f.peer("victim"))})
+			case 1:
+				f.restart(at, f.leaderLike("restarted"))
+			default:
+				leader := f.killAfterDecision(at, false)
+				// An eviction would shrink the view under the crashes
+				// that count on its size; a crash that the leader's next
+				// decision removes spends one more of them instead.
+				if crashes > 1 && f.n >= 2 && f.oneIn(2, "provokeByCrash") {
+					f.add(scenarios.Action{At: at + f.ms(0, 50, "provokeAfter"), Kind: f.crashOrKill(),
+						Peers: one(f.other(leader, "victim"))})
+					crashes--
+				}
+			}
 			at += f.ms(15000, 20000, "crashGap")
 		}
 		return
 	}
 	for range f.intRange(0, 3, "partitions") {
-		f.partition(f.from+f.ms(0, 30000, "partitionAt"), f.ms(1000, 10000, "partitionFor"))
+		at := f.from + f.ms(0, 30000, "partitionAt")
+		switch f.intRange(0, 3, "partitionKind") {
+		case 0:
+			f.partition(at, f.ms(1000, 10000, "partitionFor"))
+		case 1:
+			f.linkCut(at, f.ms(1000, 10000, "linkCutFor"))
+		case 2:
+			f.provoke(at, f.cutAfterRequest(at, f.ms(500, 10000, "linkCutFor")))
+		default:
+			// Short: the peer may be removed, but not kept away long.
+			f.pause(at, f.ms(100, 2000, "pauseFor"))
+		}
 	}
 }
 
 // any draws the faults of a scenario without a liveness phase, where only
-// safety is checked: any mix of faults goes.
+// safety is checked: any mix of faults goes, correlated ones included,
+// such as a leader killed between its decision and its NEWVIEW.
 func (f *faults) any() {
-	for range f.intRange(0, 6, "faults") {
+	for range f.intRange(0, 8, "faults") {
 		at := f.from + f.ms(0, 40000, "faultAt")
-		switch f.intRange(0, 7, "fault") {
+		switch f.intRange(0, 14, "fault") {
 		case 0:
 			f.add(scenarios.Action{At: at, Kind: scenarios.ActCrash, Peers: one(f.peer("victim"))})
 		case 1:
-			victim := f.peer("victim")
-			f.add(scenarios.Action{At: at, Kind: scenarios.ActKill, Peers: one(victim)})
-			f.add(scenarios.Action{At: at + f.ms(100, 10000, "downFor"), Kind: scenarios.ActRestart, Peers: one(victim)})
+			f.restart(at, f.peer("restarted"))
 		case 2, 3:
 			f.partition(at, f.ms(1000, 15000, "partitionFor"))
 		case 4:
@@ -72,8 +123,49 @@ func (f *faults) any() {
 			if f.n >= 3 {
 				f.add(scenarios.Action{At: 0, Kind: scenarios.ActHook, Peer: 1})
 			}
+		case 8:
+			f.linkCut(at, f.ms(1000, 15000, "linkCutFor"))
+		case 9:
+			f.provoke(at, f.cutAfterRequest(at, f.ms(500, 15000, "linkCutFor")))
+		case 10:
+			f.provoke(at, f.killAfterDecision(at, f.oneIn(2, "restartAfterKill")))
+		case 11:
+			f.decisionDrop(at)
+		case 12, 13:
+			f.restart(at, 1)
+		default:
+			f.pause(at, f.ms(100, 12000, "pauseFor"))
 		}
 	}
+}
+
+func (f *faults) crashOrKill() scenarios.ActionKind {
+	return pick(f.drawer, []scenarios.ActionKind{scenarios.ActCrash, scenarios.ActKill}, "crashHow")
+}
+
+// provoke, half of the time, asks at at for a change that does not
+// remove p, so that a trigger armed for p's REQ or NEWVIEW goes off
+// soon rather than at whatever change comes next, if any. The eviction
+// is asked of whoever leads then: p, if it does. Peer 1, the likeliest
+// leader, is not evicted.
+func (f *faults) provoke(at time.Duration, p protocol.PeerID) {
+	if p == 0 || f.n < 3 || !f.oneIn(2, "provoke") {
+		return
+	}
+	var targets []protocol.PeerID
+	for q := protocol.PeerID(2); q <= protocol.PeerID(f.n); q++ {
+		if q != p {
+			targets = append(targets, q)
+		}
+	}
+	f.add(scenarios.Action{At: at + f.ms(0, 50, "provokeAfter"), Kind: scenarios.ActEvict, Peer: pick(f.drawer, targets, "evicted")})
+}
+
+// restart crashes or kills victim at at and restarts it a little later,
+// often before anyone suspects it.
+func (f *faults) restart(at time.Duration, victim protocol.PeerID) {
+	f.add(scenarios.Action{At: at, Kind: f.crashOrKill(), Peers: one(victim)})
+	f.add(scenarios.Action{At: at + f.ms(100, 10000, "downFor"), Kind: scenarios.ActRestart, Peers: one(victim)})
 }
 
 // partition adds an isolation, a split in two or a one-way cut at at,
@@ -105,6 +197,85 @@ func (f *faults) partition(at, d time.Duration) {
 		if a.From == a.To {
 			return
 		}
+	}
+	f.add(a)
+}
+
+// linkCut cuts the link between two peers both ways at at, healing d
+// later: every other link stays up.
+func (f *faults) linkCut(at, d time.Duration) {
+	if f.n < 2 {
+		return
+	}
+	a := f.leaderLike("linkEnd")
+	b := f.other(a, "linkOtherEnd")
+	f.add(scenarios.Action{At: at, Kind: scenarios.ActSplit, Groups: [][]protocol.PeerID{one(a), one(b)}, Until: at + d})
+}
+
+// cutAfterRequest arms, at at, a cut of the link between a proposer and
+// one receiver of its REQ that happens up to 10 ms after the REQ leaves:
+// the REQ may get through and its OK not, or neither. The cut is both
+// ways or, a third of the time, of the OK's way only, and lasts d. It
+// returns the proposer, or 0 if there is no link to cut.
+func (f *faults) cutAfterRequest(at, d time.Duration) protocol.PeerID {
+	if f.n < 2 {
+		return 0
+	}
+	a := f.leaderLike("proposer")
+	b := f.other(a, "acceptor")
+	cut := scenarios.Action{At: at, Until: at + d,
+		After: &scenarios.Trigger{Type: protocol.MsgReq, From: a, To: b, Delay: f.ms(0, 10, "cutDelay")}}
+	if f.oneIn(3, "oneWayCut") {
+		cut.Kind, cut.From, cut.To = scenarios.ActCut, b, a
+	} else {
+		cut.Kind, cut.Groups = scenarios.ActSplit, [][]protocol.PeerID{one(a), one(b)}
+	}
+	f.add(cut)
+	return a
+}
+
+// killAfterDecision arms, at at, the crash or kill of a peer as it sends
+// its next NEWVIEW, to everyone or from one receiver on: it has decided
+// and installed a view that none or only some of the others learn. With
+// restart, it restarts some seconds after at, if it is down by then. It
+// returns the peer.
+func (f *faults) killAfterDecision(at time.Duration, restart bool) protocol.PeerID {
+	leader := f.leaderLike("decider")
+	t := &scenarios.Trigger{Type: protocol.MsgNewView, From: leader}
+	if f.n >= 2 && f.oneIn(2, "partialDecision") {
+		t.To = f.other(leader, "firstUninformed")
+	}
+	f.add(scenarios.Action{At: at, Kind: f.crashOrKill(), Peers: one(leader), After: t})
+	if restart {
+		f.add(scenarios.Action{At: at + f.ms(1000, 20000, "restartAfter"), Kind: scenarios.ActRestart, Peers: one(leader)})
+	}
+	return leader
+}
+
+// decisionDrop loses a few messages of the decision path between two
+// peers: NEWVIEW, OK or PENDING.
+func (f *faults) decisionDrop(at time.Duration) {
+	if f.n < 2 {
+		return
+	}
+	from := f.peer("dropFrom")
+	d := scenarios.Drop{
+		Type:  pick(f.drawer, []protocol.MsgType{protocol.MsgNewView, protocol.MsgOK, protocol.MsgPending}, "decisionDropType"),
+		From:  from,
+		To:    f.other(from, "dropTo"),
+		Count: f.intRange(1, 3, "dropCount"),
+	}
+	f.add(scenarios.Action{At: at, Kind: scenarios.ActDrop, Drop: d})
+}
+
+// pause stops a peer for d, at at or, half of the time, as it is about
+// to send its next message of the decision path.
+func (f *faults) pause(at, d time.Duration) {
+	p := f.leaderLike("paused")
+	a := scenarios.Action{At: at, Kind: scenarios.ActPause, Peer: p, Until: at + d}
+	if f.oneIn(2, "pauseOnMessage") {
+		a.After = &scenarios.Trigger{From: p, Type: pick(f.drawer, []protocol.MsgType{protocol.MsgReq, protocol.MsgOK,
+			protocol.MsgNewView, protocol.MsgNewLeader, protocol.MsgPending}, "pauseBefore")}
 	}
 	f.add(a)
 }

@@ -22,14 +22,22 @@ func RandomScenario(seed uint64) scenarios.Scenario {
 
 // DrawScenario draws a whole scenario from c's choices: cluster size 1 to
 // 9, start times, network rates, and a schedule of crashes, kills,
-// restarts, partitions, cuts, targeted drops, leaves and evictions.
+// restarts (of peer 1 often), partitions, one-way cuts, links cut both
+// ways, targeted drops, leaves, evictions and pauses, and correlated
+// faults set off by messages: a link cut a few ms after a REQ crosses it,
+// a leader killed between its decision and its NEWVIEW, a peer paused as
+// it is about to send.
 //
 // With liveness, the scenario has a liveness phase, and keeps to faults
-// the protocol is meant to survive: crashes of fewer than half of the
-// peers, far enough apart to be removed one at a time, and no partition
-// at the same time, nor any loss. (A view that loses a majority of its
+// the protocol is meant to survive: crashes and restarts of fewer than
+// half of the peers, far enough apart to be removed one at a time, and no
+// partition at the same time, nor any loss; or else partitions, cuts and
+// short pauses that all heal. (A view that loses a majority of its
 // members for good cannot change any more: that is the quorum rule, not a
 // bug.)
+//
+// A schedule that restarts peer 1 keeps another peer reachable from it
+// throughout (see keepPeer1Reachable).
 func DrawScenario(c Chooser, liveness bool) scenarios.Scenario {
 	d := drawer{c}
 	n := d.intRange(1, 9, "peers")
@@ -46,12 +54,14 @@ func DrawScenario(c Chooser, liveness bool) scenarios.Scenario {
 		sc.Timeline = append(sc.Timeline, scenarios.Action{At: at, Kind: scenarios.ActStart, Peers: []protocol.PeerID{protocol.PeerID(id)}})
 	}
 	f := faults{drawer: d, sc: &sc, n: n, from: lastStart + 5*time.Second}
-	faultsEnd := f.from + 40*time.Second
+	f.end = f.from + 40*time.Second
+	faultsEnd := f.end
 	if liveness {
 		f.survivable()
 	} else {
 		f.any()
 	}
+	f.keepPeer1Reachable()
 	sc.Expect = scenarios.Expect{Within: faultsEnd}
 	sc.RunFor = faultsEnd
 	if liveness {
