@@ -279,7 +279,7 @@ func TestParse_TimingWrapsConfigError(t *testing.T) {
 var wantNames = []string{
 	"cascading-leader-crash", "churn", "crash-during-join", "evict", "flapping-link",
 	"join", "join-storm", "kill-after-decision", "late-timers", "leader-crash-loss", "leave", "lossy-heartbeats", "lost-decision",
-	"multi-crash", "partition-heal", "partition-minority-leader", "pause-leader", "restart-rejoin", "single-crash",
+	"multi-crash", "partition-heal", "partition-minority-leader", "pause-after-decision", "pause-leader", "restart-rejoin", "single-crash",
 }
 
 func TestEmbedded_AllParse(t *testing.T) {
