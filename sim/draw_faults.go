@@ -101,7 +101,7 @@ func (f *faults) survivable() {
 func (f *faults) any() {
 	for range f.intRange(0, 8, "faults") {
 		at := f.from + f.ms(0, 40000, "faultAt")
-		switch f.intRange(0, 14, "fault") {
+		switch f.intRange(0, 15, "fault") {
 		case 0:
 			f.add(scenarios.Action{At: at, Kind: scenarios.ActCrash, Peers: one(f.peer("victim"))})
 		case 1:
@@ -133,8 +133,10 @@ func (f *faults) any() {
 			f.decisionDrop(at)
 		case 12, 13:
 			f.restart(at, 1)
-		default:
+		case 14:
 			f.pause(at, f.ms(100, 12000, "pauseFor"))
+		default:
+			f.provoke(at, f.cutAfterDecision(at, f.ms(1000, 15000, "cutFor")))
 		}
 	}
 }
@@ -248,6 +250,36 @@ func (f *faults) killAfterDecision(at time.Duration, restart bool) protocol.Peer
 	f.add(scenarios.Action{At: at, Kind: f.crashOrKill(), Peers: one(leader), After: t})
 	if restart {
 		f.add(scenarios.Action{At: at + f.ms(1000, 20000, "restartAfter"), Kind: scenarios.ActRestart, Peers: one(leader)})
+	}
+	return leader
+}
+
+// cutAfterDecision arms, at at, a cut of the link between a peer and
+// each of some others as its NEWVIEW to that one is about to leave: it
+// has decided a view that only the rest learn, and may go on deciding
+// with them while the others, cut off, elect a leader at the view
+// before. Half of the time one of the rest is cut off too, a little
+// later, just after the peer's next REQ to it: its OK gets through, the
+// view that decides does not. It returns the peer.
+func (f *faults) cutAfterDecision(at, d time.Duration) protocol.PeerID {
+	leader := f.leaderLike("decider")
+	var informed []protocol.PeerID
+	for q := protocol.PeerID(1); q <= protocol.PeerID(f.n); q++ {
+		switch {
+		case q == leader:
+		case f.oneIn(2, "uninformed"):
+			f.add(scenarios.Action{At: at, Kind: scenarios.ActSplit, Groups: [][]protocol.PeerID{one(leader), one(q)}, Until: at + d,
+				After: &scenarios.Trigger{Type: protocol.MsgNewView, From: leader, To: q}})
+		default:
+			informed = append(informed, q)
+		}
+	}
+	if len(informed) > 0 && f.oneIn(2, "cutInformed") {
+		// Armed once the decision is likely out, for the REQ after it.
+		later := at + f.ms(100, 2000, "cutInformedAfter")
+		q := pick(f.drawer, informed, "cutInformedPeer")
+		f.add(scenarios.Action{At: later, Kind: scenarios.ActSplit, Groups: [][]protocol.PeerID{one(leader), one(q)}, Until: later + d,
+			After: &scenarios.Trigger{Type: protocol.MsgReq, From: leader, To: q, Delay: f.ms(0, 10, "cutDelay")}})
 	}
 	return leader
 }

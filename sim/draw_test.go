@@ -115,6 +115,9 @@ func TestRandomScenario_DrawsCorrelatedFaults(t *testing.T) {
 			return (a.Kind == scenarios.ActKill || a.Kind == scenarios.ActCrash) && a.After != nil &&
 				a.After.Type == protocol.MsgNewView && a.After.From != 0 && a.Peers[0] == a.After.From
 		},
+		"link cut as a NEWVIEW leaves": func(a scenarios.Action) bool {
+			return a.Kind == scenarios.ActSplit && a.After != nil && a.After.Type == protocol.MsgNewView && a.After.To != 0
+		},
 		"pause": func(a scenarios.Action) bool { return a.Kind == scenarios.ActPause && a.After == nil },
 		"pause on a message": func(a scenarios.Action) bool {
 			return a.Kind == scenarios.ActPause && a.After != nil && a.After.From == a.Peer

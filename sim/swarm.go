@@ -25,8 +25,9 @@ func RandomScenario(seed uint64) scenarios.Scenario {
 // restarts (of peer 1 often), partitions, one-way cuts, links cut both
 // ways, targeted drops, leaves, evictions and pauses, and correlated
 // faults set off by messages: a link cut a few ms after a REQ crosses it,
-// a leader killed between its decision and its NEWVIEW, a peer paused as
-// it is about to send.
+// a leader killed between its decision and its NEWVIEW, a decision that
+// reaches only some peers because the links to the others go down as its
+// NEWVIEWs leave, a peer paused as it is about to send.
 //
 // With liveness, the scenario has a liveness phase, and keeps to faults
 // the protocol is meant to survive: crashes and restarts of fewer than
