@@ -56,6 +56,16 @@ func DefaultNetwork() Network {
 }
 
 // ActionKind names what an Action does.
+//
+// A split cuts only the links between its groups: split: [[1], [3]] cuts
+// the link between 1 and 3 both ways and leaves every other link alone.
+//
+// A pause stops Peer as SIGSTOP stops a process: it takes no step until it
+// continues at Until. Messages reach it and wait in its inbox, its timers
+// come due and wait; on continuing it handles them all, in the order they
+// came. Its streams stay connected and nothing it was sent is lost. A kill
+// or crash ends a paused peer at once; a leave or evict asked of it waits
+// with its inbox.
 type ActionKind string
 
 const (
@@ -121,16 +131,6 @@ type Trigger struct {
 	To    protocol.PeerID
 	Delay time.Duration
 }
-
-// A split cuts only the links between its groups: split: [[1], [3]] cuts
-// the link between 1 and 3 both ways and leaves every other link alone.
-//
-// A pause stops Peer as SIGSTOP stops a process: it takes no step until it
-// continues at Until. Messages reach it and wait in its inbox, its timers
-// come due and wait; on continuing it handles them all, in the order they
-// came. Its streams stay connected and nothing it was sent is lost. A kill
-// or crash ends a paused peer at once; a leave or evict asked of it waits
-// with its inbox.
 
 // Churn kills a random live peer every Interval and restarts it DownFor
 // later, never taking down so many that the live peers lose a majority of
