@@ -105,3 +105,14 @@ func TestMember_OtherIncarnationSuspectedAtOnce(t *testing.T) {
 		t.Errorf("suspects = %v, want [1]", got)
 	}
 }
+
+// A non-member's answer names a view without saying this peer is out of
+// it: the peer still installs that view when its NEWVIEW adds it.
+func TestJoin_NonMemberAnswerDoesNotHideAView(t *testing.T) {
+	h := newHarness(t, 1, 3, protocol.DefaultConfig())
+	h.step(protocol.Event{Type: protocol.EventStart, Incarnation: 4})
+	h.recv(notMember(3, 12, 2))
+	h.recv(protocol.Message{Type: protocol.MsgNewView, From: 2, Ballot: protocol.Ballot{Round: 1, Leader: 2}, ViewID: 12,
+		Members: ids(1, 2), Op: del(3), ToIncarnation: 4})
+	h.expectNotes("peer 1 view-installed view=12 leader=2 [1,2]")
+}

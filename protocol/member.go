@@ -227,7 +227,10 @@ func (p *Peer) onNotMember(m *Message) {
 		}
 		return
 	}
-	p.latestViewID = max(p.latestViewID, m.ViewID)
+	// To a non-member the view id says only that a view exists, not that
+	// this peer is out of it (another non-member answering a JOIN names
+	// the highest view it knew): it must not stop this peer from
+	// installing that view, should it be added to it.
 	if p.founding {
 		if m.ViewID == 0 && m.Leader == 0 {
 			p.noClusterAt(m.From)

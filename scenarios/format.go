@@ -140,7 +140,8 @@ func networkKeyValues(base, n Network) []keyValue {
 	return kvs
 }
 
-// actionKeyValues lists a timeline entry's keys: at, the action, until.
+// actionKeyValues lists a timeline entry's keys: at, the action, after,
+// until.
 // A network change is written as the keys where a.SetNetwork differs from
 // *net, the network in force before it, and then becomes *net.
 func actionKeyValues(a Action, net *Network) []keyValue {
@@ -148,7 +149,7 @@ func actionKeyValues(a Action, net *Network) []keyValue {
 	switch a.Kind {
 	case ActStart, ActCrash, ActKill, ActRestart, ActLeave:
 		v = peerList(a.Peers)
-	case ActEvict, ActIsolate, ActHook:
+	case ActEvict, ActIsolate, ActPause, ActHook:
 		v = peerID(a.Peer)
 	case ActSplit:
 		groups := make([]string, len(a.Groups))
@@ -159,16 +160,7 @@ func actionKeyValues(a Action, net *Network) []keyValue {
 	case ActCut:
 		v = flow([]keyValue{{"from", peerID(a.From)}, {"to", peerID(a.To)}})
 	case ActDrop:
-		var kvs []keyValue
-		if a.Drop.Type != 0 {
-			kvs = append(kvs, keyValue{"type", plainOrQuoted(a.Drop.Type.String())})
-		}
-		if a.Drop.From != 0 {
-			kvs = append(kvs, keyValue{"from", peerID(a.Drop.From)})
-		}
-		if a.Drop.To != 0 {
-			kvs = append(kvs, keyValue{"to", peerID(a.Drop.To)})
-		}
+		kvs := messageFilterKeyValues(a.Drop.Type, a.Drop.From, a.Drop.To)
 		if a.Drop.Count != 1 { // Parse's default
 			kvs = append(kvs, keyValue{"count", strconv.Itoa(a.Drop.Count)})
 		}
@@ -186,8 +178,31 @@ func actionKeyValues(a Action, net *Network) []keyValue {
 		v = "null"
 	}
 	kvs := []keyValue{{"at", duration(a.At)}, {plainOrQuoted(string(a.Kind)), v}}
+	if t := a.After; t != nil {
+		after := messageFilterKeyValues(t.Type, t.From, t.To)
+		if t.Delay != 0 { // Parse's default
+			after = append(after, keyValue{"delay", duration(t.Delay)})
+		}
+		kvs = append(kvs, keyValue{"after", flow(after)})
+	}
 	if a.Until != 0 {
 		kvs = append(kvs, keyValue{"until", duration(a.Until)})
+	}
+	return kvs
+}
+
+// messageFilterKeyValues lists the type, from and to keys of a drop or a
+// trigger, each only when it is set.
+func messageFilterKeyValues(ty protocol.MsgType, from, to protocol.PeerID) []keyValue {
+	var kvs []keyValue
+	if ty != 0 {
+		kvs = append(kvs, keyValue{"type", plainOrQuoted(ty.String())})
+	}
+	if from != 0 {
+		kvs = append(kvs, keyValue{"from", peerID(from)})
+	}
+	if to != 0 {
+		kvs = append(kvs, keyValue{"to", peerID(to)})
 	}
 	return kvs
 }

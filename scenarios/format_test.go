@@ -216,6 +216,53 @@ func TestFormat_Drops(t *testing.T) {
 	roundTrip(t, "drops", sc)
 }
 
+// TestFormat_Triggers round-trips triggers of every action that may have
+// one, with every field set or left out.
+func TestFormat_Triggers(t *testing.T) {
+	sc := scenarios.Scenario{
+		Peers:    3,
+		Timing:   protocol.DefaultConfig(),
+		Network:  scenarios.DefaultNetwork(),
+		Timeline: []scenarios.Action{{Kind: scenarios.ActStart, Peers: []protocol.PeerID{1, 2, 3}}},
+		Expect:   scenarios.Expect{Within: time.Minute},
+		RunFor:   time.Minute,
+	}
+	s := time.Second
+	triggered := []scenarios.Action{
+		{Kind: scenarios.ActCrash, Peers: []protocol.PeerID{1}},
+		{Kind: scenarios.ActKill, Peers: []protocol.PeerID{1, 2}},
+		{Kind: scenarios.ActIsolate, Peer: 2, Until: 20 * s},
+		{Kind: scenarios.ActSplit, Groups: [][]protocol.PeerID{{1}, {3}}, Until: 20 * s},
+		{Kind: scenarios.ActCut, From: 3, To: 1},
+		{Kind: scenarios.ActPause, Peer: 3, Until: 20 * s},
+		{Kind: scenarios.ActDrop, Drop: scenarios.Drop{Type: protocol.MsgOK, Count: 2}},
+	}
+	triggers := []scenarios.Trigger{
+		{},
+		{Type: protocol.MsgNewView, From: 1},
+		{Type: protocol.MsgReq, From: 1, To: 3, Delay: 3 * time.Millisecond},
+		{To: 2, Delay: time.Nanosecond},
+	}
+	for i, a := range triggered {
+		a.At = 10 * s
+		tr := triggers[i%len(triggers)]
+		a.After = &tr
+		sc.Timeline = append(sc.Timeline, a)
+	}
+	roundTrip(t, "triggers", sc)
+	text := string(scenarios.Format(sc))
+	for _, line := range []string{
+		"  - {at: 10s, crash: [1], after: {}}\n",
+		"  - {at: 10s, kill: [1, 2], after: {type: NEWVIEW, from: 1}}\n",
+		"  - {at: 10s, split: [[1], [3]], after: {to: 2, delay: 1ns}, until: 20s}\n",
+		"  - {at: 10s, isolate: 2, after: {type: REQ, from: 1, to: 3, delay: 3ms}, until: 20s}\n",
+	} {
+		if !strings.Contains(text, line) {
+			t.Errorf("Format lacks %q:\n%s", line, text)
+		}
+	}
+}
+
 func TestFormat_Readable(t *testing.T) {
 	sc, err := scenarios.Load("leader-crash-loss")
 	if err != nil {
@@ -250,6 +297,9 @@ func FuzzFormat(f *testing.F) {
 	f.Add([]byte("description: \"a\\tb\\n\\u0000 c \"\npeers: 3\nnetwork: {loss_percent: 1e-9}\n" +
 		"timeline: [{at: 1h1m1.5s, network: {loss_percent: 0}}, {at: 0s, network: {loss_percent: 0.5}}]\n" +
 		"expect: {within: 1h1m1.5s}\nrun_for: 2h\n"))
+	f.Add([]byte("peers: 4\ntimeline: [{at: 0s, start: [1, 2, 3, 4]}, {at: 5s, pause: 2, until: 7s, after: {type: PENDING, from: 2}},\n" +
+		"  {at: 6s, drop: {type: OK}, after: {delay: 1.5ms}}, {at: 6s, split: [[1], [4]], after: {type: REQ, from: 1, to: 4, delay: 3ms}, until: 8s}]\n" +
+		"expect: {within: 10s}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sc, err := scenarios.Parse("fuzz.yaml", data)
 		if err != nil {

@@ -75,8 +75,13 @@ func TestParse_Full(t *testing.T) {
 			{At: 12500 * time.Millisecond, Kind: scenarios.ActDrop, Line: 33, Drop: scenarios.Drop{Count: 1}},
 			{At: 13 * s, Kind: scenarios.ActNetwork, Line: 34, SetNetwork: &lossy},
 			{At: 14 * s, Kind: scenarios.ActNetwork, Line: 35, SetNetwork: &exponential},
-			{At: 0, Kind: scenarios.ActHook, Line: 36, Peer: 1},
-			{At: 15 * s, Kind: scenarios.ActChurn, Line: 37, Churn: scenarios.Churn{Interval: 5 * s, DownFor: 3 * s}, Until: 20 * s},
+			{At: 14500 * time.Millisecond, Kind: scenarios.ActPause, Line: 36, Peer: 2, Until: 15500 * time.Millisecond},
+			{At: 14600 * time.Millisecond, Kind: scenarios.ActKill, Line: 37, Peers: ids(1),
+				After: &scenarios.Trigger{Type: protocol.MsgNewView, From: 1}},
+			{At: 14700 * time.Millisecond, Kind: scenarios.ActSplit, Line: 38, Groups: [][]protocol.PeerID{ids(1), ids(3)}, Until: 16 * s,
+				After: &scenarios.Trigger{Type: protocol.MsgReq, From: 1, To: 3, Delay: 3 * time.Millisecond}},
+			{At: 0, Kind: scenarios.ActHook, Line: 39, Peer: 1},
+			{At: 15 * s, Kind: scenarios.ActChurn, Line: 40, Churn: scenarios.Churn{Interval: 5 * s, DownFor: 3 * s}, Until: 20 * s},
 		},
 		Expect:   scenarios.Expect{View: ids(1, 2, 4, 5), Leader: 2, Within: 25 * s},
 		Liveness: &scenarios.Liveness{HealAt: 25 * s, Within: 10 * s},
@@ -199,7 +204,20 @@ func TestParse_Rejects(t *testing.T) {
 		{"peers not a list", withEntry("{at: 1s, start: 2}"), `x.yaml:4: start: expected a list of peer ids like [1, 2], got "2"`},
 		{"until not after at", withEntry("{at: 10s, isolate: 3, until: 5s}"), "x.yaml:4: until (5s) is not after at (10s)"},
 		{"until equal to at", withEntry("{at: 10s, isolate: 3, until: 10s}"), "x.yaml:4: until (10s) is not after at (10s)"},
-		{"until on crash", withEntry("{at: 1s, crash: [3], until: 5s}"), "x.yaml:4: until is only allowed with isolate, split, cut, churn"},
+		{"until on crash", withEntry("{at: 1s, crash: [3], until: 5s}"), "x.yaml:4: until is only allowed with isolate, split, cut, pause, churn"},
+		{"pause a list", withEntry("{at: 1s, pause: [3]}"), "x.yaml:4: pause: expected a whole number, got a list"},
+		{"pause out of range", withEntry("{at: 1s, pause: 6}"), "x.yaml:4: peer 6 out of range 1..5"},
+		{"after on start", withEntry("{at: 1s, start: [2], after: {type: REQ}}"),
+			"x.yaml:4: after is only allowed with crash, kill, isolate, split, cut, pause, drop"},
+		{"after not a mapping", withEntry("{at: 1s, kill: [2], after: REQ}"), `x.yaml:4: after: expected a mapping of keys (type, from, to, delay), got "REQ"`},
+		{"after unknown key", withEntry("{at: 1s, kill: [2], after: {typ: REQ}}"), `x.yaml:4: unknown key "typ" in after (known: type, from, to, delay)`},
+		{"after unknown type", withEntry("{at: 1s, kill: [2], after: {type: DECIDE}}"), `x.yaml:4: unknown message type "DECIDE"`},
+		{"after from == to", withEntry("{at: 1s, kill: [2], after: {from: 2, to: 2}}"), "x.yaml:4: after from 2 to 2 matches nothing: from and to must differ"},
+		{"after from out of range", withEntry("{at: 1s, kill: [2], after: {from: 9}}"), "x.yaml:4: peer 9 out of range 1..5"},
+		{"after negative delay", withEntry("{at: 1s, kill: [2], after: {delay: -3ms}}"), `x.yaml:4: bad duration "-3ms": must not be negative`},
+		{"after bare delay", withEntry("{at: 1s, kill: [2], after: {delay: 3}}"), `x.yaml:4: bad duration "3": durations need a unit, e.g. 2s`},
+		{"after twice", withEntry("{at: 1s, kill: [2], after: {}, after: {}}"), `x.yaml:4: duplicate key "after" in timeline entry`},
+		{"pause until before at", withEntry("{at: 10s, pause: 3, until: 9s}"), "x.yaml:4: until (9s) is not after at (10s)"},
 		{"split overlapping", withEntry("{at: 1s, split: [[1, 2], [2, 3]]}"), "x.yaml:4: peer 2 is in two split groups"},
 		{"split one group", withEntry("{at: 1s, split: [[1, 2]]}"), "x.yaml:4: split needs at least 2 groups, got 1"},
 		{"split empty group", withEntry("{at: 1s, split: [[1, 2], []]}"), "x.yaml:4: split group: the list of peers is empty"},
@@ -260,8 +278,9 @@ func TestParse_TimingWrapsConfigError(t *testing.T) {
 // renamed must be added here on purpose.
 var wantNames = []string{
 	"cascading-leader-crash", "churn", "crash-during-join", "cross-view-add", "cross-view-del", "evict", "flapping-link",
-	"join", "join-storm", "late-timers", "leader-crash-loss", "leave", "lossy-heartbeats", "lost-decision",
-	"multi-crash", "partition-heal", "partition-minority-leader", "restart-founder", "restart-rejoin", "single-crash",
+	"join", "join-storm", "kill-after-decision", "late-timers", "leader-crash-loss", "leave", "lossy-heartbeats", "lost-decision",
+	"multi-crash", "partition-heal", "partition-minority-leader", "pause-after-decision", "pause-leader", "restart-founder",
+	"restart-rejoin", "single-crash",
 }
 
 func TestEmbedded_AllParse(t *testing.T) {
@@ -324,6 +343,7 @@ var errorAt = regexp.MustCompile(`^fuzz\.yaml:[1-9][0-9]*: `)
 func FuzzParse(f *testing.F) {
 	addScenarioFiles(f)
 	for _, s := range []string{"", "peers: 5\ntimeline: [\n", "- 1\n", withEntry("{at: 1s, split: [[1, 2], [2, 3]]}"),
+		withEntry("{at: 1s, pause: 3, after: {type: OK, to: 1, delay: 1ms}, until: 2s}"), withEntry("{at: 1s, crash: [2], after: {}}"),
 		withTop("liveness: {heal_at: 2562047h, within: 2562047h}"), "a: &a [*a]\n"} {
 		f.Add([]byte(s))
 	}

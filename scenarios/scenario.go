@@ -56,6 +56,16 @@ func DefaultNetwork() Network {
 }
 
 // ActionKind names what an Action does.
+//
+// A split cuts only the links between its groups: split: [[1], [3]] cuts
+// the link between 1 and 3 both ways and leaves every other link alone.
+//
+// A pause stops Peer as SIGSTOP stops a process: it takes no step until it
+// continues at Until. Messages reach it and wait in its inbox, its timers
+// come due and wait; on continuing it handles them all, in the order they
+// came. Its streams stay connected and nothing it was sent is lost. A kill
+// or crash ends a paused peer at once; a leave or evict asked of it waits
+// with its inbox.
 type ActionKind string
 
 const (
@@ -66,8 +76,9 @@ const (
 	ActLeave   ActionKind = "leave"   // Peers leave gracefully
 	ActEvict   ActionKind = "evict"   // the current leader is asked to remove Peer
 	ActIsolate ActionKind = "isolate" // Peer can neither send nor receive, until Until
-	ActSplit   ActionKind = "split"   // Groups cannot reach each other, until Until
+	ActSplit   ActionKind = "split"   // Groups cannot reach each other, until Until; peers in no group are unaffected
 	ActCut     ActionKind = "cut"     // From's messages to To are lost (one way), until Until
+	ActPause   ActionKind = "pause"   // Peer is stopped (SIGSTOP) until Until, then continues
 	ActDrop    ActionKind = "drop"    // the next Drop.Count messages matching Drop are lost
 	ActNetwork ActionKind = "network" // the network's rates change to SetNetwork from At on
 	ActHook    ActionKind = "leader_crash_hook"
@@ -82,15 +93,43 @@ type Action struct {
 	Line int // line in the file, for messages
 
 	Peers  []protocol.PeerID   // start, crash, kill, restart, leave
-	Peer   protocol.PeerID     // evict, isolate, leader_crash_hook
+	Peer   protocol.PeerID     // evict, isolate, pause, leader_crash_hook
 	Groups [][]protocol.PeerID // split
 	From   protocol.PeerID     // cut
 	To     protocol.PeerID     // cut
-	Until  time.Duration       // isolate, split, cut: heal time; 0 means never (until liveness heals it)
+	Until  time.Duration       // isolate, split, cut, pause: end time; 0 means never (until liveness heals it)
 
 	Drop       Drop     // drop
 	SetNetwork *Network // network: the whole network after the change
 	Churn      Churn    // churn
+
+	// After, if set, makes the action wait for a message (crash, kill,
+	// isolate, split, cut, pause and drop only): see Trigger.
+	After *Trigger
+}
+
+// Trigger sets an action off on a message rather than at a time, so that
+// a fault can land exactly between two steps of the protocol: "cut the
+// link 1-3 3 ms after a REQ", "kill the leader once it decided, before
+// its NEWVIEW goes out". Armed at the action's At, it goes off at the
+// first message matching Type, From and To (zero fields match anything)
+// that a peer sends from then on, whether or not the network then loses
+// it, and the action happens Delay later. Each trigger goes off once.
+//
+// With Delay 0 the action happens as that message is about to leave, so
+// it applies to the message too: a cut or split stops it, a drop may take
+// it, a kill or crash of its sender loses it and every later message of
+// the same step (as kill -9 just before the write), and a pause of its
+// sender holds them until the sender continues.
+//
+// The Until of a triggered action counts from when it happens: the fault
+// lasts Until-At, as it would at At. A trigger that has not gone off when
+// the liveness phase begins never does.
+type Trigger struct {
+	Type  protocol.MsgType
+	From  protocol.PeerID
+	To    protocol.PeerID
+	Delay time.Duration
 }
 
 // Churn kills a random live peer every Interval and restarts it DownFor

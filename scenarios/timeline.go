@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -10,16 +11,23 @@ import (
 
 // actionKinds lists every action, in the order messages name them.
 var actionKinds = []ActionKind{ActStart, ActCrash, ActKill, ActRestart, ActLeave, ActEvict,
-	ActIsolate, ActSplit, ActCut, ActDrop, ActNetwork, ActHook, ActChurn}
+	ActIsolate, ActSplit, ActCut, ActPause, ActDrop, ActNetwork, ActHook, ActChurn}
 
-// entryKeys are the keys a timeline entry may hold: at, until, one action.
+// entryModifiers are the keys of a timeline entry other than its action.
+var entryModifiers = []string{"at", "until", "after"}
+
+// entryKeys are the keys a timeline entry may hold: the modifiers and one
+// action.
 var entryKeys = func() []string {
-	keys := []string{"at", "until"}
+	keys := slices.Clone(entryModifiers)
 	for _, k := range actionKinds {
 		keys = append(keys, string(k))
 	}
 	return keys
 }()
+
+// triggeredKinds are the actions that may wait for a message (after).
+var triggeredKinds = []ActionKind{ActCrash, ActKill, ActIsolate, ActSplit, ActCut, ActPause, ActDrop}
 
 // timeline reads the timeline in file order. net is the file's network:
 // each network change applies to the network in force before it in the
@@ -50,13 +58,13 @@ func (p *parser) action(n *yaml.Node, net *Network) (Action, error) {
 	}
 	var kinds []string
 	for _, k := range order {
-		if k != "at" && k != "until" {
+		if !slices.Contains(entryModifiers, k) {
 			kinds = append(kinds, k)
 		}
 	}
 	switch len(kinds) {
 	case 0:
-		return Action{}, p.errf(n.Line, "timeline entry has no action (one of %s)", strings.Join(entryKeys[2:], ", "))
+		return Action{}, p.errf(n.Line, "timeline entry has no action (one of %s)", strings.Join(entryKeys[len(entryModifiers):], ", "))
 	case 1:
 	default:
 		return Action{}, p.errf(n.Line, "timeline entry has %s actions (%s)", countWord(len(kinds)), strings.Join(kinds, ", "))
@@ -77,7 +85,62 @@ func (p *parser) action(n *yaml.Node, net *Network) (Action, error) {
 			return Action{}, err
 		}
 	}
+	if t, ok := f["after"]; ok {
+		if a.After, err = p.trigger(a.Kind, t); err != nil {
+			return Action{}, err
+		}
+	}
 	return a, nil
+}
+
+// trigger reads after: {type, from, to, delay}, all optional; delay
+// defaults to 0.
+func (p *parser) trigger(kind ActionKind, t field) (*Trigger, error) {
+	if !slices.Contains(triggeredKinds, kind) {
+		names := make([]string, len(triggeredKinds))
+		for i, k := range triggeredKinds {
+			names[i] = string(k)
+		}
+		return nil, p.errf(t.key.Line, "after is only allowed with %s", strings.Join(names, ", "))
+	}
+	f, _, err := p.fields(t.val, "after", []string{"type", "from", "to", "delay"})
+	if err != nil {
+		return nil, err
+	}
+	var tr Trigger
+	if tr.Type, tr.From, tr.To, err = p.messageFilter(t.val, f, "after"); err != nil {
+		return nil, err
+	}
+	if d, ok := f["delay"]; ok {
+		if tr.Delay, err = p.duration(d.val, "after delay"); err != nil {
+			return nil, err
+		}
+	}
+	return &tr, nil
+}
+
+// messageFilter reads the type, from and to keys of mapping n, called
+// what in messages; each may be absent (zero: any).
+func (p *parser) messageFilter(n *yaml.Node, f map[string]field, what string) (ty protocol.MsgType, from, to protocol.PeerID, err error) {
+	if t, ok := f["type"]; ok {
+		if ty, err = p.msgType(t.val); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	if v, ok := f["from"]; ok {
+		if from, err = p.peer(v.val, "from"); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	if v, ok := f["to"]; ok {
+		if to, err = p.peer(v.val, "to"); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	if from != 0 && from == to {
+		return 0, 0, 0, p.errf(n.Line, "%s from %d to %d matches nothing: from and to must differ", what, from, to)
+	}
+	return ty, from, to, nil
 }
 
 // actionValue reads the value of a's action key into a.
@@ -87,7 +150,7 @@ func (p *parser) actionValue(a *Action, v *yaml.Node, net *Network) error {
 	switch a.Kind {
 	case ActStart, ActCrash, ActKill, ActRestart, ActLeave:
 		a.Peers, err = p.peerList(v, what)
-	case ActEvict, ActIsolate, ActHook:
+	case ActEvict, ActIsolate, ActPause, ActHook:
 		a.Peer, err = p.peer(v, what)
 	case ActSplit:
 		a.Groups, err = p.split(v)
@@ -109,9 +172,9 @@ func (p *parser) actionValue(a *Action, v *yaml.Node, net *Network) error {
 // until reads a's heal time, which only faults that heal may have.
 func (p *parser) until(a *Action, u field) error {
 	switch a.Kind {
-	case ActIsolate, ActSplit, ActCut, ActChurn:
+	case ActIsolate, ActSplit, ActCut, ActPause, ActChurn:
 	default:
-		return p.errf(u.key.Line, "until is only allowed with isolate, split, cut, churn")
+		return p.errf(u.key.Line, "until is only allowed with isolate, split, cut, pause, churn")
 	}
 	var err error
 	if a.Until, err = p.duration(u.val, "until"); err != nil {
@@ -179,23 +242,8 @@ func (p *parser) drop(n *yaml.Node) (Drop, error) {
 		return Drop{}, err
 	}
 	d := Drop{Count: 1}
-	if t, ok := f["type"]; ok {
-		if d.Type, err = p.msgType(t.val); err != nil {
-			return Drop{}, err
-		}
-	}
-	if v, ok := f["from"]; ok {
-		if d.From, err = p.peer(v.val, "from"); err != nil {
-			return Drop{}, err
-		}
-	}
-	if v, ok := f["to"]; ok {
-		if d.To, err = p.peer(v.val, "to"); err != nil {
-			return Drop{}, err
-		}
-	}
-	if d.From != 0 && d.From == d.To {
-		return Drop{}, p.errf(n.Line, "drop from %d to %d matches nothing: from and to must differ", d.From, d.To)
+	if d.Type, d.From, d.To, err = p.messageFilter(n, f, "drop"); err != nil {
+		return Drop{}, err
 	}
 	if c, ok := f["count"]; ok {
 		count, err := p.integer(c.val, "count")

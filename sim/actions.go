@@ -15,9 +15,23 @@ const (
 	checkLiveness        // L1, at the end of the liveness phase
 )
 
-// act runs timeline action number i. (An itemAction numbered past the
-// timeline lifts the partition of action number i-len(timeline).)
-func (w *world) act(a scenarios.Action, i int) {
+// due handles a timeline action at its At: it happens, or, if it waits
+// for a message, its trigger is armed.
+func (w *world) due(a scenarios.Action) {
+	if a.After == nil {
+		w.act(a)
+		return
+	}
+	if w.healed {
+		return // the liveness phase allows no more faults
+	}
+	w.fault(0, "arm: "+describeAction(a))
+	w.armed = append(w.armed, a)
+}
+
+// act carries out an action as it happens: a timeline action at its At,
+// or a triggered one with At and Until moved to when it went off.
+func (w *world) act(a scenarios.Action) {
 	if w.healed && a.Kind != scenarios.ActStart {
 		return // the liveness phase allows no more faults
 	}
@@ -36,6 +50,7 @@ func (w *world) act(a scenarios.Action, i int) {
 		for _, id := range a.Peers {
 			if sp := w.peers[id]; sp.alive {
 				w.fault(id, fmt.Sprintf("crash p%d", id))
+				sp.endProcess() // a crash ends a stopped process too
 				w.step(sp, protocol.Event{Type: protocol.EventCrash})
 			}
 		}
@@ -48,16 +63,18 @@ func (w *world) act(a scenarios.Action, i int) {
 			if sp := w.peers[id]; sp.alive {
 				w.fault(id, fmt.Sprintf("p%d leaves", id))
 				w.hist.reason(id, w.now)
-				w.step(sp, protocol.Event{Type: protocol.EventLeave})
+				w.input(sp, protocol.Event{Type: protocol.EventLeave})
 			}
 		}
 	case scenarios.ActEvict:
 		w.evict(a.Peer)
+	case scenarios.ActPause:
+		w.pause(a)
 	case scenarios.ActIsolate, scenarios.ActSplit, scenarios.ActCut:
 		w.fault(0, describePartition(a))
 		w.partition(a, 1)
 		if a.Until > a.At {
-			w.schedule(item{at: a.Until, kind: itemAction, action: i + len(w.timeline)})
+			w.schedule(item{at: a.Until, kind: itemLift, action: w.keep(a)})
 		}
 	case scenarios.ActDrop:
 		w.fault(0, fmt.Sprintf("drop the next %d %s", a.Drop.Count, describeDrop(a.Drop)))
@@ -75,8 +92,15 @@ func (w *world) act(a scenarios.Action, i int) {
 	case scenarios.ActChurn:
 		w.fault(0, fmt.Sprintf("churn every %v, down for %v, until %v", a.Churn.Interval, a.Churn.DownFor, a.Until))
 		w.churnOn = true
-		w.schedule(item{at: w.now + a.Churn.Interval, kind: itemChurn, action: i})
+		w.schedule(item{at: w.now + a.Churn.Interval, kind: itemChurn, action: w.keep(a)})
 	}
+}
+
+// keep records an action that later items refer to, and returns its
+// number in w.happened.
+func (w *world) keep(a scenarios.Action) int {
+	w.happened = append(w.happened, a)
+	return len(w.happened) - 1
 }
 
 func (w *world) unblock(a scenarios.Action) {
@@ -118,14 +142,15 @@ func (w *world) partition(a scenarios.Action, delta int) {
 
 // startPeer starts a fresh process for sp: its first start, or a restart.
 func (w *world) startPeer(sp *simPeer, why string) {
-	node, err := protocol.NewNode(w.cfg, sp.id, w.sc.Peers, simEffects{w, sp})
+	sp.endProcess()
+	sp.incarnation++
+	node, err := protocol.NewNode(w.cfg, sp.id, w.sc.Peers, simEffects{w: w, sp: sp, incarnation: sp.incarnation})
 	if err != nil {
 		w.fail(SafetyViolation, "setup", err.Error())
 		return
 	}
 	sp.node, sp.p, sp.alive, sp.started, sp.left = node, node.Peer(), true, true, false
 	w.armHook(sp)
-	sp.incarnation++
 	w.resetAll(sp.id) // a new process has new connections
 	w.fault(sp.id, fmt.Sprintf("%s p%d (incarnation %d)", why, sp.id, sp.incarnation))
 	w.step(sp, protocol.Event{Type: protocol.EventStart, Incarnation: sp.incarnation})
@@ -149,6 +174,7 @@ func (w *world) kill(sp *simPeer, why string) {
 	}
 	w.fault(sp.id, fmt.Sprintf("%s p%d", why, sp.id))
 	sp.alive = false
+	sp.endProcess()
 	w.resetAll(sp.id)
 }
 
@@ -158,7 +184,7 @@ func (w *world) evict(target protocol.PeerID) {
 		if sp.alive && sp.p.IsLeader() && sp.p.View().Contains(target) {
 			w.fault(sp.id, fmt.Sprintf("evict p%d, asked of leader p%d", target, sp.id))
 			w.hist.reason(target, w.now)
-			w.step(sp, protocol.Event{Type: protocol.EventEvict, Peer: target})
+			w.input(sp, protocol.Event{Type: protocol.EventEvict, Peer: target})
 			return
 		}
 	}
@@ -168,7 +194,7 @@ func (w *world) evict(target protocol.PeerID) {
 // churn kills a random live peer (keeping a majority of the universe up)
 // and schedules its restart.
 func (w *world) churn(it item) {
-	a := w.timeline[it.action]
+	a := w.happened[it.action]
 	if w.healed || w.now >= a.Until {
 		return
 	}
@@ -187,17 +213,33 @@ func (w *world) churn(it item) {
 	w.schedule(item{at: w.now + a.Churn.Interval, kind: itemChurn, action: it.action})
 }
 
+// input hands an operator's request to a live peer, or keeps it for the
+// peer to handle when it continues, if it is stopped.
+func (w *world) input(sp *simPeer, ev protocol.Event) {
+	if sp.pauses > 0 {
+		w.hold(sp, ev, 0)
+		return
+	}
+	w.step(sp, ev)
+}
+
 // heal begins the liveness phase: partitions and cuts lift, loss,
-// duplication, reordering and targeted drops stop, and every crashed peer
-// restarts.
+// duplication, reordering and targeted drops stop, paused peers continue,
+// and every crashed peer restarts.
 func (w *world) heal() {
 	w.healed = true
-	w.fault(0, "liveness phase: heal all partitions, stop loss, restart crashed peers")
+	w.fault(0, "liveness phase: heal all partitions, stop loss, resume paused peers, restart crashed peers")
 	for i := range w.blocked {
 		clear(w.blocked[i])
 	}
 	w.drops = nil
+	w.armed = nil
 	w.net.LossPercent, w.net.DuplicatePercent, w.net.ReorderPercent = 0, 0, 0
+	for _, sp := range w.peers[1:] {
+		if sp.alive && sp.pauses > 0 {
+			w.resume(sp)
+		}
+	}
 	for _, sp := range w.peers[1:] {
 		if sp.started && !sp.alive && !sp.left {
 			w.startPeer(sp, "restart")

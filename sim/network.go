@@ -95,14 +95,22 @@ func (w *world) deliver(it item) {
 		w.drop(m, it.msgID, "partition")
 	case !to.alive || to.incarnation != it.incarnation:
 		w.drop(m, it.msgID, "receiver down")
+	case to.pauses > 0:
+		// In the stopped process's socket: it reads it when it continues.
+		w.hold(to, protocol.Event{Type: protocol.EventMessage, Msg: m}, it.msgID)
 	default:
-		w.res.Delivered++
-		if w.opts.Trace {
-			w.res.Trace = append(w.res.Trace, TraceEvent{Time: w.now, Kind: TraceDeliver, Peer: m.To, Msg: m, MsgID: it.msgID})
-		}
-		w.p.delivered(w, m)
-		w.step(to, protocol.Event{Type: protocol.EventMessage, Msg: m})
+		w.handOver(to, m, it.msgID)
 	}
+}
+
+// handOver has the receiver handle a message that reached it.
+func (w *world) handOver(to *simPeer, m protocol.Message, msgID uint64) {
+	w.res.Delivered++
+	if w.opts.Trace {
+		w.res.Trace = append(w.res.Trace, TraceEvent{Time: w.now, Kind: TraceDeliver, Peer: m.To, Msg: m, MsgID: msgID})
+	}
+	w.p.delivered(w, m)
+	w.step(to, protocol.Event{Type: protocol.EventMessage, Msg: m})
 }
 
 // drop records a lost message, with both ends.

@@ -83,11 +83,23 @@ func (p *printer) header(w *world) {
 }
 
 func describeAction(a scenarios.Action) string {
+	if t := a.After; t != nil {
+		// The fault lasts from when the trigger goes off.
+		untimed := a
+		untimed.After, untimed.Until = nil, 0
+		lasting := ""
+		if a.Until != 0 {
+			lasting = fmt.Sprintf(" for %v", a.Until-a.At)
+		}
+		return describeAction(untimed) + lasting + ", " + describeTrigger(*t)
+	}
 	switch a.Kind {
 	case scenarios.ActStart, scenarios.ActCrash, scenarios.ActKill, scenarios.ActRestart, scenarios.ActLeave:
 		return string(a.Kind) + " " + protocol.FormatMembers(a.Peers)
 	case scenarios.ActEvict, scenarios.ActHook:
 		return fmt.Sprintf("%s %d", a.Kind, a.Peer)
+	case scenarios.ActPause:
+		return describePause(a)
 	case scenarios.ActIsolate, scenarios.ActSplit, scenarios.ActCut:
 		return describePartition(a)
 	case scenarios.ActDrop:
@@ -117,6 +129,12 @@ func (p *printer) fault(w *world, what string) { p.line(w.now, "**", what) }
 func (p *printer) delivered(w *world, m protocol.Message) {
 	if p.verbose {
 		p.line(w.now, fmt.Sprintf("p%d<p%d", m.To, m.From), "deliver "+m.String())
+	}
+}
+
+func (p *printer) held(w *world, m protocol.Message) {
+	if p.verbose {
+		p.line(w.now, fmt.Sprintf("p%d<p%d", m.To, m.From), "HELD (paused) "+m.String())
 	}
 }
 

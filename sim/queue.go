@@ -12,10 +12,13 @@ type itemKind uint8
 const (
 	itemDeliver itemKind = iota + 1 // deliver msg to msg.To
 	itemTimer                       // fire timer at peer
-	itemAction                      // run timeline action number action
-	itemChurn                       // a churn tick of action number action
+	itemAction                      // timeline action number action is due
+	itemFire                        // happened action number action happens: a trigger went off before
+	itemLift                        // the partition of happened action number action heals
+	itemChurn                       // a churn tick of happened action number action
 	itemRestart                     // restart peer (churn)
 	itemCheck                       // run the end-of-phase check number action
+	itemResume                      // end one pause of peer's process incarnation
 )
 
 // item is one scheduled event. Items are ordered by (at, seq): equal times

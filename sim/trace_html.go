@@ -441,6 +441,7 @@ g:hover>.v,g:hover>.d{stroke-width:3}
 .fault rect{fill:#ff7f0e}
 .fault.down rect{fill:#d62728}
 .fault.up rect{fill:#2ca02c}
+.fault.stop rect{fill:#9467bd}
 `)
 	for t, c := range htmlMsgColors {
 		d.s(".legend span.k")
@@ -508,7 +509,8 @@ func (d *htmlDiagram) legend() {
 	d.s(`<span style="color:#b45309">&#9650; seed log note</span>`)
 	d.s(`<span style="color:#888">&#9679; other note</span>`)
 	d.s(`<span style="color:#d62728">&#9646; crash/kill</span>`)
-	d.s(`<span style="color:#2ca02c">&#9646; start/restart</span>`)
+	d.s(`<span style="color:#2ca02c">&#9646; start/restart/resume</span>`)
+	d.s(`<span style="color:#9467bd">&#9646; pause</span>`)
 	d.s(`<span style="color:#ff7f0e">&#9646; other fault (dashed, full height: network-wide)</span>`)
 	d.s("</div>\n")
 }
@@ -810,8 +812,10 @@ func (d *htmlDiagram) markers() {
 			// Colour only; the label says what happened.
 			case strings.Contains(r, "crash p") || strings.Contains(r, "kill p"):
 				class += " down"
-			case strings.HasPrefix(r, "start ") || strings.Contains(r, "restart "):
+			case strings.HasPrefix(r, "start ") || strings.Contains(r, "restart ") || strings.HasPrefix(r, "resume "):
 				class += " up"
+			case strings.HasPrefix(r, "pause "):
+				class += " stop"
 			}
 			d.s(`<g class="` + class + `">`)
 			d.tooltip(traceSecs(ev.Time) + " fault at p" + tracePeer(ev.Peer) + ": " + ev.Reason)

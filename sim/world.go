@@ -32,6 +32,8 @@ type world struct {
 
 	hist     history
 	timeline []scenarios.Action // sorted by At, stably
+	armed    []scenarios.Action // timeline actions waiting for a message, in timeline order
+	happened []scenarios.Action // actions that later items refer to, with the times they happen at
 	msgID    uint64
 	done     bool
 	res      Result
@@ -56,6 +58,18 @@ type simPeer struct {
 	// hooked: the seed's -t hook is armed, on this process and the ones
 	// that follow, until it has fired once.
 	hooked, hookFired bool
+	// stepping is set while the process's node handles an event; deferred
+	// holds events for it that arose meanwhile (a crash set off by one of
+	// its own messages), handled once the node returns.
+	stepping bool
+	deferred []protocol.Event
+	// lost holds the messages of the current event that its process,
+	// ended during it, never sent: logged together once the event is done.
+	lost []protocol.Message
+
+	pauses int                // pauses in force: while above zero the process is stopped
+	held   []heldInput        // what reached it while stopped, in order
+	outbox []protocol.Message // the rest of the step a pause stopped it in, sent when it continues
 }
 
 // Run runs scenario sc with opts and returns what it found.
@@ -134,26 +148,52 @@ func (w *world) handle(it item) {
 	case itemTimer:
 		sp := w.peers[it.peer]
 		if sp.alive && sp.incarnation == it.incarnation {
-			w.step(sp, protocol.Event{Type: protocol.EventTimer, Timer: it.timer})
+			ev := protocol.Event{Type: protocol.EventTimer, Timer: it.timer}
+			if sp.pauses > 0 {
+				w.hold(sp, ev, 0)
+				return
+			}
+			w.step(sp, ev)
 		}
 	case itemAction:
-		if it.action >= len(w.timeline) {
-			w.unblock(w.timeline[it.action-len(w.timeline)])
-			return
-		}
-		w.act(w.timeline[it.action], it.action)
+		w.due(w.timeline[it.action])
+	case itemFire:
+		w.act(w.happened[it.action])
+	case itemLift:
+		w.unblock(w.happened[it.action])
 	case itemChurn:
 		w.churn(it)
 	case itemRestart:
 		w.restartPeer(w.peers[it.peer], "churn restart")
+	case itemResume:
+		w.unpause(it)
 	case itemCheck:
 		w.check(it.action)
 	}
 }
 
 // step hands ev to a live peer's node, which carries out what it asks
-// through simEffects.
+// through simEffects. An event for a process whose node is busy with
+// another (its own message set off a crash of it) waits until that one is
+// done: a node handles one event at a time.
 func (w *world) step(sp *simPeer, ev protocol.Event) {
+	if sp.stepping {
+		sp.deferred = append(sp.deferred, ev)
+		return
+	}
+	sp.stepping = true
+	w.stepNode(sp, ev)
+	sp.stepping = false
+	w.reportLost(sp)
+	for len(sp.deferred) > 0 && sp.alive {
+		next := sp.deferred[0]
+		sp.deferred = sp.deferred[1:]
+		w.step(sp, next)
+	}
+	sp.deferred = nil
+}
+
+func (w *world) stepNode(sp *simPeer, ev protocol.Event) {
 	var err error
 	switch n := sp.node; ev.Type {
 	case protocol.EventStart:
@@ -188,41 +228,81 @@ func (w *world) armHook(sp *simPeer) {
 	})
 }
 
+// reportLost logs, in one line, the messages sp's process never sent
+// because it ended while sending them.
+func (w *world) reportLost(sp *simPeer) {
+	if len(sp.lost) > 0 {
+		w.fault(sp.id, fmt.Sprintf("p%d ended before sending %s", sp.id, describeMessages(sp.lost)))
+		sp.lost = nil
+	}
+}
+
+// crashPending reports whether a crash of sp's process waits for its node
+// to finish the current event: the process ends with that event, and the
+// rest of what the event asked for is lost.
+func (sp *simPeer) crashPending() bool {
+	for _, ev := range sp.deferred {
+		if ev.Type == protocol.EventCrash {
+			return true
+		}
+	}
+	return false
+}
+
 // simEffects carries out one process's outputs in the world, in the order
 // its node calls them. Once a checker has failed the run, nothing more is
-// sent or armed: the run ends with the violation.
+// sent or armed: the run ends with the violation. What a process would
+// do after it ended (a crash or kill set off by one of its own messages)
+// is lost, as it is for a real process.
 type simEffects struct {
-	w  *world
-	sp *simPeer
+	w           *world
+	sp          *simPeer
+	incarnation uint64 // the process these effects belong to
+}
+
+// gone reports whether the process ended since its node began this step.
+func (fx simEffects) gone() bool {
+	return !fx.sp.alive || fx.sp.incarnation != fx.incarnation || fx.sp.crashPending()
 }
 
 func (fx simEffects) Note(n protocol.Note) {
-	if !fx.w.done {
+	if !fx.w.done && !fx.gone() {
 		fx.w.note(fx.sp, n)
 	}
 }
 
 func (fx simEffects) Send(m protocol.Message) {
-	if !fx.w.done {
-		fx.w.send(fx.sp, m)
+	w, sp := fx.w, fx.sp
+	switch {
+	case w.done:
+	case fx.gone():
+		sp.lost = append(sp.lost, m)
+	case sp.pauses > 0:
+		sp.outbox = append(sp.outbox, m)
+	default:
+		w.sendChecked(sp, m)
 	}
 }
 
 func (fx simEffects) Timer(tr protocol.TimerRequest) {
 	w := fx.w
-	if tr.Cancel || w.done {
+	if tr.Cancel || w.done || fx.gone() {
 		return // stale fires are ignored by the peer
 	}
 	at := w.now + tr.After
 	if late := w.net.TimerLatenessMax; late > 0 {
 		at += time.Duration(w.rng.Int64N(int64(late) + 1))
 	}
-	w.schedule(item{at: at, kind: itemTimer, peer: fx.sp.id, incarnation: fx.sp.incarnation, timer: tr.Timer})
+	w.schedule(item{at: at, kind: itemTimer, peer: fx.sp.id, incarnation: fx.incarnation, timer: tr.Timer})
 }
 
 // Stop: a crash or a finished leave, the process exits. What it sent is
 // still delivered, as the kernel flushes a closing socket.
-func (fx simEffects) Stop() { fx.sp.alive = false }
+func (fx simEffects) Stop() {
+	if fx.sp.incarnation == fx.incarnation {
+		fx.sp.alive = false
+	}
+}
 
 // note records a peer's note: its log line, the history, the checks.
 func (w *world) note(sp *simPeer, n protocol.Note) {

@@ -3,15 +3,19 @@ package main_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/memberly/memberly/protocol"
 	"github.com/memberly/memberly/scenarios"
+	"github.com/memberly/memberly/sim"
 )
 
 // binary is the simulate command, built once for these tests.
@@ -102,6 +106,7 @@ func TestSimulate_PrintsOptionsLogLinesVerdictAndStats(t *testing.T) {
 }
 
 func TestSimulate_ExitCodes(t *testing.T) {
+	caught := strconv.FormatUint(firstCaughtSeed(t), 10)
 	dir := t.TempDir()
 	impossible := filepath.Join(dir, "impossible.yaml")
 	os.WriteFile(impossible, []byte("description: a join that is expected to end alone\npeers: 2\n"+
@@ -113,7 +118,7 @@ func TestSimulate_ExitCodes(t *testing.T) {
 		want string
 	}{
 		{"pass", []string{"-scenario", "join", "-seed", "3"}, 0, "verdict: pass"},
-		{"safety violation", []string{"-swarm-seed", "5", "-mutation", "quorum-of-one"}, 1, "verdict: SAFETY VIOLATION S2"},
+		{"safety violation", []string{"-swarm-seed", caught, "-mutation", "quorum-of-one"}, 1, "verdict: SAFETY VIOLATION S2"},
 		{"liveness failure", []string{"-scenario", impossible}, 2, "verdict: LIVENESS FAILURE expect"},
 		{"bad flag", []string{"-nope"}, 64, "flag provided but not defined: -nope"},
 		{"nothing to run", nil, 64, "say what to run"},
@@ -164,8 +169,24 @@ func TestSimulate_Swarm(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "swarm: 40 runs, 0 failed") {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
-	out, code = simulate(t, nil, "-swarm", "-runs", "10", "-mutation", "quorum-of-one")
-	if code != 1 || !strings.Contains(out, "replay: simulate -swarm-seed 5 -mutation quorum-of-one") {
-		t.Errorf("a broken protocol's swarm: exit %d, want 1 and a replay line for seed 5:\n%s", code, out)
+	seed := firstCaughtSeed(t)
+	out, code = simulate(t, nil, "-swarm", "-runs", strconv.FormatUint(seed, 10), "-mutation", "quorum-of-one")
+	if want := fmt.Sprintf("replay: simulate -swarm-seed %d -mutation quorum-of-one", seed); code != 1 || !strings.Contains(out, want) {
+		t.Errorf("a broken protocol's swarm: exit %d, want 1 and a replay line for seed %d:\n%s", code, seed, out)
 	}
+}
+
+// firstCaughtSeed is the first swarm seed whose scenario shows the
+// quorum-of-one mutation as a safety violation: the command must report
+// it as the library finds it, whatever scenarios the swarm draws.
+func firstCaughtSeed(t *testing.T) uint64 {
+	t.Helper()
+	for seed := uint64(1); seed <= 100; seed++ {
+		r := sim.Run(sim.RandomScenario(seed), sim.Options{Seed: seed, Mutation: protocol.MutationQuorumOfOne})
+		if r.Verdict == sim.SafetyViolation {
+			return seed
+		}
+	}
+	t.Fatal("no swarm seed up to 100 catches quorum-of-one")
+	return 0
 }
