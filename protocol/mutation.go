@@ -21,6 +21,10 @@ const (
 	// view's members what they accepted there, so two leaders can decide
 	// different views under one id.
 	MutationStalePromises
+	// MutationFoundAtOnce: peer 1 founds view 1 at every start without
+	// asking the hosts first, so a restarted peer 1 founds a second
+	// cluster beside the running one, reusing its view ids.
+	MutationFoundAtOnce
 )
 
 var mutationNames = [...]string{
@@ -28,6 +32,7 @@ var mutationNames = [...]string{
 	MutationQuorumOfOne:   "quorum-of-one",
 	MutationSkipRecovery:  "skip-recovery",
 	MutationStalePromises: "stale-promises",
+	MutationFoundAtOnce:   "found-at-once",
 }
 
 func (m Mutation) String() string {

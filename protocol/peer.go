@@ -292,8 +292,8 @@ func (p *Peer) start(incarnation uint64) {
 	}
 	p.arm(TimerHeartbeat, p.cfg.HeartbeatInterval)
 	switch {
-	case p.id == 1 && p.universe == 1:
-		p.found() // nobody to ask
+	case p.id == 1 && (p.universe == 1 || p.cfg.Mutation == MutationFoundAtOnce):
+		p.found() // nobody to ask (or, broken on purpose, asking nobody)
 	case p.id == 1:
 		p.startFounding()
 	default:

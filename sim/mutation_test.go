@@ -33,6 +33,11 @@ func TestMutation_CheckersCatchBrokenProtocol(t *testing.T) {
 			return load([]string{"cross-view-add", "cross-view-del"}[seed%2])
 		}},
 		{"stale-promises", protocol.MutationStalePromises, sim.RandomScenario},
+		// Founding without asking shows when peer 1 restarts beside a
+		// running cluster, which restart-founder stages and the swarm
+		// draws.
+		{"found-at-once staged", protocol.MutationFoundAtOnce, func(uint64) scenarios.Scenario { return load("restart-founder") }},
+		{"found-at-once", protocol.MutationFoundAtOnce, sim.RandomScenario},
 	}
 	for _, c := range cases {
 		m := c.mutation
