@@ -265,16 +265,20 @@ func describePartition(a scenarios.Action) string {
 	return fmt.Sprintf("cut p%d->p%d%s", a.From, a.To, until)
 }
 
-func describeDrop(d scenarios.Drop) string {
-	s := "messages"
-	if d.Type != 0 {
-		s = d.Type.String()
+func describeDrop(d scenarios.Drop) string { return describeMatch(d.Type, d.From, d.To, "messages") }
+
+// describeMatch names the messages a drop or a trigger matches: of type t
+// (any: anything), from and to the peers named (0: anyone).
+func describeMatch(t protocol.MsgType, from, to protocol.PeerID, anything string) string {
+	s := anything
+	if t != 0 {
+		s = t.String()
 	}
-	if d.From != 0 {
-		s += fmt.Sprintf(" from p%d", d.From)
+	if from != 0 {
+		s += fmt.Sprintf(" from p%d", from)
 	}
-	if d.To != 0 {
-		s += fmt.Sprintf(" to p%d", d.To)
+	if to != 0 {
+		s += fmt.Sprintf(" to p%d", to)
 	}
 	return s
 }

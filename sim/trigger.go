@@ -65,16 +65,7 @@ func (w *world) setOff(m protocol.Message) (now []scenarios.Action) {
 
 // describeTrigger says when an armed action happens.
 func describeTrigger(t scenarios.Trigger) string {
-	what := "message"
-	if t.Type != 0 {
-		what = t.Type.String()
-	}
-	if t.From != 0 {
-		what += fmt.Sprintf(" from p%d", t.From)
-	}
-	if t.To != 0 {
-		what += fmt.Sprintf(" to p%d", t.To)
-	}
+	what := describeMatch(t.Type, t.From, t.To, "message")
 	if t.Delay == 0 {
 		return "as the next " + what + " is about to leave"
 	}
