@@ -126,7 +126,13 @@ func drawSchedule(t *rapid.T, crashes bool) faultSchedule {
 	if crashes {
 		for range rapid.IntRange(0, 3).Draw(t, "crashes") {
 			c := crashAt{peer: protocol.PeerID(rapid.IntRange(1, f.peers).Draw(t, "crashPeer")), at: ms(0, 25000, "crashAt")}
-			if rapid.Bool().Draw(t, "restart") {
+			// Peer 1 is not restarted here: this network loses stream
+			// messages too, and a restarted peer 1 whose questions or
+			// their answers are all lost founds a second cluster, a limit
+			// of peers without stored state (docs/design.md, section 8).
+			// The simulator's properties restart it, keeping one member
+			// reachable from it.
+			if c.peer != 1 && rapid.Bool().Draw(t, "restart") {
 				c.restartAt = c.at + ms(1, 10000, "downFor")
 			}
 			f.crashes = append(f.crashes, c)
