@@ -19,6 +19,21 @@ func crossViewCandidate(t *testing.T) *harness {
 	return h
 }
 
+// crossViewLeader returns crossViewCandidate's peer 2 once it leads: it
+// recovered ADD 4 from 3's promise and decided view 4 = [1,2,3,4] with
+// 3's OK, and holds promises of view 4 from 2 and 3 only, no quorum.
+func crossViewLeader(t *testing.T) *harness {
+	t.Helper()
+	h := crossViewCandidate(t)
+	b12 := protocol.Ballot{Round: 1, Leader: 2}
+	h.recv(pending(3, b12, 3, ids(1, 2, 3), add(4, 1), b01))
+	h.recv(protocol.Message{Type: protocol.MsgOK, From: 3, Ballot: b12, ViewID: 3})
+	if got := h.p.View().String(); got != "4[1,2,3,4]" {
+		t.Fatalf("view %s, want 4[1,2,3,4]", got)
+	}
+	return h
+}
+
 // Cross-view, adding: promises of view 3 do not let a leader propose in
 // view 4. Peer 2 leads view 3 on the promises of {2,3}, recovers ADD 4 and
 // decides view 4 = [1,2,3,4]; {2,3} is not a quorum of it. Only once 4
@@ -109,13 +124,7 @@ func TestLeader_NextChangeGoesOutWithTheNewView(t *testing.T) {
 // An OK of the previous view that comes after the decision is a promise at
 // the new view too: the member had accepted nothing there.
 func TestLeader_LateOKPromisesTheNewView(t *testing.T) {
-	h := crossViewCandidate(t)
-	b12 := protocol.Ballot{Round: 1, Leader: 2}
-	h.recv(pending(3, b12, 3, ids(1, 2, 3), add(4, 1), b01))
-	h.recv(protocol.Message{Type: protocol.MsgOK, From: 3, Ballot: b12, ViewID: 3})
-	if got := h.p.View().String(); got != "4[1,2,3,4]" {
-		t.Fatalf("view %s, want 4[1,2,3,4]", got)
-	}
+	h := crossViewLeader(t)
 	h.expect([]string{
 		"REQ 2->1 b=(1,2) v=4 DEL 1",
 		"REQ 2->3 b=(1,2) v=4 DEL 1",
@@ -127,10 +136,7 @@ func TestLeader_LateOKPromisesTheNewView(t *testing.T) {
 // that hold the view but have not promised, and sends the view to those
 // behind it.
 func TestLeader_RetryAsksMissingPromises(t *testing.T) {
-	h := crossViewCandidate(t)
-	b12 := protocol.Ballot{Round: 1, Leader: 2}
-	h.recv(pending(3, b12, 3, ids(1, 2, 3), add(4, 1), b01))
-	h.recv(protocol.Message{Type: protocol.MsgOK, From: 3, Ballot: b12, ViewID: 3})
+	h := crossViewLeader(t)
 	// 4 shows view 4 with a heartbeat (it promised someone else).
 	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 4, Ballot: b01, ViewID: 4})
 	h.expect([]string{
