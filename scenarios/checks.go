@@ -129,6 +129,28 @@ func (p *parser) schedule(s *Scenario, f map[string]field) error {
 	return nil
 }
 
+// exploreFrom reads explore_from, which s's schedule and timeline must
+// allow. Zero is refused rather than read as "not set": leaving the key
+// out says that, and an exploration from 0s would replay nothing.
+func (p *parser) exploreFrom(x field, s Scenario) (time.Duration, error) {
+	d, err := p.positive(x.val, "explore_from")
+	if err != nil {
+		return 0, err
+	}
+	// At the end of the run or later, every event would be replayed and
+	// none explored: a plain simulation, which needs no explore_from.
+	if d >= s.RunFor {
+		return 0, p.errf(x.val.Line, "explore_from %v is not before the end of the run (%v): there would be nothing left to explore", d, s.RunFor)
+	}
+	for _, a := range s.Timeline {
+		if a.Kind == ActChurn {
+			return 0, p.errf(x.key.Line, "explore_from cannot go with churn (line %d): churn kills and restarts peers drawn at random, "+
+				"and an exploration must start from one deterministic state", a.Line)
+		}
+	}
+	return d, nil
+}
+
 // lastAction returns when the timeline's last fault ends or last action
 // happens, and that entry's line.
 func lastAction(tl []Action) (last time.Duration, line int) {

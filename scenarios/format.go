@@ -13,8 +13,8 @@ import (
 // Format renders sc as a scenario file, in the layout of the embedded
 // files: description, peers, timing and network (each only with the keys
 // that differ from their defaults), the timeline one flow-style entry per
-// line in sc's order, expect, liveness, and run_for when it is not the one
-// Parse would work out.
+// line in sc's order, expect, liveness, run_for when it is not the one
+// Parse would work out, and explore_from when it is set.
 //
 // For every scenario Parse can return, Parse(name, Format(sc)) gives back
 // sc but for Name, File and the actions' Line, which come from where the
@@ -61,6 +61,9 @@ func Format(sc Scenario) []byte {
 	}
 	if sc.RunFor != need {
 		fmt.Fprintf(&b, "run_for: %s\n", duration(sc.RunFor))
+	}
+	if sc.ExploreFrom != 0 {
+		fmt.Fprintf(&b, "explore_from: %s\n", duration(sc.ExploreFrom))
 	}
 	return []byte(b.String())
 }

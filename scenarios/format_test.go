@@ -263,6 +263,29 @@ func TestFormat_Triggers(t *testing.T) {
 	}
 }
 
+// TestFormat_ExploreFrom checks that explore_from is written when set,
+// and only then, and reads back.
+func TestFormat_ExploreFrom(t *testing.T) {
+	sc := scenarios.Scenario{
+		Peers:    3,
+		Timing:   protocol.DefaultConfig(),
+		Network:  scenarios.DefaultNetwork(),
+		Timeline: []scenarios.Action{{Kind: scenarios.ActStart, Peers: []protocol.PeerID{1, 2, 3}}},
+		Expect:   scenarios.Expect{Within: 10 * time.Second},
+		RunFor:   10 * time.Second,
+	}
+	if text := string(scenarios.Format(sc)); strings.Contains(text, "explore_from") {
+		t.Errorf("Format writes explore_from, which is not set:\n%s", text)
+	}
+	for _, d := range []time.Duration{time.Nanosecond, 2999500 * time.Microsecond, 3 * time.Second, 10*time.Second - 1} {
+		sc.ExploreFrom = d
+		roundTrip(t, fmt.Sprintf("explore_from %v", d), sc)
+		if text, line := string(scenarios.Format(sc)), "\nexplore_from: "+d.String()+"\n"; !strings.Contains(text, line) {
+			t.Errorf("Format lacks %q:\n%s", line[1:], text)
+		}
+	}
+}
+
 func TestFormat_Readable(t *testing.T) {
 	sc, err := scenarios.Load("leader-crash-loss")
 	if err != nil {
@@ -300,6 +323,8 @@ func FuzzFormat(f *testing.F) {
 	f.Add([]byte("peers: 4\ntimeline: [{at: 0s, start: [1, 2, 3, 4]}, {at: 5s, pause: 2, until: 7s, after: {type: PENDING, from: 2}},\n" +
 		"  {at: 6s, drop: {type: OK}, after: {delay: 1.5ms}}, {at: 6s, split: [[1], [4]], after: {type: REQ, from: 1, to: 4, delay: 3ms}, until: 8s}]\n" +
 		"expect: {within: 10s}\n"))
+	f.Add([]byte("peers: 3\ntimeline: [{at: 0s, start: [1, 2]}, {at: 2.9995s, start: [3]}]\nexpect: {view: [1, 2, 3], leader: 1, within: 10s}\n" +
+		"explore_from: 3s\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sc, err := scenarios.Parse("fuzz.yaml", data)
 		if err != nil {

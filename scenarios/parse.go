@@ -30,11 +30,12 @@ func Parse(name string, data []byte) (Scenario, error) {
 	return s, nil
 }
 
-var topKeys = []string{"description", "peers", "timing", "network", "timeline", "expect", "liveness", "run_for"}
+var topKeys = []string{"description", "peers", "timing", "network", "timeline", "expect", "liveness", "run_for", "explore_from"}
 
 // scenario reads the top-level mapping. It reads the keys in a fixed order
 // rather than file order, because peer ids anywhere are checked against
-// peers, and timeline network changes start from the file's network.
+// peers, timeline network changes start from the file's network, and
+// explore_from is checked against the run's end and its timeline.
 func (p *parser) scenario(root *yaml.Node) (Scenario, error) {
 	f, _, err := p.fields(root, "scenario", topKeys)
 	if err != nil {
@@ -86,6 +87,11 @@ func (p *parser) scenario(root *yaml.Node) (Scenario, error) {
 	}
 	if err := p.schedule(&s, f); err != nil {
 		return Scenario{}, err
+	}
+	if x, ok := f["explore_from"]; ok {
+		if s.ExploreFrom, err = p.exploreFrom(x, s); err != nil {
+			return Scenario{}, err
+		}
 	}
 	return s, nil
 }

@@ -129,6 +129,27 @@ func TestParse_Defaults(t *testing.T) {
 	}
 }
 
+func TestParse_ExploreFrom(t *testing.T) {
+	got, err := scenarios.Parse("x.yaml", []byte(withTop("explore_from: 12s")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := scenarios.Scenario{
+		Name:        "x",
+		File:        "x.yaml",
+		Peers:       5,
+		Timing:      protocol.DefaultConfig(),
+		Network:     scenarios.DefaultNetwork(),
+		Timeline:    []scenarios.Action{{At: 0, Kind: scenarios.ActStart, Line: 3, Peers: ids(1)}},
+		Expect:      scenarios.Expect{Within: 30 * time.Second},
+		RunFor:      30 * time.Second,
+		ExploreFrom: 12 * time.Second,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+}
+
 // Building blocks for bad files: a valid minimal file with one change.
 const (
 	head = "peers: 5\ntimeline:\n  - {at: 0s, start: [1]}\n" // lines 1-3
@@ -251,6 +272,18 @@ func TestParse_Rejects(t *testing.T) {
 		{"run_for short of liveness", withTop("liveness: {heal_at: 30s, within: 10s}\nrun_for: 35s"),
 			"x.yaml:7: run_for 35s is shorter than the checks need (40s)"},
 		{"entry after the run", withEntry("{at: 31s, crash: [1]}"), "x.yaml:4: timeline entry at 31s never happens: the run ends at 30s"},
+
+		// Exploring.
+		{"explore_from 0", withTop("explore_from: 0s"), "x.yaml:6: explore_from must be positive, got 0s"},
+		{"explore_from negative", withTop("explore_from: -1s"), `x.yaml:6: bad duration "-1s": must not be negative`},
+		{"explore_from bare number", withTop("explore_from: 12"), `x.yaml:6: bad duration "12": durations need a unit, e.g. 2s`},
+		{"explore_from at the end", withTop("explore_from: 30s"),
+			"x.yaml:6: explore_from 30s is not before the end of the run (30s): there would be nothing left to explore"},
+		{"explore_from after the end", withTop("run_for: 40s\nexplore_from: 41s"),
+			"x.yaml:7: explore_from 41s is not before the end of the run (40s)"},
+		{"explore_from with churn", withEntry("{at: 1s, churn: {interval: 2s, down_for: 1s}, until: 9s}") + "explore_from: 12s\n",
+			"x.yaml:7: explore_from cannot go with churn (line 4): churn kills and restarts peers drawn at random, " +
+				"and an exploration must start from one deterministic state"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -344,7 +377,8 @@ func FuzzParse(f *testing.F) {
 	addScenarioFiles(f)
 	for _, s := range []string{"", "peers: 5\ntimeline: [\n", "- 1\n", withEntry("{at: 1s, split: [[1, 2], [2, 3]]}"),
 		withEntry("{at: 1s, pause: 3, after: {type: OK, to: 1, delay: 1ms}, until: 2s}"), withEntry("{at: 1s, crash: [2], after: {}}"),
-		withTop("liveness: {heal_at: 2562047h, within: 2562047h}"), "a: &a [*a]\n"} {
+		withTop("liveness: {heal_at: 2562047h, within: 2562047h}"), "a: &a [*a]\n", withTop("explore_from: 12s"),
+		withEntry("{at: 1s, churn: {interval: 2s, down_for: 1s}}") + "explore_from: 12s\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -363,6 +397,16 @@ func FuzzParse(f *testing.F) {
 		}
 		if err := s.Timing.Validate(); err != nil {
 			t.Fatalf("accepted invalid timing: %v", err)
+		}
+		if s.ExploreFrom != 0 {
+			if s.ExploreFrom < 0 || s.ExploreFrom >= s.RunFor {
+				t.Fatalf("accepted explore_from %v outside (0, RunFor %v)", s.ExploreFrom, s.RunFor)
+			}
+			for _, a := range s.Timeline {
+				if a.Kind == scenarios.ActChurn {
+					t.Fatalf("accepted explore_from with churn at line %d", a.Line)
+				}
+			}
 		}
 	})
 }

@@ -27,6 +27,15 @@ type Scenario struct {
 	// RunFor is how much virtual time to run: the file's run_for, or else
 	// the end of the liveness phase, or else Expect.Within.
 	RunFor time.Duration
+
+	// ExploreFrom is when a model checker (simulate -explore) stops
+	// replaying the timeline and begins exploring every order of the
+	// events that may come next; zero: the scenario is not meant for
+	// exploring. Parse keeps it before RunFor, which leaves something to
+	// explore, and refuses it in a scenario with churn, whose victims are
+	// drawn at random: an exploration must start from one deterministic
+	// state. The simulator ignores it and runs the scenario as any other.
+	ExploreFrom time.Duration
 }
 
 // Network is the fault model of the network. Streams (every message but
