@@ -1,7 +1,10 @@
 package sim_test
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/memberly/memberly/scenarios"
 	"github.com/memberly/memberly/sim"
@@ -46,5 +49,35 @@ func TestScenarios_Seeds(t *testing.T) {
 				t.Errorf("%d of %d seeds failed", failed, seeds)
 			}
 		})
+	}
+}
+
+// TestScenarios_ExploreFromIgnored runs every scenario that sets
+// explore_from with and without it: the key is for a model checker, and
+// the simulator must run such a scenario exactly as it runs any other.
+func TestScenarios_ExploreFromIgnored(t *testing.T) {
+	all, err := scenarios.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	explored := 0
+	for _, sc := range all {
+		if sc.ExploreFrom == 0 {
+			continue
+		}
+		explored++
+		plain := sc
+		plain.ExploreFrom = 0
+		for seed := uint64(1); seed <= 3; seed++ {
+			var want, got strings.Builder
+			sim.Run(plain, sim.Options{Seed: seed, Out: &want, Verbose: true})
+			sim.Run(sc, sim.Options{Seed: seed, Out: &got, Verbose: true})
+			if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+				t.Errorf("%s seed %d: explore_from changes the run (-without +with):\n%s", sc.Name, seed, diff)
+			}
+		}
+	}
+	if explored == 0 {
+		t.Error("no embedded scenario sets explore_from")
 	}
 }
