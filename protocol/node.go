@@ -117,3 +117,15 @@ func (n *Node) apply(out Output) {
 		n.fx.Stop()
 	}
 }
+
+// Clone returns a copy of the node, peer included (see Peer.Clone), that
+// carries out its outputs through fx: a model checker's successor state
+// gets its own node writing into it.
+func (n *Node) Clone(fx Effects) *Node {
+	c := &Node{peer: n.peer.Clone(), fx: fx}
+	if n.hook != nil {
+		h := *n.hook
+		c.hook = &h
+	}
+	return c
+}

@@ -4,6 +4,7 @@
 //	simulate -list                                    the scenarios, with what they show
 //	simulate -swarm -runs 2000 -jobs 2                random scenarios across seeds
 //	simulate -swarm-seed 1234                          replay one swarm run
+//	simulate -explore -scenario explore-four          every order of the next events
 //
 // It prints the seed and every option first, then every peer's log lines with
 // virtual time, then a verdict line and a stats line. The exit status is 0
@@ -43,6 +44,10 @@ type config struct {
 	runs      int
 	jobs      int
 	firstSeed uint64
+	explore   bool
+	depth     int
+	faults    int
+	maxStates int
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -72,6 +77,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		replay = fmt.Sprintf("simulate -scenario %s -seed %d", cfg.scenario, cfg.seed)
+	}
+	if cfg.explore {
+		return exploreScenario(cfg, sc, stdout, stderr)
 	}
 	if cfg.mutation != protocol.MutationNone {
 		replay += " -mutation " + cfg.mutation.String()
@@ -104,9 +112,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.jobs, "jobs", 0, "with -swarm: runs in parallel (default: the number of CPUs)")
 	fs.Uint64Var(&cfg.firstSeed, "first-seed", 1, "with -swarm: the first seed")
 	fs.Uint64Var(&cfg.swarmSeed, "swarm-seed", 0, "replay the swarm run of this seed")
+	fs.BoolVar(&cfg.explore, "explore", false, "with -scenario: explore every order of the events after the scenario's explore_from")
+	fs.IntVar(&cfg.depth, "depth", 12, "with -explore: the longest path explored, in transitions")
+	fs.IntVar(&cfg.faults, "faults", 1, "with -explore: the faults (losses, duplications, resets, crashes, kills) one path may hold")
+	fs.IntVar(&cfg.maxStates, "max-states", 300000, "with -explore: stop after this many distinct states (0: no bound)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: simulate -scenario NAME [-seed N] [-v] [-trace run.html] [-shiviz run.log]\n"+
-			"       simulate -list\n       simulate -swarm [-runs N] [-jobs J]\n       simulate -swarm-seed N\n\n")
+			"       simulate -list\n       simulate -swarm [-runs N] [-jobs J]\n       simulate -swarm-seed N\n"+
+			"       simulate -explore -scenario NAME [-depth D] [-faults F] [-max-states N] [-mutation M]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -135,6 +148,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("-runs %d: want at least 1", cfg.runs)
 	case cfg.jobs < 0:
 		return cfg, fmt.Errorf("-jobs %d: want 0 (all CPUs) or more", cfg.jobs)
+	case cfg.explore && cfg.scenario == "":
+		return cfg, errors.New("-explore needs -scenario NAME, a scenario with explore_from")
+	case cfg.explore && (cfg.depth < 1 || cfg.faults < 0 || cfg.maxStates < 0):
+		return cfg, fmt.Errorf("-depth %d, -faults %d, -max-states %d: want depth 1 or more, faults and max states 0 or more",
+			cfg.depth, cfg.faults, cfg.maxStates)
+	case cfg.explore && (cfg.trace != "" || cfg.shiviz != ""):
+		return cfg, errors.New("-trace and -shiviz record one simulated run: not with -explore")
 	case cfg.swarm && (cfg.trace != "" || cfg.shiviz != ""):
 		return cfg, errors.New("-trace and -shiviz record one run: use them with -scenario or -swarm-seed")
 	}

@@ -125,6 +125,11 @@ func TestSimulate_ExitCodes(t *testing.T) {
 		{"unknown scenario", []string{"-scenario", "nosuch"}, 64, "leader-crash-loss"},
 		{"bad mutation", []string{"-scenario", "join", "-mutation", "chaos"}, 64, `-mutation "chaos"`},
 		{"two modes", []string{"-scenario", "join", "-swarm"}, 64, "do not go together"},
+		{"explore passes", []string{"-explore", "-scenario", "explore-three", "-max-states", "2000"}, 0, "explore: states=2000 "},
+		{"explore catches", []string{"-explore", "-scenario", "explore-three", "-mutation", "quorum-of-one"}, 1, "verdict=SAFETY VIOLATION S2"},
+		{"explore without explore_from", []string{"-explore", "-scenario", "join"}, 64, "explore_from"},
+		{"explore without scenario", []string{"-explore", "-swarm"}, 64, "-explore needs -scenario"},
+		{"explore bad depth", []string{"-explore", "-scenario", "explore-three", "-depth", "0"}, 64, "want depth 1 or more"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,101 @@
+package explore
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/memberly/memberly/protocol"
+)
+
+// effects carries out one process's outputs into the state its node
+// belongs to: notes are judged, messages put in flight, timers armed.
+type effects struct {
+	s  *state
+	id protocol.PeerID
+}
+
+// latency is the replay's delivery delay; the exploration ignores it.
+const latency = 1_000_000 // 1 ms, in nanoseconds
+
+func (fx effects) Note(n protocol.Note) {
+	s, p := fx.s, fx.s.procs[fx.id]
+	if n.Kind != protocol.NoteViewInstalled || s.violation != nil {
+		return
+	}
+	v := protocol.View{ID: n.ViewID, Members: n.Members}
+	switch {
+	case !v.Contains(fx.id):
+		s.violation = &violation{"S4", fmt.Sprintf("p%d installed view %s without itself", fx.id, v)}
+	case v.ID <= p.lastView:
+		s.violation = &violation{"S1", fmt.Sprintf("p%d installed view %d after view %d", fx.id, v.ID, p.lastView)}
+	default:
+		if prev, ok := s.views[v.ID]; ok && !slices.Equal(prev, v.Members) {
+			s.violation = &violation{"S2", fmt.Sprintf("p%d installed view %d as %s, but it was installed as %s",
+				fx.id, v.ID, protocol.FormatMembers(v.Members), protocol.FormatMembers(prev))}
+			return
+		}
+		s.views[v.ID] = v.Members
+		for _, pair := range [][2]protocol.ViewID{{v.ID - 1, v.ID}, {v.ID, v.ID + 1}} {
+			a, okA := s.views[pair[0]]
+			b, okB := s.views[pair[1]]
+			if okA && okB && pair[0] != 0 && changed(a, b) != 1 {
+				s.violation = &violation{"S3", fmt.Sprintf("view %d %s and view %d %s differ by %d peers",
+					pair[0], protocol.FormatMembers(a), pair[1], protocol.FormatMembers(b), changed(a, b))}
+			}
+		}
+	}
+	p.lastView = max(p.lastView, v.ID)
+}
+
+// changed counts the peers in exactly one of a and b.
+func changed(a, b []protocol.PeerID) int {
+	n := 0
+	for _, q := range a {
+		if !slices.Contains(b, q) {
+			n++
+		}
+	}
+	for _, q := range b {
+		if !slices.Contains(a, q) {
+			n++
+		}
+	}
+	return n
+}
+
+func (fx effects) Send(m protocol.Message) {
+	s := fx.s
+	to := s.procs[m.To]
+	if to == nil || to.node == nil || !to.alive {
+		return // nobody listens: a stream cannot connect, a datagram is lost
+	}
+	f := flight{m: m, at: s.now + latency}
+	if m.Type.Transport() == protocol.Datagram {
+		s.datagrams = append(s.datagrams, f)
+		return
+	}
+	s.streams[m.From][m.To] = append(s.streams[m.From][m.To], f)
+}
+
+func (fx effects) Timer(tr protocol.TimerRequest) {
+	t := &fx.s.procs[fx.id].timers[tr.Timer.Kind]
+	if tr.Cancel {
+		t.on = false
+		return
+	}
+	*t = armed{timer: tr.Timer, deadline: fx.s.now + tr.After, on: true}
+}
+
+func (fx effects) Stop() {
+	fx.s.procs[fx.id].alive = false
+	fx.s.dropTo(fx.id)
+}
+
+// dropTo loses every message in flight to id: its process is gone. (What
+// it sent before it ended is still delivered.)
+func (s *state) dropTo(id protocol.PeerID) {
+	for from := range s.streams {
+		s.streams[from][id] = nil
+	}
+	s.datagrams = slices.DeleteFunc(s.datagrams, func(f flight) bool { return f.m.To == id })
+}

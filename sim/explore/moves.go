@@ -1,0 +1,233 @@
+package explore
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/memberly/memberly/protocol"
+	"github.com/memberly/memberly/scenarios"
+)
+
+// moveKind is what one transition does.
+type moveKind uint8
+
+const (
+	deliverStream   moveKind = iota + 1 // the head of stream from->to arrives
+	deliverDatagram                     // datagram index arrives
+	fireTimer                           // peer's timer of kind index fires
+	nextAction                          // the scenario's next pending action happens
+	dropDatagram                        // fault: datagram index is lost
+	dupDatagram                         // fault: datagram index is delivered twice (a copy stays in flight)
+	resetStream                         // fault: stream from->to breaks, losing what was in flight
+	crashPeer                           // fault: peer crashes ("crashing")
+	killPeer                            // fault: peer vanishes (kill -9)
+)
+
+// move is one transition out of a state.
+type move struct {
+	kind     moveKind
+	from, to protocol.PeerID // streams; from is the peer for timers and faults
+	index    int             // datagram index, or timer kind
+}
+
+// moves lists, in a fixed order, every transition enabled in s: each
+// stream's head and each datagram may arrive, each armed timer may fire
+// (time moving to its deadline if that is later), the scenario's next
+// action may happen, and, while the fault budget lasts, datagrams may be
+// lost or duplicated, streams reset, and peers crash or be killed.
+func (x *explorer) moves(s *state, out []move) []move {
+	out = out[:0]
+	n := protocol.PeerID(len(s.procs) - 1)
+	for from := protocol.PeerID(1); from <= n; from++ {
+		for to := protocol.PeerID(1); to <= n; to++ {
+			if len(s.streams[from][to]) > 0 {
+				out = append(out, move{kind: deliverStream, from: from, to: to})
+			}
+		}
+	}
+	for i := range s.datagrams {
+		if !duplicateBefore(s.datagrams, i) {
+			out = append(out, move{kind: deliverDatagram, index: i})
+		}
+	}
+	for id := protocol.PeerID(1); id <= n; id++ {
+		p := s.procs[id]
+		if p.node == nil || !p.alive {
+			continue
+		}
+		for k, t := range p.timers {
+			if t.on {
+				out = append(out, move{kind: fireTimer, from: id, index: k})
+			}
+		}
+	}
+	if s.pending < len(x.actions) {
+		out = append(out, move{kind: nextAction})
+	}
+	if s.faults >= x.opts.Faults {
+		return out
+	}
+	for i := range s.datagrams {
+		if !duplicateBefore(s.datagrams, i) {
+			out = append(out, move{kind: dropDatagram, index: i}, move{kind: dupDatagram, index: i})
+		}
+	}
+	for from := protocol.PeerID(1); from <= n; from++ {
+		for to := protocol.PeerID(1); to <= n; to++ {
+			if len(s.streams[from][to]) > 0 {
+				out = append(out, move{kind: resetStream, from: from, to: to})
+			}
+		}
+	}
+	for id := protocol.PeerID(1); id <= n; id++ {
+		if p := s.procs[id]; p.node != nil && p.alive {
+			out = append(out, move{kind: crashPeer, from: id}, move{kind: killPeer, from: id})
+		}
+	}
+	return out
+}
+
+// duplicateBefore reports whether an equal datagram comes before index i:
+// equal datagrams lead to equal states, so only the first is chosen.
+func duplicateBefore(d []flight, i int) bool {
+	return slices.ContainsFunc(d[:i], func(f flight) bool { return equalMessages(f.m, d[i].m) })
+}
+
+func equalMessages(a, b protocol.Message) bool {
+	return a.Type == b.Type && a.From == b.From && a.To == b.To && a.Incarnation == b.Incarnation &&
+		a.Ballot == b.Ballot && a.ViewID == b.ViewID && slices.Equal(a.Members, b.Members) && a.Op == b.Op &&
+		a.OpBallot == b.OpBallot && a.Leader == b.Leader && a.ToIncarnation == b.ToIncarnation
+}
+
+// apply returns the state after mv, and says what happened.
+func (x *explorer) apply(s *state, mv move) (*state, string) {
+	c := s.clone()
+	switch mv.kind {
+	case deliverStream:
+		f := c.streams[mv.from][mv.to][0]
+		c.streams[mv.from][mv.to] = c.streams[mv.from][mv.to][1:]
+		return c, c.deliver(f.m)
+	case deliverDatagram:
+		f := c.datagrams[mv.index]
+		c.datagrams = slices.Delete(c.datagrams, mv.index, mv.index+1)
+		return c, c.deliver(f.m)
+	case fireTimer:
+		p := c.procs[mv.from]
+		t := p.timers[mv.index]
+		p.timers[mv.index].on = false
+		c.now = max(c.now, t.deadline)
+		p.node.Fire(c.now, t.timer)
+		return c, fmt.Sprintf("at %v p%d's %s timer fires", c.now, mv.from, t.timer.Kind)
+	case nextAction:
+		a := x.actions[c.pending]
+		c.pending++
+		return c, x.act(c, a)
+	case dropDatagram:
+		f := c.datagrams[mv.index]
+		c.datagrams = slices.Delete(c.datagrams, mv.index, mv.index+1)
+		c.faults++
+		return c, "lose " + f.m.String()
+	case dupDatagram:
+		f := c.datagrams[mv.index]
+		c.datagrams = append(c.datagrams, f)
+		c.faults++
+		return c, "duplicate " + f.m.String()
+	case resetStream:
+		lost := len(c.streams[mv.from][mv.to])
+		c.streams[mv.from][mv.to] = nil
+		c.faults++
+		return c, fmt.Sprintf("stream p%d->p%d breaks, losing %d messages", mv.from, mv.to, lost)
+	case crashPeer:
+		c.faults++
+		c.procs[mv.from].node.Crash(c.now)
+		return c, fmt.Sprintf("at %v p%d crashes", c.now, mv.from)
+	case killPeer:
+		c.faults++
+		c.kill(mv.from)
+		return c, fmt.Sprintf("at %v p%d is killed", c.now, mv.from)
+	}
+	return c, "?"
+}
+
+// deliver hands m to its receiver, if it is still there.
+func (s *state) deliver(m protocol.Message) string {
+	p := s.procs[m.To]
+	if p.node == nil || !p.alive {
+		return "lose " + m.String() + " (receiver down)"
+	}
+	if err := p.node.Receive(s.now, m); err != nil {
+		return "refused " + m.String() + ": " + err.Error()
+	}
+	return "deliver " + m.String()
+}
+
+// kill ends id's process at once: what was in flight to or from it is lost.
+func (s *state) kill(id protocol.PeerID) {
+	s.procs[id].alive = false
+	s.dropTo(id)
+	for to := range s.streams[id] {
+		s.streams[id][to] = nil
+	}
+	s.datagrams = slices.DeleteFunc(s.datagrams, func(f flight) bool { return f.m.From == id })
+}
+
+// act carries out one scenario action on s.
+func (x *explorer) act(s *state, a scenarios.Action) string {
+	switch a.Kind {
+	case scenarios.ActStart, scenarios.ActRestart:
+		for _, id := range a.Peers {
+			if p := s.procs[id]; p.node == nil || !p.alive {
+				x.start(s, id)
+			}
+		}
+	case scenarios.ActCrash:
+		for _, id := range a.Peers {
+			if p := s.procs[id]; p.node != nil && p.alive {
+				p.node.Crash(s.now)
+			}
+		}
+	case scenarios.ActKill:
+		for _, id := range a.Peers {
+			if p := s.procs[id]; p.node != nil && p.alive {
+				s.kill(id)
+			}
+		}
+	case scenarios.ActLeave:
+		for _, id := range a.Peers {
+			if p := s.procs[id]; p.node != nil && p.alive {
+				p.node.Leave(s.now)
+			}
+		}
+	case scenarios.ActEvict:
+		for _, p := range s.procs[1:] {
+			if p.node != nil && p.alive && p.node.Peer().IsLeader() && p.node.Peer().View().Contains(a.Peer) {
+				p.node.Evict(s.now, a.Peer)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("at %v %s %v%s", s.now, a.Kind, a.Peers, peerSuffix(a.Peer))
+}
+
+func peerSuffix(p protocol.PeerID) string {
+	if p == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" p%d", p)
+}
+
+// start starts a fresh process of id in s.
+func (x *explorer) start(s *state, id protocol.PeerID) {
+	p := s.procs[id]
+	node, err := protocol.NewNode(x.cfg, id, len(s.procs)-1, effects{s: s, id: id})
+	if err != nil {
+		return // the configuration was validated when the scenario was read
+	}
+	p.node, p.alive, p.lastView = node, true, 0
+	p.incarnation++
+	for k := range p.timers {
+		p.timers[k].on = false
+	}
+	s.dropTo(id) // a new process has new connections
+	node.Start(s.now, p.incarnation)
+}

@@ -1,0 +1,111 @@
+package explore
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/memberly/memberly/protocol"
+	"github.com/memberly/memberly/scenarios"
+)
+
+// timerKinds sizes a process's timer table: the protocol's kinds are
+// small numbers, and one slot per kind is all a peer ever arms.
+const timerKinds = 8
+
+// replay plays sc's timeline deterministically up to sc.ExploreFrom and
+// returns the state reached, with a log of what happened. Every message
+// arrives 1 ms after it is sent, nothing is lost, and timers fire on
+// time; events due at the same time run actions first, then messages in
+// the order they were sent, then timers by peer and kind. The actions
+// after ExploreFrom are left to the exploration, in timeline order.
+func (x *explorer) replay(sc scenarios.Scenario) (*state, []string) {
+	n := sc.Peers
+	s := &state{views: map[protocol.ViewID][]protocol.PeerID{}}
+	s.procs = make([]*proc, n+1)
+	s.streams = make([][][]flight, n+1)
+	for id := 1; id <= n; id++ {
+		s.procs[id] = &proc{timers: make([]armed, timerKinds)}
+	}
+	for from := range s.streams {
+		s.streams[from] = make([][]flight, n+1)
+	}
+	timeline := slices.Clone(sc.Timeline)
+	slices.SortStableFunc(timeline, func(a, b scenarios.Action) int { return cmp.Compare(a.At, b.At) })
+	split := 0
+	for split < len(timeline) && timeline[split].At <= sc.ExploreFrom {
+		split++
+	}
+	todo, later := timeline[:split], timeline[split:]
+	x.actions = nil // the replay runs actions itself
+	var log []string
+	for s.violation == nil {
+		mv, at, ok := earliest(s, todo)
+		if !ok || at > sc.ExploreFrom {
+			break
+		}
+		s.now = max(s.now, at)
+		if mv.kind == nextAction {
+			x.actions = todo[:1]
+			s.pending = 0
+			todo = todo[1:]
+		}
+		next, what := x.apply(s, mv)
+		*s = *next
+		rebind(s)
+		log = append(log, what)
+	}
+	s.now = max(s.now, sc.ExploreFrom)
+	s.pending = 0
+	x.actions = later
+	return s, log
+}
+
+// rebind points every node of s at s itself, after s took over a copy's
+// contents.
+func rebind(s *state) {
+	for id, p := range s.procs {
+		if p != nil && p.node != nil {
+			p.node = p.node.Clone(effects{s: s, id: protocol.PeerID(id)})
+		}
+	}
+}
+
+// earliest returns the replay's next event and when it is due: the next
+// action, the stream head or datagram due first, or the timer due first.
+func earliest(s *state, todo []scenarios.Action) (move, time.Duration, bool) {
+	var best move
+	var at time.Duration
+	found := false
+	consider := func(mv move, t time.Duration) {
+		if !found || t < at {
+			best, at, found = mv, t, true
+		}
+	}
+	if len(todo) > 0 {
+		consider(move{kind: nextAction}, todo[0].At)
+	}
+	n := protocol.PeerID(len(s.procs) - 1)
+	for from := protocol.PeerID(1); from <= n; from++ {
+		for to := protocol.PeerID(1); to <= n; to++ {
+			if q := s.streams[from][to]; len(q) > 0 {
+				consider(move{kind: deliverStream, from: from, to: to}, q[0].at)
+			}
+		}
+	}
+	for i, f := range s.datagrams {
+		consider(move{kind: deliverDatagram, index: i}, f.at)
+	}
+	for id := protocol.PeerID(1); id <= n; id++ {
+		p := s.procs[id]
+		if p.node == nil || !p.alive {
+			continue
+		}
+		for k, t := range p.timers {
+			if t.on {
+				consider(move{kind: fireTimer, from: id, index: k}, t.deadline)
+			}
+		}
+	}
+	return best, at, found
+}

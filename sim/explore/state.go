@@ -1,0 +1,161 @@
+package explore
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"slices"
+	"time"
+
+	"github.com/memberly/memberly/protocol"
+)
+
+// state is one global state of a cluster under exploration: every peer's
+// process, what is in flight between them, and what the checkers need to
+// remember of the path that led here.
+//
+// Invariant: a state is never modified once it is in the frontier; a
+// transition works on a copy (clone).
+type state struct {
+	now   time.Duration
+	procs []*proc // by peer id; index 0 unused
+
+	// streams[from][to] holds the stream messages in flight from one peer
+	// to another, in order: a stream delivers its head first.
+	streams [][][]flight
+	// datagrams holds the datagrams in flight, in no order that matters.
+	datagrams []flight
+
+	// views holds, by view id, the members installed under it on this
+	// path: S2 and S3 judge each install against it.
+	views map[protocol.ViewID][]protocol.PeerID
+
+	faults  int // faults used on this path, against Options.Faults
+	pending int // index of the next scenario action still to happen
+
+	violation *violation // the first property broken on the way here
+}
+
+// flight is one message in flight, with when the deterministic replay of
+// the timeline delivers it (the exploration ignores it: any order goes).
+type flight struct {
+	m  protocol.Message
+	at time.Duration
+}
+
+// proc is one peer's process slot.
+type proc struct {
+	node        *protocol.Node // nil until started
+	alive       bool
+	incarnation uint64
+	lastView    protocol.ViewID // the process's last install, for S1
+	timers      []armed         // by protocol.TimerKind
+}
+
+// armed is one armed timer of a process.
+type armed struct {
+	timer    protocol.Timer
+	deadline time.Duration
+	on       bool
+}
+
+type violation struct{ property, detail string }
+
+// clone returns a copy of s that shares nothing mutable with it; each
+// node gets effects that write into the copy.
+func (s *state) clone() *state {
+	c := &state{now: s.now, faults: s.faults, pending: s.pending, violation: s.violation}
+	c.procs = make([]*proc, len(s.procs))
+	for id, p := range s.procs {
+		if p == nil {
+			continue
+		}
+		cp := *p
+		cp.timers = slices.Clone(p.timers)
+		if p.node != nil {
+			cp.node = p.node.Clone(effects{s: c, id: protocol.PeerID(id)})
+		}
+		c.procs[id] = &cp
+	}
+	c.streams = make([][][]flight, len(s.streams))
+	for from := range s.streams {
+		c.streams[from] = make([][]flight, len(s.streams[from]))
+		for to, q := range s.streams[from] {
+			c.streams[from][to] = slices.Clone(q)
+		}
+	}
+	c.datagrams = slices.Clone(s.datagrams)
+	c.views = make(map[protocol.ViewID][]protocol.PeerID, len(s.views))
+	for id, m := range s.views {
+		c.views[id] = m // member slices are never modified
+	}
+	return c
+}
+
+// key is the state's canonical hash: equal states hash alike whatever
+// the path and the time they were reached at (times are relative to now).
+// Datagrams in flight are a multiset, encoded in sorted order; the
+// replay's delivery times are left out.
+func (s *state) key(buf []byte) (uint64, []byte) {
+	b := buf[:0]
+	u := func(v uint64) { b = binary.AppendUvarint(b, v) }
+	for _, p := range s.procs[1:] {
+		if p.node == nil {
+			u(0)
+			continue
+		}
+		u(1)
+		if p.alive {
+			u(1)
+		} else {
+			u(0)
+		}
+		u(p.incarnation)
+		u(uint64(p.lastView))
+		if !p.alive {
+			continue
+		}
+		b = p.node.Peer().AppendState(b, s.now)
+		for _, t := range p.timers {
+			if t.on {
+				u(t.timer.Gen)
+				b = binary.AppendVarint(b, int64(t.deadline-s.now))
+			} else {
+				u(0)
+			}
+		}
+	}
+	for from := range s.streams {
+		for _, q := range s.streams[from] {
+			u(uint64(len(q)))
+			for _, f := range q {
+				b, _ = protocol.AppendMessage(b, &f.m)
+			}
+		}
+	}
+	dgrams := make([][]byte, len(s.datagrams))
+	for i, f := range s.datagrams {
+		dgrams[i], _ = protocol.AppendMessage(nil, &f.m)
+	}
+	slices.SortFunc(dgrams, func(x, y []byte) int { return slices.Compare(x, y) })
+	u(uint64(len(dgrams)))
+	for _, d := range dgrams {
+		b = append(b, d...)
+	}
+	ids := make([]protocol.ViewID, 0, len(s.views))
+	for id := range s.views {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		u(uint64(id))
+		u(uint64(len(s.views[id])))
+		for _, q := range s.views[id] {
+			u(uint64(q))
+		}
+	}
+	u(uint64(s.faults))
+	u(uint64(s.pending))
+	h := fnv.New64a()
+	h.Write(b)
+	return h.Sum64(), b
+}
