@@ -3,6 +3,7 @@ package explore
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/memberly/memberly/protocol"
 	"github.com/memberly/memberly/scenarios"
@@ -21,6 +22,7 @@ const (
 	resetStream                         // fault: stream from->to breaks, losing what was in flight
 	crashPeer                           // fault: peer crashes ("crashing")
 	killPeer                            // fault: peer vanishes (kill -9)
+	fireEarly                           // fault: a timer fires while one due earlier waits: that one is late
 )
 
 // move is one transition out of a state.
@@ -31,10 +33,14 @@ type move struct {
 }
 
 // moves lists, in a fixed order, every transition enabled in s: each
-// stream's head and each datagram may arrive, each armed timer may fire
-// (time moving to its deadline if that is later), the scenario's next
-// action may happen, and, while the fault budget lasts, datagrams may be
-// lost or duplicated, streams reset, and peers crash or be killed.
+// stream's head and each datagram may arrive, the timers due first may
+// fire (time moving to their deadline), the scenario's next action may
+// happen, and, while the fault budget lasts, datagrams may be lost or
+// duplicated, streams reset, peers crash or be killed, and a timer may
+// fire before one due earlier (which is then late, as on a loaded
+// machine). Timers firing in deadline order is what keeps the paths of
+// a few seconds of heartbeats short enough to explore: a message may
+// still arrive before or after any of them.
 func (x *explorer) moves(s *state, out []move) []move {
 	out = out[:0]
 	n := protocol.PeerID(len(s.procs) - 1)
@@ -50,13 +56,14 @@ func (x *explorer) moves(s *state, out []move) []move {
 			out = append(out, move{kind: deliverDatagram, index: i})
 		}
 	}
+	due, any := s.nextDeadline()
 	for id := protocol.PeerID(1); id <= n; id++ {
 		p := s.procs[id]
 		if p.node == nil || !p.alive {
 			continue
 		}
 		for k, t := range p.timers {
-			if t.on {
+			if t.on && t.deadline == due && any {
 				out = append(out, move{kind: fireTimer, from: id, index: k})
 			}
 		}
@@ -80,11 +87,36 @@ func (x *explorer) moves(s *state, out []move) []move {
 		}
 	}
 	for id := protocol.PeerID(1); id <= n; id++ {
-		if p := s.procs[id]; p.node != nil && p.alive {
-			out = append(out, move{kind: crashPeer, from: id}, move{kind: killPeer, from: id})
+		p := s.procs[id]
+		if p.node == nil || !p.alive {
+			continue
+		}
+		out = append(out, move{kind: crashPeer, from: id}, move{kind: killPeer, from: id})
+		for k, t := range p.timers {
+			if t.on && t.deadline > due {
+				out = append(out, move{kind: fireEarly, from: id, index: k})
+			}
 		}
 	}
 	return out
+}
+
+// nextDeadline returns the earliest deadline among the armed timers of
+// live processes, and whether there is one.
+func (s *state) nextDeadline() (time.Duration, bool) {
+	var due time.Duration
+	found := false
+	for _, p := range s.procs[1:] {
+		if p.node == nil || !p.alive {
+			continue
+		}
+		for _, t := range p.timers {
+			if t.on && (!found || t.deadline < due) {
+				due, found = t.deadline, true
+			}
+		}
+	}
+	return due, found
 }
 
 // duplicateBefore reports whether an equal datagram comes before index i:
@@ -111,7 +143,10 @@ func (x *explorer) apply(s *state, mv move) (*state, string) {
 		f := c.datagrams[mv.index]
 		c.datagrams = slices.Delete(c.datagrams, mv.index, mv.index+1)
 		return c, c.deliver(f.m)
-	case fireTimer:
+	case fireTimer, fireEarly:
+		if mv.kind == fireEarly {
+			c.faults++
+		}
 		p := c.procs[mv.from]
 		t := p.timers[mv.index]
 		p.timers[mv.index].on = false
