@@ -40,9 +40,9 @@ soak: ## every randomized test a hundred times over (properties, swarm, scenario
 	$(GO) test -count=1 -timeout 60m ./sim -run Property -rapid.checks=10000
 	$(GO) test -count=1 -timeout 60m ./sim -run 'Swarm|Scenarios' -swarm.runs=200000 -scenario.seeds=10000
 
-explore: ## the explorer on explore-four: the real protocol to two million states, then quorum-of-one, which it must catch
-	$(GO) run ./cmd/simulate -explore -scenario explore-four -depth 40 -faults 2 -max-states 300000
-	! $(GO) run ./cmd/simulate -explore -scenario explore-four -depth 40 -faults 2 -max-states 300000 -mutation quorum-of-one
+explore: ## the explorer on explore-four: the real protocol to a million states, then quorum-of-one, which it must catch
+	$(GO) run ./cmd/simulate -explore -scenario explore-four -depth 40 -faults 2 -max-states 1000000
+	! $(GO) run ./cmd/simulate -explore -scenario explore-four -depth 40 -faults 2 -max-states 1000000 -mutation quorum-of-one
 
 swarm: ## 2000 random scenarios on every CPU
 	$(GO) run ./cmd/simulate -swarm -runs 2000

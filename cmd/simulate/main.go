@@ -115,7 +115,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.explore, "explore", false, "with -scenario: explore every order of the events after the scenario's explore_from")
 	fs.IntVar(&cfg.depth, "depth", 12, "with -explore: the longest path explored, in transitions")
 	fs.IntVar(&cfg.faults, "faults", 1, "with -explore: the faults (losses, duplications, resets, crashes, kills) one path may hold")
-	fs.IntVar(&cfg.maxStates, "max-states", 300000, "with -explore: stop after this many distinct states (0: no bound)")
+	fs.IntVar(&cfg.maxStates, "max-states", 1000000, "with -explore: stop after this many distinct states (0: no bound)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: simulate -scenario NAME [-seed N] [-v] [-trace run.html] [-shiviz run.log]\n"+
 			"       simulate -list\n       simulate -swarm [-runs N] [-jobs J]\n       simulate -swarm-seed N\n"+

@@ -147,7 +147,7 @@ func (x *explorer) apply(s *state, mv move) (*state, string) {
 		if mv.kind == fireEarly {
 			c.faults++
 		}
-		p := c.procs[mv.from]
+		p := c.own(mv.from)
 		t := p.timers[mv.index]
 		p.timers[mv.index].on = false
 		c.now = max(c.now, t.deadline)
@@ -174,7 +174,7 @@ func (x *explorer) apply(s *state, mv move) (*state, string) {
 		return c, fmt.Sprintf("stream p%d->p%d breaks, losing %d messages", mv.from, mv.to, lost)
 	case crashPeer:
 		c.faults++
-		c.procs[mv.from].node.Crash(c.now)
+		c.own(mv.from).node.Crash(c.now)
 		return c, fmt.Sprintf("at %v p%d crashes", c.now, mv.from)
 	case killPeer:
 		c.faults++
@@ -186,11 +186,10 @@ func (x *explorer) apply(s *state, mv move) (*state, string) {
 
 // deliver hands m to its receiver, if it is still there.
 func (s *state) deliver(m protocol.Message) string {
-	p := s.procs[m.To]
-	if p.node == nil || !p.alive {
+	if p := s.procs[m.To]; p.node == nil || !p.alive {
 		return "lose " + m.String() + " (receiver down)"
 	}
-	if err := p.node.Receive(s.now, m); err != nil {
+	if err := s.own(m.To).node.Receive(s.now, m); err != nil {
 		return "refused " + m.String() + ": " + err.Error()
 	}
 	return "deliver " + m.String()
@@ -198,7 +197,7 @@ func (s *state) deliver(m protocol.Message) string {
 
 // kill ends id's process at once: what was in flight to or from it is lost.
 func (s *state) kill(id protocol.PeerID) {
-	s.procs[id].alive = false
+	s.own(id).alive = false
 	s.dropTo(id)
 	for to := range s.streams[id] {
 		s.streams[id][to] = nil
@@ -218,7 +217,7 @@ func (x *explorer) act(s *state, a scenarios.Action) string {
 	case scenarios.ActCrash:
 		for _, id := range a.Peers {
 			if p := s.procs[id]; p.node != nil && p.alive {
-				p.node.Crash(s.now)
+				s.own(id).node.Crash(s.now)
 			}
 		}
 	case scenarios.ActKill:
@@ -230,13 +229,13 @@ func (x *explorer) act(s *state, a scenarios.Action) string {
 	case scenarios.ActLeave:
 		for _, id := range a.Peers {
 			if p := s.procs[id]; p.node != nil && p.alive {
-				p.node.Leave(s.now)
+				s.own(id).node.Leave(s.now)
 			}
 		}
 	case scenarios.ActEvict:
-		for _, p := range s.procs[1:] {
-			if p.node != nil && p.alive && p.node.Peer().IsLeader() && p.node.Peer().View().Contains(a.Peer) {
-				p.node.Evict(s.now, a.Peer)
+		for id, p := range s.procs {
+			if p != nil && p.node != nil && p.alive && p.node.Peer().IsLeader() && p.node.Peer().View().Contains(a.Peer) {
+				s.own(protocol.PeerID(id)).node.Evict(s.now, a.Peer)
 				break
 			}
 		}
@@ -253,7 +252,7 @@ func peerSuffix(p protocol.PeerID) string {
 
 // start starts a fresh process of id in s.
 func (x *explorer) start(s *state, id protocol.PeerID) {
-	p := s.procs[id]
+	p := s.own(id)
 	node, err := protocol.NewNode(x.cfg, id, len(s.procs)-1, effects{s: s, id: id})
 	if err != nil {
 		return // the configuration was validated when the scenario was read

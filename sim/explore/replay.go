@@ -23,6 +23,7 @@ func (x *explorer) replay(sc scenarios.Scenario) (*state, []string) {
 	n := sc.Peers
 	s := &state{views: map[protocol.ViewID][]protocol.PeerID{}}
 	s.procs = make([]*proc, n+1)
+	s.owned = make([]bool, n+1)
 	s.streams = make([][][]flight, n+1)
 	for id := 1; id <= n; id++ {
 		s.procs[id] = &proc{timers: make([]armed, timerKinds)}
@@ -52,23 +53,13 @@ func (x *explorer) replay(sc scenarios.Scenario) (*state, []string) {
 		}
 		next, what := x.apply(s, mv)
 		*s = *next
-		rebind(s)
+		clear(s.owned) // next's processes write into next: copy them again when touched
 		log = append(log, what)
 	}
 	s.now = max(s.now, sc.ExploreFrom)
 	s.pending = 0
 	x.actions = later
 	return s, log
-}
-
-// rebind points every node of s at s itself, after s took over a copy's
-// contents.
-func rebind(s *state) {
-	for id, p := range s.procs {
-		if p != nil && p.node != nil {
-			p.node = p.node.Clone(effects{s: s, id: protocol.PeerID(id)})
-		}
-	}
 }
 
 // earliest returns the replay's next event and when it is due: the next

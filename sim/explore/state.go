@@ -29,6 +29,11 @@ type state struct {
 	// path: S2 and S3 judge each install against it.
 	views map[protocol.ViewID][]protocol.PeerID
 
+	// owned[id] says whether procs[id] belongs to this state alone. A
+	// copy shares every process with its original until a transition
+	// touches it (own), so a step copies one peer, not all of them.
+	owned []bool
+
 	faults  int // faults used on this path, against Options.Faults
 	pending int // index of the next scenario action still to happen
 
@@ -60,27 +65,19 @@ type armed struct {
 
 type violation struct{ property, detail string }
 
-// clone returns a copy of s that shares nothing mutable with it; each
-// node gets effects that write into the copy.
+// clone returns a copy of s that shares nothing mutable with it but its
+// processes, which it copies when a transition first touches one (own).
 func (s *state) clone() *state {
 	c := &state{now: s.now, faults: s.faults, pending: s.pending, violation: s.violation}
-	c.procs = make([]*proc, len(s.procs))
-	for id, p := range s.procs {
-		if p == nil {
-			continue
-		}
-		cp := *p
-		cp.timers = slices.Clone(p.timers)
-		if p.node != nil {
-			cp.node = p.node.Clone(effects{s: c, id: protocol.PeerID(id)})
-		}
-		c.procs[id] = &cp
-	}
+	c.procs = slices.Clone(s.procs)
+	c.owned = make([]bool, len(s.procs))
 	c.streams = make([][][]flight, len(s.streams))
 	for from := range s.streams {
 		c.streams[from] = make([][]flight, len(s.streams[from]))
 		for to, q := range s.streams[from] {
-			c.streams[from][to] = slices.Clone(q)
+			if len(q) > 0 {
+				c.streams[from][to] = slices.Clone(q)
+			}
 		}
 	}
 	c.datagrams = slices.Clone(s.datagrams)
@@ -89,6 +86,21 @@ func (s *state) clone() *state {
 		c.views[id] = m // member slices are never modified
 	}
 	return c
+}
+
+// own returns process id of s, first copying it if s shares it: its
+// node then writes its outputs into s.
+func (s *state) own(id protocol.PeerID) *proc {
+	if s.owned[id] {
+		return s.procs[id]
+	}
+	p := *s.procs[id]
+	p.timers = slices.Clone(p.timers)
+	if p.node != nil {
+		p.node = p.node.Clone(effects{s: s, id: id})
+	}
+	s.procs[id], s.owned[id] = &p, true
+	return &p
 }
 
 // key is the state's canonical hash: equal states hash alike whatever
