@@ -19,6 +19,9 @@ const latency = 1_000_000 // 1 ms, in nanoseconds
 
 func (fx effects) Note(n protocol.Note) {
 	s, p := fx.s, fx.s.procs[fx.id]
+	if n.Kind == protocol.NoteSuspected {
+		s.reasons[n.Subject] = true
+	}
 	if n.Kind != protocol.NoteViewInstalled || s.violation != nil {
 		return
 	}
@@ -38,13 +41,34 @@ func (fx effects) Note(n protocol.Note) {
 		for _, pair := range [][2]protocol.ViewID{{v.ID - 1, v.ID}, {v.ID, v.ID + 1}} {
 			a, okA := s.views[pair[0]]
 			b, okB := s.views[pair[1]]
-			if okA && okB && pair[0] != 0 && changed(a, b) != 1 {
+			if !okA || !okB || pair[0] == 0 {
+				continue
+			}
+			if changed(a, b) != 1 {
 				s.violation = &violation{"S3", fmt.Sprintf("view %d %s and view %d %s differ by %d peers",
 					pair[0], protocol.FormatMembers(a), pair[1], protocol.FormatMembers(b), changed(a, b))}
+			} else if d := s.invalidChange(pair[1], a, b); d != "" {
+				s.violation = &violation{"S5", d}
 			}
 		}
 	}
 	p.lastView = max(p.lastView, v.ID)
+}
+
+// invalidChange is S5 for the change from a to view id b: a peer is added
+// only after it sent JOIN, removed only after a reason arose.
+func (s *state) invalidChange(id protocol.ViewID, a, b []protocol.PeerID) string {
+	for _, q := range b {
+		if !slices.Contains(a, q) && !s.joined[q] {
+			return fmt.Sprintf("view %d added p%d, which never sent JOIN", id, q)
+		}
+	}
+	for _, q := range a {
+		if !slices.Contains(b, q) && !s.reasons[q] {
+			return fmt.Sprintf("view %d removed p%d with no suspicion, eviction or LEAVE", id, q)
+		}
+	}
+	return ""
 }
 
 // changed counts the peers in exactly one of a and b.
@@ -65,6 +89,12 @@ func changed(a, b []protocol.PeerID) int {
 
 func (fx effects) Send(m protocol.Message) {
 	s := fx.s
+	switch m.Type { // what S5 asks of a change, sent whether or not it arrives
+	case protocol.MsgJoin:
+		s.joined[m.From] = true
+	case protocol.MsgLeave:
+		s.reasons[m.From] = true
+	}
 	to := s.procs[m.To]
 	if to == nil || to.node == nil || !to.alive {
 		return // nobody listens: a stream cannot connect, a datagram is lost

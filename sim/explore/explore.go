@@ -4,7 +4,7 @@
 // of the events that may come next (deliveries, losses, duplications,
 // stream resets, timer fires, crashes, kills and the scenario's remaining
 // actions), breadth first, bounded by a depth and a fault budget, and
-// judges S1-S4 in every state it reaches. Peers run through protocol.Node,
+// judges S1-S5 in every state it reaches. Peers run through protocol.Node,
 // the driver every runtime uses, and are cloned from state to state.
 //
 // Each distinct state is expanded once: states are keyed by a canonical

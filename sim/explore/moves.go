@@ -233,6 +233,7 @@ func (x *explorer) act(s *state, a scenarios.Action) string {
 			}
 		}
 	case scenarios.ActEvict:
+		s.reasons[a.Peer] = true
 		for id, p := range s.procs {
 			if p != nil && p.node != nil && p.alive && p.node.Peer().IsLeader() && p.node.Peer().View().Contains(a.Peer) {
 				s.own(protocol.PeerID(id)).node.Evict(s.now, a.Peer)

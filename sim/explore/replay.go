@@ -24,6 +24,7 @@ func (x *explorer) replay(sc scenarios.Scenario) (*state, []string) {
 	s := &state{views: map[protocol.ViewID][]protocol.PeerID{}}
 	s.procs = make([]*proc, n+1)
 	s.owned = make([]bool, n+1)
+	s.joined, s.reasons = make([]bool, n+1), make([]bool, n+1)
 	s.streams = make([][][]flight, n+1)
 	for id := 1; id <= n; id++ {
 		s.procs[id] = &proc{timers: make([]armed, timerKinds)}

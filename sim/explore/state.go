@@ -28,6 +28,10 @@ type state struct {
 	// views holds, by view id, the members installed under it on this
 	// path: S2 and S3 judge each install against it.
 	views map[protocol.ViewID][]protocol.PeerID
+	// joined and reasons hold, by peer, whether it sent JOIN, and whether
+	// a reason to remove it arose (a suspicion anywhere, an eviction, a
+	// LEAVE) on this path: S5 judges each change against them.
+	joined, reasons []bool
 
 	// owned[id] says whether procs[id] belongs to this state alone. A
 	// copy shares every process with its original until a transition
@@ -81,6 +85,7 @@ func (s *state) clone() *state {
 		}
 	}
 	c.datagrams = slices.Clone(s.datagrams)
+	c.joined, c.reasons = slices.Clone(s.joined), slices.Clone(s.reasons)
 	c.views = make(map[protocol.ViewID][]protocol.PeerID, len(s.views))
 	for id, m := range s.views {
 		c.views[id] = m // member slices are never modified
@@ -165,9 +170,19 @@ func (s *state) key(buf []byte) (uint64, []byte) {
 			u(uint64(q))
 		}
 	}
+	for id := range s.joined {
+		b = append(b, bit(s.joined[id])|bit(s.reasons[id])<<1)
+	}
 	u(uint64(s.faults))
 	u(uint64(s.pending))
 	h := fnv.New64a()
 	h.Write(b)
 	return h.Sum64(), b
+}
+
+func bit(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
 }
