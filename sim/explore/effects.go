@@ -37,7 +37,7 @@ func (fx effects) Note(n protocol.Note) {
 				fx.id, v.ID, protocol.FormatMembers(v.Members), protocol.FormatMembers(prev))}
 			return
 		}
-		s.views[v.ID] = v.Members
+		s.install(v.ID, v.Members)
 		for _, pair := range [][2]protocol.ViewID{{v.ID - 1, v.ID}, {v.ID, v.ID + 1}} {
 			a, okA := s.views[pair[0]]
 			b, okB := s.views[pair[1]]
@@ -127,5 +127,5 @@ func (s *state) dropTo(id protocol.PeerID) {
 	for from := range s.streams {
 		s.streams[from][id] = nil
 	}
-	s.datagrams = slices.DeleteFunc(s.datagrams, func(f flight) bool { return f.m.To == id })
+	s.dropDatagrams(func(f flight) bool { return f.m.To == id })
 }

@@ -140,8 +140,7 @@ func (x *explorer) apply(s *state, mv move) (*state, string) {
 		c.streams[mv.from][mv.to] = c.streams[mv.from][mv.to][1:]
 		return c, c.deliver(f.m)
 	case deliverDatagram:
-		f := c.datagrams[mv.index]
-		c.datagrams = slices.Delete(c.datagrams, mv.index, mv.index+1)
+		f := c.removeDatagram(mv.index)
 		return c, c.deliver(f.m)
 	case fireTimer, fireEarly:
 		if mv.kind == fireEarly {
@@ -158,8 +157,7 @@ func (x *explorer) apply(s *state, mv move) (*state, string) {
 		c.pending++
 		return c, x.act(c, a)
 	case dropDatagram:
-		f := c.datagrams[mv.index]
-		c.datagrams = slices.Delete(c.datagrams, mv.index, mv.index+1)
+		f := c.removeDatagram(mv.index)
 		c.faults++
 		return c, "lose " + f.m.String()
 	case dupDatagram:
@@ -202,7 +200,7 @@ func (s *state) kill(id protocol.PeerID) {
 	for to := range s.streams[id] {
 		s.streams[id][to] = nil
 	}
-	s.datagrams = slices.DeleteFunc(s.datagrams, func(f flight) bool { return f.m.From == id })
+	s.dropDatagrams(func(f flight) bool { return f.m.From == id })
 }
 
 // act carries out one scenario action on s.

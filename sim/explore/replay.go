@@ -21,7 +21,7 @@ const timerKinds = 8
 // after ExploreFrom are left to the exploration, in timeline order.
 func (x *explorer) replay(sc scenarios.Scenario) (*state, []string) {
 	n := sc.Peers
-	s := &state{views: map[protocol.ViewID][]protocol.PeerID{}}
+	s := &state{views: map[protocol.ViewID][]protocol.PeerID{}, viewsOwned: true}
 	s.procs = make([]*proc, n+1)
 	s.owned = make([]bool, n+1)
 	s.joined, s.reasons = make([]bool, n+1), make([]bool, n+1)

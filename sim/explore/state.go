@@ -27,7 +27,8 @@ type state struct {
 
 	// views holds, by view id, the members installed under it on this
 	// path: S2 and S3 judge each install against it.
-	views map[protocol.ViewID][]protocol.PeerID
+	views      map[protocol.ViewID][]protocol.PeerID
+	viewsOwned bool // views belongs to this state alone (install)
 	// joined and reasons hold, by peer, whether it sent JOIN, and whether
 	// a reason to remove it arose (a suspicion anywhere, an eviction, a
 	// LEAVE) on this path: S5 judges each change against them.
@@ -75,22 +76,48 @@ func (s *state) clone() *state {
 	c := &state{now: s.now, faults: s.faults, pending: s.pending, violation: s.violation}
 	c.procs = slices.Clone(s.procs)
 	c.owned = make([]bool, len(s.procs))
+	// Queues are shared with their capacity cut to their length: taking a
+	// head reslices, and an append must then copy, so the original never
+	// sees a change.
 	c.streams = make([][][]flight, len(s.streams))
 	for from := range s.streams {
 		c.streams[from] = make([][]flight, len(s.streams[from]))
 		for to, q := range s.streams[from] {
-			if len(q) > 0 {
-				c.streams[from][to] = slices.Clone(q)
-			}
+			c.streams[from][to] = q[:len(q):len(q)]
 		}
 	}
-	c.datagrams = slices.Clone(s.datagrams)
+	c.datagrams = s.datagrams[:len(s.datagrams):len(s.datagrams)]
 	c.joined, c.reasons = slices.Clone(s.joined), slices.Clone(s.reasons)
-	c.views = make(map[protocol.ViewID][]protocol.PeerID, len(s.views))
-	for id, m := range s.views {
-		c.views[id] = m // member slices are never modified
-	}
+	c.views = s.views // copied on the first install (install)
 	return c
+}
+
+// removeDatagram takes datagram i out of flight without touching the
+// slice s may share with its original.
+func (s *state) removeDatagram(i int) flight {
+	f := s.datagrams[i]
+	s.datagrams = append(s.datagrams[:i:i], s.datagrams[i+1:]...)
+	return f
+}
+
+// dropDatagrams takes out of flight every datagram lose matches.
+func (s *state) dropDatagrams(lose func(flight) bool) {
+	if slices.ContainsFunc(s.datagrams, lose) {
+		s.datagrams = slices.DeleteFunc(slices.Clone(s.datagrams), lose)
+	}
+}
+
+// install records that view id was installed with members, copying the
+// record first if s shares it with its original.
+func (s *state) install(id protocol.ViewID, members []protocol.PeerID) {
+	if !s.viewsOwned {
+		views := make(map[protocol.ViewID][]protocol.PeerID, len(s.views)+1)
+		for k, v := range s.views {
+			views[k] = v // member slices are never modified
+		}
+		s.views, s.viewsOwned = views, true
+	}
+	s.views[id] = members
 }
 
 // own returns process id of s, first copying it if s shares it: its
