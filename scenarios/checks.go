@@ -71,7 +71,7 @@ func (p *parser) view(n *yaml.Node) ([]protocol.PeerID, error) {
 
 // liveness reads the liveness block.
 func (p *parser) liveness(block field) (*Liveness, error) {
-	f, _, err := p.fields(block.val, "liveness", []string{"heal_at", "within"})
+	f, _, err := p.fields(block.val, "liveness", []string{"heal_at", "within", "keep_down"})
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +88,16 @@ func (p *parser) liveness(block field) (*Liveness, error) {
 		return nil, err
 	}
 	p.lines.healAt = h.val.Line
+	if k, ok := f["keep_down"]; ok {
+		n, err := p.integer(k.val, "liveness.keep_down")
+		if err != nil {
+			return nil, err
+		}
+		if n < 0 || 2*n >= int64(p.peers) {
+			return nil, p.errf(k.val.Line, "liveness.keep_down %d: want 0 up to fewer than half of the %d peers, so that the rest hold a quorum", n, p.peers)
+		}
+		l.KeepDown = int(n)
+	}
 	if l.HealAt > math.MaxInt64-l.Within {
 		return nil, p.errf(block.key.Line, "liveness ends too late: heal_at %v + within %v overflows", l.HealAt, l.Within)
 	}

@@ -56,7 +56,11 @@ func Format(sc Scenario) []byte {
 
 	need := sc.Expect.Within
 	if l := sc.Liveness; l != nil {
-		writeBlock(&b, "liveness", []keyValue{{"heal_at", duration(l.HealAt)}, {"within", duration(l.Within)}})
+		kv := []keyValue{{"heal_at", duration(l.HealAt)}, {"within", duration(l.Within)}}
+		if l.KeepDown != 0 {
+			kv = append(kv, keyValue{"keep_down", strconv.Itoa(l.KeepDown)})
+		}
+		writeBlock(&b, "liveness", kv)
 		need = max(need, l.HealAt+l.Within)
 	}
 	if sc.RunFor != need {

@@ -84,7 +84,7 @@ func TestParse_Full(t *testing.T) {
 			{At: 15 * s, Kind: scenarios.ActChurn, Line: 40, Churn: scenarios.Churn{Interval: 5 * s, DownFor: 3 * s}, Until: 20 * s},
 		},
 		Expect:   scenarios.Expect{View: ids(1, 2, 4, 5), Leader: 2, Within: 25 * s},
-		Liveness: &scenarios.Liveness{HealAt: 25 * s, Within: 10 * s},
+		Liveness: &scenarios.Liveness{HealAt: 25 * s, Within: 10 * s, KeepDown: 1},
 		RunFor:   40 * s,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -104,6 +104,8 @@ func TestParse_Defaults(t *testing.T) {
 		{"no liveness: expect.within", minimal, nil, 10 * time.Second},
 		{"liveness: its end", minimal + "liveness: {heal_at: 12s, within: 20s}\n", live, 32 * time.Second},
 		{"run_for wins", minimal + "liveness: {heal_at: 12s, within: 20s}\nrun_for: 1m\n", live, time.Minute},
+		{"keep_down", minimal + "liveness: {heal_at: 12s, within: 20s, keep_down: 1}\n",
+			&scenarios.Liveness{HealAt: 12 * time.Second, Within: 20 * time.Second, KeepDown: 1}, 32 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -264,6 +266,11 @@ func TestParse_Rejects(t *testing.T) {
 		{"expect without within", head + "expect:\n  leader: 1\n", "x.yaml:4: expect needs within"},
 		{"expect within 0", head + "expect:\n  within: 0s\n", "x.yaml:5: expect.within must be positive, got 0s"},
 		{"liveness without within", withTop("liveness:\n  heal_at: 30s"), "x.yaml:6: liveness needs both heal_at and within"},
+		{"keep_down half", withTop("liveness: {heal_at: 30s, within: 10s, keep_down: 3}"),
+			"liveness.keep_down 3: want 0 up to fewer than half of the 5 peers"},
+		{"keep_down negative", withTop("liveness: {heal_at: 30s, within: 10s, keep_down: -1}"), "liveness.keep_down -1"},
+		{"keep_down not a number", withTop("liveness: {heal_at: 30s, within: 10s, keep_down: two}"),
+			"liveness.keep_down: expected a whole number"},
 		{"heal_at before last action", head + "  - {at: 20s, isolate: 2, until: 45s}\n" + tail + "liveness: {heal_at: 40s, within: 10s}\n",
 			"x.yaml:7: liveness heal_at 40s is before the last timeline action (45s, line 4)"},
 		{"expect after heal", head + tail + "liveness: {heal_at: 20s, within: 10s}\n",
@@ -311,7 +318,7 @@ func TestParse_TimingWrapsConfigError(t *testing.T) {
 // renamed must be added here on purpose.
 var wantNames = []string{
 	"cascading-leader-crash", "churn", "crash-during-join", "cross-view-add", "cross-view-del", "evict", "explore-four",
-	"explore-three", "flapping-link", "join", "join-storm", "kill-after-decision", "late-timers", "leader-crash-loss",
+	"explore-three", "flapping-link", "join", "join-storm", "keep-down", "kill-after-decision", "late-timers", "leader-crash-loss",
 	"leave", "lossy-heartbeats", "lost-decision", "multi-crash", "partition-heal", "partition-minority-leader",
 	"pause-after-decision", "pause-leader", "restart-founder", "restart-rejoin", "single-crash",
 }

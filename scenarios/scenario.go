@@ -173,4 +173,12 @@ type Expect struct {
 type Liveness struct {
 	HealAt time.Duration
 	Within time.Duration
+	// KeepDown (peers, 0 = none) is how many members of the current view
+	// the heal takes down for good instead of restarting them, as a
+	// cluster that lost machines must carry on without them. The
+	// simulator draws them, with the run's random source, among the
+	// members of the highest view a live peer holds at the heal, and
+	// never more than a minority of that view: the rest then hold a
+	// quorum, and L1 is judged among them.
+	KeepDown int
 }

@@ -2,7 +2,9 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/memberly/memberly/protocol"
 	"github.com/memberly/memberly/scenarios"
@@ -13,6 +15,7 @@ const (
 	checkExpect   = iota // the scenario's expectation, at Expect.Within
 	checkHeal            // the liveness phase begins
 	checkLiveness        // L1, at the end of the liveness phase
+	checkKeepDown        // during the liveness phase: take peers down for good once settled
 )
 
 // due handles a timeline action at its At: it happens, or, if it waits
@@ -157,7 +160,7 @@ func (w *world) startPeer(sp *simPeer, why string) {
 }
 
 func (w *world) restartPeer(sp *simPeer, why string) {
-	if sp.alive {
+	if sp.alive || sp.keptDown {
 		return
 	}
 	if why == "churn restart" {
@@ -243,6 +246,69 @@ func (w *world) heal() {
 	for _, sp := range w.peers[1:] {
 		if sp.started && !sp.alive && !sp.left {
 			w.startPeer(sp, "restart")
+		}
+	}
+	if w.sc.Liveness.KeepDown > 0 {
+		w.schedule(item{at: w.now + settleCheckInterval, kind: itemCheck, action: checkKeepDown})
+	}
+}
+
+// settleCheckInterval is how often, in virtual time, the liveness phase
+// looks for the settled cluster it takes peers down from.
+const settleCheckInterval = 100 * time.Millisecond
+
+// settled reports whether every live peer holds one view of exactly the
+// live peers, its leader has nothing left to do, and no suspicion from
+// before the heal can still come: the moment a
+// cluster can lose a minority of its members for good and still hold a
+// quorum of every view it may install next.
+func (w *world) settled() bool {
+	// Silences from before the heal may still ripen into suspicions:
+	// only once every live peer has had SuspectAfter of lossless
+	// heartbeats is a settled view sure to stay.
+	quiet := w.sc.Liveness.HealAt + w.cfg.SuspectAfter + w.cfg.HeartbeatInterval
+	if w.now < quiet || w.converged() != "" {
+		return false
+	}
+	for _, sp := range w.peers[1:] {
+		if sp.alive && sp.p.Idle() {
+			return true
+		}
+	}
+	return false
+}
+
+// keepDown takes down for good, once the healed cluster has settled,
+// Liveness.KeepDown members of its view, drawn with the run's random
+// source: a minority of that view at most, so the rest hold a quorum and
+// must agree on a view without them (L1 is judged among the live peers).
+// Until the cluster settles it looks again every settleCheckInterval.
+func (w *world) keepDown() {
+	if !w.settled() {
+		w.schedule(item{at: w.now + settleCheckInterval, kind: itemCheck, action: checkKeepDown})
+		return
+	}
+	k := w.sc.Liveness.KeepDown
+	var view protocol.View
+	for _, sp := range w.peers[1:] {
+		if sp.alive && sp.p.View().ID > view.ID {
+			view = sp.p.View()
+		}
+	}
+	k = min(k, (len(view.Members)-1)/2)
+	if k < w.sc.Liveness.KeepDown {
+		w.fault(0, fmt.Sprintf("keep down %d of view %s: a minority of it is %d", w.sc.Liveness.KeepDown, view, k))
+	}
+	members := slices.Clone(view.Members)
+	for range k {
+		i := w.rng.IntN(len(members))
+		sp := w.peers[members[i]]
+		members = slices.Delete(members, i, i+1)
+		sp.keptDown = true
+		if sp.alive {
+			w.kill(sp, "keep down for good:")
+		} else {
+			w.fault(sp.id, fmt.Sprintf("keep down for good: p%d stays down", sp.id))
 		}
 	}
 }

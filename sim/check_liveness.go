@@ -17,6 +17,8 @@ func (w *world) check(which int) {
 		}
 	case checkHeal:
 		w.heal()
+	case checkKeepDown:
+		w.keepDown()
 	case checkLiveness:
 		if d := w.converged(); d != "" {
 			w.fail(LivenessFailure, "L1", d)

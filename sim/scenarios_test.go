@@ -1,11 +1,13 @@
 package sim_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/memberly/memberly/protocol"
 	"github.com/memberly/memberly/scenarios"
 	"github.com/memberly/memberly/sim"
 )
@@ -79,5 +81,37 @@ func TestScenarios_ExploreFromIgnored(t *testing.T) {
 	}
 	if explored == 0 {
 		t.Error("no embedded scenario sets explore_from")
+	}
+}
+
+// TestKeepDown_RestCarryOn: the liveness phase of keep-down takes two
+// peers down for good once the healed cluster settles, and the other
+// three end in a view of exactly themselves.
+func TestKeepDown_RestCarryOn(t *testing.T) {
+	sc, err := scenarios.Load("keep-down")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seed := uint64(1); seed <= 20; seed++ {
+		r := sim.Run(sc, sim.Options{Seed: seed})
+		if r.Verdict != sim.Pass {
+			t.Fatalf("seed %d: %s %s: %s", seed, r.Verdict, r.Property, r.Detail)
+		}
+		var down, live []protocol.PeerID
+		for _, st := range r.Final {
+			if st.Alive {
+				live = append(live, st.ID)
+			} else {
+				down = append(down, st.ID)
+			}
+		}
+		if len(down) != 2 {
+			t.Fatalf("seed %d: down at the end: %v, want two peers", seed, down)
+		}
+		for _, st := range r.Final {
+			if st.Alive && !slices.Equal(st.View.Members, live) {
+				t.Errorf("seed %d: p%d holds %s, want the live peers %v", seed, st.ID, st.View, live)
+			}
+		}
 	}
 }

@@ -68,6 +68,11 @@ func DrawScenario(c Chooser, liveness bool) scenarios.Scenario {
 	if liveness {
 		sc.Liveness = &scenarios.Liveness{HealAt: faultsEnd, Within: 30 * time.Second}
 		sc.RunFor = faultsEnd + sc.Liveness.Within
+		if n >= 3 && d.oneIn(3, "keepDown") {
+			// Machines lost for good: once the healed cluster settles, a
+			// minority of it goes down and the rest must carry on.
+			sc.Liveness.KeepDown = d.intRange(1, (n-1)/2, "keepDownPeers")
+		}
 	}
 	return sc
 }

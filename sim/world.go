@@ -54,6 +54,7 @@ type simPeer struct {
 	alive       bool
 	started     bool // ever started
 	left        bool // left gracefully: not restarted by the liveness phase
+	keptDown    bool // taken down for good at the heal (Liveness.KeepDown)
 	incarnation uint64
 	// hooked: the seed's -t hook is armed, on this process and the ones
 	// that follow, until it has fired once.
