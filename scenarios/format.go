@@ -69,6 +69,12 @@ func Format(sc Scenario) []byte {
 	if sc.ExploreFrom != 0 {
 		fmt.Fprintf(&b, "explore_from: %s\n", duration(sc.ExploreFrom))
 	}
+	if len(sc.Schedule) > 0 {
+		b.WriteString("schedule:\n")
+		for _, step := range sc.Schedule {
+			fmt.Fprintf(&b, "  - %s\n", strconv.Quote(step))
+		}
+	}
 	return []byte(b.String())
 }
 

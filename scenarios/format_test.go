@@ -286,6 +286,21 @@ func TestFormat_ExploreFrom(t *testing.T) {
 	}
 }
 
+// A schedule round-trips, each step as written, quotes and all.
+func TestFormat_Schedule(t *testing.T) {
+	sc := scenarios.Scenario{
+		Peers:       3,
+		Timing:      protocol.DefaultConfig(),
+		Network:     scenarios.DefaultNetwork(),
+		Timeline:    []scenarios.Action{{Kind: scenarios.ActStart, Peers: []protocol.PeerID{1, 2, 3}}},
+		Expect:      scenarios.Expect{Within: 10 * time.Second},
+		RunFor:      10 * time.Second,
+		ExploreFrom: 3 * time.Second,
+		Schedule:    []string{"deliver p3->p1", "fire p2 suspect", "lose datagram 0", `odd "step"`},
+	}
+	roundTrip(t, "schedule", sc)
+}
+
 func TestFormat_Readable(t *testing.T) {
 	sc, err := scenarios.Load("leader-crash-loss")
 	if err != nil {

@@ -30,7 +30,7 @@ func Parse(name string, data []byte) (Scenario, error) {
 	return s, nil
 }
 
-var topKeys = []string{"description", "peers", "timing", "network", "timeline", "expect", "liveness", "run_for", "explore_from"}
+var topKeys = []string{"description", "peers", "timing", "network", "timeline", "expect", "liveness", "run_for", "explore_from", "schedule"}
 
 // scenario reads the top-level mapping. It reads the keys in a fixed order
 // rather than file order, because peer ids anywhere are checked against
@@ -93,7 +93,33 @@ func (p *parser) scenario(root *yaml.Node) (Scenario, error) {
 			return Scenario{}, err
 		}
 	}
+	if sf, ok := f["schedule"]; ok {
+		if s.Schedule, err = p.steps(sf, s); err != nil {
+			return Scenario{}, err
+		}
+	}
 	return s, nil
+}
+
+// steps reads schedule: a list of explorer steps, one a line, which only
+// a scenario with explore_from can have. Their language is the
+// explorer's; it judges them when it replays them.
+func (p *parser) steps(f field, s Scenario) ([]string, error) {
+	if s.ExploreFrom == 0 {
+		return nil, p.errf(f.key.Line, "schedule needs explore_from: the steps follow the state the timeline reaches by then")
+	}
+	if f.val.Kind != yaml.SequenceNode || len(f.val.Content) == 0 {
+		return nil, p.errf(f.val.Line, "schedule: expected a list of steps like - deliver p3->p1, got %s", describe(f.val))
+	}
+	steps := make([]string, 0, len(f.val.Content))
+	for _, n := range f.val.Content {
+		t, err := p.text(n, "schedule step")
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, t)
+	}
+	return steps, nil
 }
 
 // universe reads peers, which every peer id in the file is checked against.

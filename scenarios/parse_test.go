@@ -266,6 +266,8 @@ func TestParse_Rejects(t *testing.T) {
 		{"expect without within", head + "expect:\n  leader: 1\n", "x.yaml:4: expect needs within"},
 		{"expect within 0", head + "expect:\n  within: 0s\n", "x.yaml:5: expect.within must be positive, got 0s"},
 		{"liveness without within", withTop("liveness:\n  heal_at: 30s"), "x.yaml:6: liveness needs both heal_at and within"},
+		{"schedule without explore_from", withTop("schedule: [action]"), "schedule needs explore_from"},
+		{"schedule not a list", withTop("explore_from: 1s\nschedule: action"), "schedule: expected a list of steps"},
 		{"keep_down half", withTop("liveness: {heal_at: 30s, within: 10s, keep_down: 3}"),
 			"liveness.keep_down 3: want 0 up to fewer than half of the 5 peers"},
 		{"keep_down negative", withTop("liveness: {heal_at: 30s, within: 10s, keep_down: -1}"), "liveness.keep_down -1"},

@@ -36,6 +36,13 @@ type Scenario struct {
 	// drawn at random: an exploration must start from one deterministic
 	// state. The simulator ignores it and runs the scenario as any other.
 	ExploreFrom time.Duration
+
+	// Schedule, with ExploreFrom, replaces the simulation after
+	// ExploreFrom by this exact interleaving of steps, one a line in the
+	// explorer's step language ("deliver p3->p1", "fire p2 suspect",
+	// "kill p1"...): a counterexample found by simulate -explore, written
+	// with -explore-out, and replayed by simulate -scenario.
+	Schedule []string
 }
 
 // Network is the fault model of the network. Streams (every message but

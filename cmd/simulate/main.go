@@ -32,22 +32,23 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 // config is the parsed command line.
 type config struct {
-	scenario  string
-	seed      uint64
-	list      bool
-	verbose   bool
-	trace     string
-	shiviz    string
-	mutation  protocol.Mutation
-	swarm     bool
-	swarmSeed uint64
-	runs      int
-	jobs      int
-	firstSeed uint64
-	explore   bool
-	depth     int
-	faults    int
-	maxStates int
+	scenario   string
+	seed       uint64
+	list       bool
+	verbose    bool
+	trace      string
+	shiviz     string
+	mutation   protocol.Mutation
+	swarm      bool
+	swarmSeed  uint64
+	runs       int
+	jobs       int
+	firstSeed  uint64
+	explore    bool
+	depth      int
+	faults     int
+	maxStates  int
+	exploreOut string
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -78,8 +79,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		replay = fmt.Sprintf("simulate -scenario %s -seed %d", cfg.scenario, cfg.seed)
 	}
-	if cfg.explore {
+	switch {
+	case cfg.explore:
 		return exploreScenario(cfg, sc, stdout, stderr)
+	case len(sc.Schedule) > 0:
+		return replaySchedule(cfg, sc, stdout, stderr)
 	}
 	if cfg.mutation != protocol.MutationNone {
 		replay += " -mutation " + cfg.mutation.String()
@@ -115,11 +119,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.explore, "explore", false, "with -scenario: explore every order of the events after the scenario's explore_from")
 	fs.IntVar(&cfg.depth, "depth", 12, "with -explore: the longest path explored, in transitions")
 	fs.IntVar(&cfg.faults, "faults", 1, "with -explore: the faults (losses, duplications, resets, crashes, kills) one path may hold")
+	fs.StringVar(&cfg.exploreOut, "explore-out", "", "with -explore: write the counterexample found as a scenario file, which -scenario replays")
 	fs.IntVar(&cfg.maxStates, "max-states", 1000000, "with -explore: stop after this many distinct states (0: no bound)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: simulate -scenario NAME [-seed N] [-v] [-trace run.html] [-shiviz run.log]\n"+
 			"       simulate -list\n       simulate -swarm [-runs N] [-jobs J]\n       simulate -swarm-seed N\n"+
-			"       simulate -explore -scenario NAME [-depth D] [-faults F] [-max-states N] [-mutation M]\n\n")
+			"       simulate -explore -scenario NAME [-depth D] [-faults F] [-max-states N] [-mutation M] [-explore-out FILE]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -153,6 +158,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	case cfg.explore && (cfg.depth < 1 || cfg.faults < 0 || cfg.maxStates < 0):
 		return cfg, fmt.Errorf("-depth %d, -faults %d, -max-states %d: want depth 1 or more, faults and max states 0 or more",
 			cfg.depth, cfg.faults, cfg.maxStates)
+	case cfg.exploreOut != "" && !cfg.explore:
+		return cfg, errors.New("-explore-out goes with -explore")
 	case cfg.explore && (cfg.trace != "" || cfg.shiviz != ""):
 		return cfg, errors.New("-trace and -shiviz record one simulated run: not with -explore")
 	case cfg.swarm && (cfg.trace != "" || cfg.shiviz != ""):

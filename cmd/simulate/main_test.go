@@ -130,6 +130,7 @@ func TestSimulate_ExitCodes(t *testing.T) {
 		{"explore without explore_from", []string{"-explore", "-scenario", "join"}, 64, "explore_from"},
 		{"explore without scenario", []string{"-explore", "-swarm"}, 64, "-explore needs -scenario"},
 		{"explore bad depth", []string{"-explore", "-scenario", "explore-three", "-depth", "0"}, 64, "want depth 1 or more"},
+		{"explore-out without explore", []string{"-scenario", "join", "-explore-out", "x.yaml"}, 64, "-explore-out goes with -explore"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -194,4 +195,24 @@ func firstCaughtSeed(t *testing.T) uint64 {
 	}
 	t.Fatal("no swarm seed up to 100 catches quorum-of-one")
 	return 0
+}
+
+// A counterexample written with -explore-out replays with -scenario to
+// the same violation, under the same mutation only.
+func TestSimulate_ExploreOutReplays(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "counterexample.yaml")
+	out, code := simulate(t, nil, "-explore", "-scenario", "explore-three", "-mutation", "quorum-of-one", "-explore-out", file)
+	if code != 1 || !strings.Contains(out, "counterexample: "+file) {
+		t.Fatalf("explore: exit %d, want 1 and the counterexample written:\n%s", code, out)
+	}
+	_, violation, _ := strings.Cut(out, "violation S2: ")
+	violation, _, _ = strings.Cut(violation, "\n")
+	out, code = simulate(t, nil, "-scenario", file, "-seed", "1", "-mutation", "quorum-of-one")
+	if code != 1 || !strings.Contains(out, "verdict: SAFETY VIOLATION S2: "+violation) {
+		t.Errorf("replay: exit %d, want 1 and %q:\n%s", code, violation, out)
+	}
+	out, code = simulate(t, nil, "-scenario", file, "-seed", "1")
+	if code != 0 || !strings.Contains(out, "verdict: pass") {
+		t.Errorf("replay without the mutation: exit %d, want 0 and a pass:\n%s", code, out)
+	}
 }

@@ -54,12 +54,39 @@ type Result struct {
 	Violation *Violation
 	// Start is the replay that led to the start state, as a readable log.
 	Start []string
+
+	path []pathStep // Replay's steps so far
+}
+
+// pathStep is one transition of a path: the move, and what it did.
+type pathStep struct {
+	mv   move
+	what string
+}
+
+func (r Result) describe() []string {
+	var d []string
+	for _, p := range r.path {
+		d = append(d, p.what)
+	}
+	return d
+}
+
+func (r Result) steps() []string {
+	var d []string
+	for _, p := range r.path {
+		d = append(d, p.mv.String())
+	}
+	return d
 }
 
 // Violation is a broken property and how to get there.
 type Violation struct {
 	Property, Detail string
-	Path             []string // the transitions from the start state, in order
+	Path             []string // the transitions from the start state, in order, described
+	// Steps are the same transitions as schedule steps: a scenario with
+	// them under schedule replays this very violation (Replay).
+	Steps []string
 }
 
 // Verdict names the outcome for the stats line.
@@ -93,7 +120,7 @@ type explorer struct {
 // node is what the explorer keeps of a visited state: how it was reached.
 type node struct {
 	parent uint64
-	what   string
+	step   pathStep
 	depth  int32
 }
 
@@ -140,10 +167,12 @@ func (x *explorer) bfs(start *state, res *Result) {
 				if _, ok := seen[k]; ok {
 					continue
 				}
-				seen[k] = node{parent: keys[i], what: what, depth: int32(depth + 1)}
+				seen[k] = node{parent: keys[i], step: pathStep{mv: mv, what: what}, depth: int32(depth + 1)}
 				res.States++
 				if c.violation != nil {
-					res.Violation = &Violation{Property: c.violation.property, Detail: c.violation.detail, Path: path(seen, k, rootKey)}
+					res.path = path(seen, k, rootKey)
+					res.Violation = &Violation{Property: c.violation.property, Detail: c.violation.detail,
+						Path: res.describe(), Steps: res.steps()}
 					res.Elapsed = time.Since(began)
 					return
 				}
@@ -167,11 +196,11 @@ func (x *explorer) bfs(start *state, res *Result) {
 }
 
 // path returns the transitions from the root to k.
-func path(seen map[uint64]node, k, root uint64) []string {
-	var p []string
+func path(seen map[uint64]node, k, root uint64) []pathStep {
+	var p []pathStep
 	for k != root {
 		n := seen[k]
-		p = append(p, n.what)
+		p = append(p, n.step)
 		k = n.parent
 	}
 	for i, j := 0, len(p)-1; i < j; i, j = i+1, j-1 {
