@@ -100,6 +100,7 @@ func (fx effects) Send(m protocol.Message) {
 		return // nobody listens: a stream cannot connect, a datagram is lost
 	}
 	f := flight{m: m, at: s.now + latency}
+	f.enc, _ = protocol.AppendMessage(nil, &m)
 	if m.Type.Transport() == protocol.Datagram {
 		s.datagrams = append(s.datagrams, f)
 		return

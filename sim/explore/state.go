@@ -46,10 +46,12 @@ type state struct {
 }
 
 // flight is one message in flight, with when the deterministic replay of
-// the timeline delivers it (the exploration ignores it: any order goes).
+// the timeline delivers it (the exploration ignores it: any order goes),
+// and its encoding, made once as it is sent, for state keys.
 type flight struct {
-	m  protocol.Message
-	at time.Duration
+	m   protocol.Message
+	at  time.Duration
+	enc []byte
 }
 
 // proc is one peer's process slot.
@@ -59,6 +61,43 @@ type proc struct {
 	incarnation uint64
 	lastView    protocol.ViewID // the process's last install, for S1
 	timers      []armed         // by protocol.TimerKind
+
+	// enc caches the process's part of a state key, with times relative
+	// to encAt. A process shared by several states is never changed
+	// (own copies it first, and clears the cache), and its encoding
+	// depends on nothing else, so the cache serves them all.
+	enc   []byte
+	encAt time.Duration
+}
+
+// encoding returns p's part of a state key at time now.
+func (p *proc) encoding(now time.Duration) []byte {
+	if p.enc != nil && p.encAt == now {
+		return p.enc
+	}
+	b := p.enc[:0]
+	u := func(v uint64) { b = binary.AppendUvarint(b, v) }
+	if p.node == nil {
+		u(0)
+	} else {
+		u(1)
+		u(uint64(bit(p.alive)))
+		u(p.incarnation)
+		u(uint64(p.lastView))
+		if p.alive {
+			b = p.node.Peer().AppendState(b, now)
+			for _, t := range p.timers {
+				if t.on {
+					u(t.timer.Gen)
+					b = binary.AppendVarint(b, int64(t.deadline-now))
+				} else {
+					u(0)
+				}
+			}
+		}
+	}
+	p.enc, p.encAt = b, now
+	return b
 }
 
 // armed is one armed timer of a process.
@@ -128,6 +167,7 @@ func (s *state) own(id protocol.PeerID) *proc {
 	}
 	p := *s.procs[id]
 	p.timers = slices.Clone(p.timers)
+	p.enc = nil
 	if p.node != nil {
 		p.node = p.node.Clone(effects{s: s, id: id})
 	}
@@ -143,42 +183,19 @@ func (s *state) key(buf []byte) (uint64, []byte) {
 	b := buf[:0]
 	u := func(v uint64) { b = binary.AppendUvarint(b, v) }
 	for _, p := range s.procs[1:] {
-		if p.node == nil {
-			u(0)
-			continue
-		}
-		u(1)
-		if p.alive {
-			u(1)
-		} else {
-			u(0)
-		}
-		u(p.incarnation)
-		u(uint64(p.lastView))
-		if !p.alive {
-			continue
-		}
-		b = p.node.Peer().AppendState(b, s.now)
-		for _, t := range p.timers {
-			if t.on {
-				u(t.timer.Gen)
-				b = binary.AppendVarint(b, int64(t.deadline-s.now))
-			} else {
-				u(0)
-			}
-		}
+		b = append(b, p.encoding(s.now)...)
 	}
 	for from := range s.streams {
 		for _, q := range s.streams[from] {
 			u(uint64(len(q)))
 			for _, f := range q {
-				b, _ = protocol.AppendMessage(b, &f.m)
+				b = append(b, f.enc...)
 			}
 		}
 	}
 	dgrams := make([][]byte, len(s.datagrams))
 	for i, f := range s.datagrams {
-		dgrams[i], _ = protocol.AppendMessage(nil, &f.m)
+		dgrams[i] = f.enc
 	}
 	slices.SortFunc(dgrams, func(x, y []byte) int { return slices.Compare(x, y) })
 	u(uint64(len(dgrams)))
