@@ -96,8 +96,8 @@ func (fx effects) Send(m protocol.Message) {
 		s.reasons[m.From] = true
 	}
 	to := s.procs[m.To]
-	if to == nil || to.node == nil || !to.alive {
-		return // nobody listens: a stream cannot connect, a datagram is lost
+	if to == nil || to.node == nil || !to.alive || s.cut(m.From, m.To) || s.dropped(m) {
+		return // nobody listens, a partition or a targeted drop: lost
 	}
 	f := flight{m: m, at: s.now + latency}
 	f.enc, _ = protocol.AppendMessage(nil, &m)

@@ -114,7 +114,14 @@ func (r Result) StatsLine() string {
 type explorer struct {
 	opts    Options
 	cfg     protocol.Config
-	actions []scenarios.Action // the timeline after explore_from, in order
+	actions []action // the timeline after explore_from, in order
+}
+
+// action is a timeline action, or the heal of a partition (heal set) at
+// the partition's Until.
+type action struct {
+	scenarios.Action
+	heal bool
 }
 
 // node is what the explorer keeps of a visited state: how it was reached.
@@ -128,6 +135,9 @@ type node struct {
 func Run(sc scenarios.Scenario, opts Options) (Result, error) {
 	if sc.ExploreFrom <= 0 {
 		return Result{}, fmt.Errorf("scenario %s has no explore_from: nothing says where exploring begins", sc.Name)
+	}
+	if a := unmodelled(sc); a != nil {
+		return Result{}, fmt.Errorf("%s:%d: the explorer does not model %s actions or triggers (after:); explore a scenario without them", sc.File, a.Line, a.Kind)
 	}
 	x := &explorer{opts: opts, cfg: sc.Timing}
 	x.cfg.Mutation = opts.Mutation

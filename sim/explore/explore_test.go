@@ -3,6 +3,7 @@ package explore_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -76,5 +77,36 @@ func TestExplore_NeedsExploreFrom(t *testing.T) {
 	_, err := explore.Run(load(t, "join"), short)
 	if err == nil || !strings.Contains(err.Error(), "explore_from") {
 		t.Errorf("err = %v, want one naming explore_from", err)
+	}
+}
+
+// Partitions and targeted drops of the timeline shape the start state: in
+// cross-view-add, leader 1's NEWVIEW 4 is dropped on its way to 3 (and
+// to 2), and reaches only the joiner.
+func TestExplore_ReplayKeepsPartitionsAndDrops(t *testing.T) {
+	sc := load(t, "cross-view-add")
+	sc.ExploreFrom = 9600 * time.Millisecond
+	r, err := explore.Run(sc, explore.Options{Depth: 1, Faults: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := strings.Join(r.Start, "\n")
+	if !strings.Contains(log, "deliver NEWVIEW 1->4 b=(0,1) v=4") {
+		t.Errorf("the joiner never got view 4:\n%s", log)
+	}
+	for _, to := range []string{"2", "3"} {
+		if strings.Contains(log, "deliver NEWVIEW 1->"+to+" b=(0,1) v=4") {
+			t.Errorf("view 4 reached p%s through the drop:\n%s", to, log)
+		}
+	}
+}
+
+// What the explorer does not model is refused, naming it and its line.
+func TestExplore_RefusesUnmodelled(t *testing.T) {
+	sc := load(t, "pause-leader")
+	sc.ExploreFrom = time.Second
+	_, err := explore.Run(sc, short)
+	if err == nil || !strings.Contains(err.Error(), "does not model pause") {
+		t.Errorf("err = %v, want one naming the pause", err)
 	}
 }

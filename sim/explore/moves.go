@@ -187,6 +187,9 @@ func (s *state) deliver(m protocol.Message) string {
 	if p := s.procs[m.To]; p.node == nil || !p.alive {
 		return "lose " + m.String() + " (receiver down)"
 	}
+	if s.cut(m.From, m.To) {
+		return "lose " + m.String() + " (partition)"
+	}
 	if err := s.own(m.To).node.Receive(s.now, m); err != nil {
 		return "refused " + m.String() + ": " + err.Error()
 	}
@@ -204,8 +207,21 @@ func (s *state) kill(id protocol.PeerID) {
 }
 
 // act carries out one scenario action on s.
-func (x *explorer) act(s *state, a scenarios.Action) string {
+func (x *explorer) act(s *state, pa action) string {
+	a := pa.Action
+	if pa.heal {
+		s.partition(a, -1)
+		return fmt.Sprintf("at %v heal %s", s.now, a.Kind)
+	}
 	switch a.Kind {
+	case scenarios.ActIsolate, scenarios.ActSplit, scenarios.ActCut:
+		s.partition(a, 1)
+	case scenarios.ActDrop:
+		s.drops = append(slices.Clip(s.drops), dropLeft{d: a.Drop, left: a.Drop.Count})
+	case scenarios.ActHook:
+		if p := s.procs[a.Peer]; p.node != nil && p.alive {
+			s.own(a.Peer).node.ArmLeaderCrashHook(nil)
+		}
 	case scenarios.ActStart, scenarios.ActRestart:
 		for _, id := range a.Peers {
 			if p := s.procs[id]; p.node == nil || !p.alive {
@@ -263,4 +279,33 @@ func (x *explorer) start(s *state, id protocol.PeerID) {
 	}
 	s.dropTo(id) // a new process has new connections
 	node.Start(s.now, p.incarnation)
+}
+
+// partition applies (delta 1) or lifts (delta -1) a partition action.
+func (s *state) partition(a scenarios.Action, delta int) {
+	n := protocol.PeerID(len(s.procs) - 1)
+	switch a.Kind {
+	case scenarios.ActIsolate:
+		for q := protocol.PeerID(1); q <= n; q++ {
+			if q != a.Peer {
+				s.block(a.Peer, q, delta)
+				s.block(q, a.Peer, delta)
+			}
+		}
+	case scenarios.ActSplit:
+		for gi, g := range a.Groups {
+			for gj, h := range a.Groups {
+				if gi == gj {
+					continue
+				}
+				for _, x := range g {
+					for _, y := range h {
+						s.block(x, y, delta)
+					}
+				}
+			}
+		}
+	case scenarios.ActCut:
+		s.block(a.From, a.To, delta)
+	}
 }

@@ -21,19 +21,20 @@ const timerKinds = 8
 // after ExploreFrom are left to the exploration, in timeline order.
 func (x *explorer) replay(sc scenarios.Scenario) (*state, []string) {
 	n := sc.Peers
+	s0 := n + 1
 	s := &state{views: map[protocol.ViewID][]protocol.PeerID{}, viewsOwned: true}
 	s.procs = make([]*proc, n+1)
 	s.owned = make([]bool, n+1)
 	s.joined, s.reasons = make([]bool, n+1), make([]bool, n+1)
 	s.streams = make([][][]flight, n+1)
+	s.blocked = make([]int, s0*s0)
 	for id := 1; id <= n; id++ {
 		s.procs[id] = &proc{timers: make([]armed, timerKinds)}
 	}
 	for from := range s.streams {
 		s.streams[from] = make([][]flight, n+1)
 	}
-	timeline := slices.Clone(sc.Timeline)
-	slices.SortStableFunc(timeline, func(a, b scenarios.Action) int { return cmp.Compare(a.At, b.At) })
+	timeline := actions(sc)
 	split := 0
 	for split < len(timeline) && timeline[split].At <= sc.ExploreFrom {
 		split++
@@ -63,9 +64,41 @@ func (x *explorer) replay(sc scenarios.Scenario) (*state, []string) {
 	return s, log
 }
 
+// actions returns sc's timeline in time order, with the heal of each
+// partition that has an Until placed at that time.
+func actions(sc scenarios.Scenario) []action {
+	var all []action
+	for _, a := range sc.Timeline {
+		all = append(all, action{Action: a})
+		switch a.Kind {
+		case scenarios.ActIsolate, scenarios.ActSplit, scenarios.ActCut:
+			if a.Until > 0 {
+				heal := a
+				heal.At = a.Until
+				all = append(all, action{Action: heal, heal: true})
+			}
+		}
+	}
+	slices.SortStableFunc(all, func(a, b action) int { return cmp.Compare(a.At, b.At) })
+	return all
+}
+
+// unmodelled reports the first action of sc the explorer cannot take
+// part in, or nil: actions set off by messages, pauses, churn (drawn at
+// random) and network changes (the explorer chooses losses itself).
+func unmodelled(sc scenarios.Scenario) *scenarios.Action {
+	for i, a := range sc.Timeline {
+		switch {
+		case a.After != nil, a.Kind == scenarios.ActPause, a.Kind == scenarios.ActChurn, a.Kind == scenarios.ActNetwork:
+			return &sc.Timeline[i]
+		}
+	}
+	return nil
+}
+
 // earliest returns the replay's next event and when it is due: the next
 // action, the stream head or datagram due first, or the timer due first.
-func earliest(s *state, todo []scenarios.Action) (move, time.Duration, bool) {
+func earliest(s *state, todo []action) (move, time.Duration, bool) {
 	var best move
 	var at time.Duration
 	found := false

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/memberly/memberly/protocol"
+	"github.com/memberly/memberly/scenarios"
 )
 
 // state is one global state of a cluster under exploration: every peer's
@@ -38,6 +39,12 @@ type state struct {
 	// copy shares every process with its original until a transition
 	// touches it (own), so a step copies one peer, not all of them.
 	owned []bool
+
+	// blocked counts, by from*(n+1)+to, the partitions in force that
+	// lose from's messages to to; drops are the scenario's targeted drops
+	// with what is left of their counts. Both are copied on change.
+	blocked []int
+	drops   []dropLeft
 
 	faults  int // faults used on this path, against Options.Faults
 	pending int // index of the next scenario action still to happen
@@ -128,6 +135,7 @@ func (s *state) clone() *state {
 	c.datagrams = s.datagrams[:len(s.datagrams):len(s.datagrams)]
 	c.joined, c.reasons = slices.Clone(s.joined), slices.Clone(s.reasons)
 	c.views = s.views // copied on the first install (install)
+	c.blocked, c.drops = s.blocked, s.drops
 	return c
 }
 
@@ -217,6 +225,12 @@ func (s *state) key(buf []byte) (uint64, []byte) {
 	for id := range s.joined {
 		b = append(b, bit(s.joined[id])|bit(s.reasons[id])<<1)
 	}
+	for _, n := range s.blocked {
+		u(uint64(n))
+	}
+	for _, d := range s.drops {
+		u(uint64(d.left))
+	}
 	u(uint64(s.faults))
 	u(uint64(s.pending))
 	h := fnv.New64a()
@@ -229,4 +243,34 @@ func bit(v bool) byte {
 		return 1
 	}
 	return 0
+}
+
+// dropLeft is a targeted drop of the scenario and how many messages it
+// still takes.
+type dropLeft struct {
+	d    scenarios.Drop
+	left int
+}
+
+// cut reports whether a partition in force loses from's messages to to.
+func (s *state) cut(from, to protocol.PeerID) bool {
+	return s.blocked[int(from)*len(s.procs)+int(to)] > 0
+}
+
+// block adds delta to the partitions in force on the link from->to.
+func (s *state) block(from, to protocol.PeerID, delta int) {
+	s.blocked = slices.Clone(s.blocked)
+	s.blocked[int(from)*len(s.procs)+int(to)] += delta
+}
+
+// dropped reports whether a targeted drop takes m, counting it.
+func (s *state) dropped(m protocol.Message) bool {
+	for i, d := range s.drops {
+		if d.left > 0 && (d.d.Type == 0 || d.d.Type == m.Type) && (d.d.From == 0 || d.d.From == m.From) && (d.d.To == 0 || d.d.To == m.To) {
+			s.drops = slices.Clone(s.drops)
+			s.drops[i].left--
+			return true
+		}
+	}
+	return false
 }

@@ -131,6 +131,9 @@ func Replay(sc scenarios.Scenario, mutation protocol.Mutation) (Result, error) {
 	if sc.ExploreFrom <= 0 {
 		return Result{}, fmt.Errorf("scenario %s has a schedule but no explore_from: nothing says where it begins", sc.Name)
 	}
+	if a := unmodelled(sc); a != nil {
+		return Result{}, fmt.Errorf("%s:%d: the explorer does not model %s actions or triggers (after:)", sc.File, a.Line, a.Kind)
+	}
 	x := &explorer{opts: Options{Faults: len(sc.Schedule)}, cfg: sc.Timing}
 	x.cfg.Mutation = mutation
 	s, log := x.replay(sc)
