@@ -116,3 +116,18 @@ func TestJoin_NonMemberAnswerDoesNotHideAView(t *testing.T) {
 		Members: ids(1, 2), Op: del(3), ToIncarnation: 4})
 	h.expectNotes("peer 1 view-installed view=12 leader=2 [1,2]")
 }
+
+// A peer 1 that a running cluster's leader adds while it is still asking
+// is a member like any other: it founds nothing later.
+func TestFound_AddedWhileAskingFoundsNothing(t *testing.T) {
+	h := founder(t)
+	h.recv(protocol.Message{Type: protocol.MsgNewView, From: 2, Ballot: protocol.Ballot{Round: 1, Leader: 2}, ViewID: 9,
+		Members: ids(1, 2, 3), Op: add(1, 2)})
+	h.expectNotes("peer 1 view-installed view=9 leader=2 [1,2,3]")
+	h.recv(notMember(3, 0, 0))
+	h.now += 2 * time.Second
+	h.step(protocol.Event{Type: protocol.EventTimer, Timer: protocol.Timer{Kind: protocol.TimerJoin, Gen: 1}})
+	if got := h.p.View().String(); got != "9[1,2,3]" {
+		t.Errorf("view %s, want 9[1,2,3]", got)
+	}
+}

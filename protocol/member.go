@@ -137,6 +137,7 @@ func (p *Peer) install(v View, b Ballot, op Op) {
 	p.knownView[p.id] = v.ID
 	if p.joining {
 		p.joining = false
+		p.founding = false // a member now: whatever it asked is answered
 		p.disarm(TimerJoin)
 	}
 	p.note(Note{Kind: NoteViewInstalled, Members: v.Members})
