@@ -116,30 +116,8 @@ func (w *world) unblock(a scenarios.Action) {
 
 // partition applies (delta 1) or lifts (delta -1) a partition action.
 func (w *world) partition(a scenarios.Action, delta int) {
-	n := protocol.PeerID(w.sc.Peers)
-	switch a.Kind {
-	case scenarios.ActIsolate:
-		for q := protocol.PeerID(1); q <= n; q++ {
-			if q != a.Peer {
-				w.block(a.Peer, q, delta)
-				w.block(q, a.Peer, delta)
-			}
-		}
-	case scenarios.ActSplit:
-		for gi, g := range a.Groups {
-			for gj, h := range a.Groups {
-				if gi == gj {
-					continue
-				}
-				for _, x := range g {
-					for _, y := range h {
-						w.block(x, y, delta)
-					}
-				}
-			}
-		}
-	case scenarios.ActCut:
-		w.block(a.From, a.To, delta)
+	for _, l := range a.CutLinks(w.sc.Peers) {
+		w.block(l.From, l.To, delta)
 	}
 }
 

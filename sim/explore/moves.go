@@ -283,29 +283,7 @@ func (x *explorer) start(s *state, id protocol.PeerID) {
 
 // partition applies (delta 1) or lifts (delta -1) a partition action.
 func (s *state) partition(a scenarios.Action, delta int) {
-	n := protocol.PeerID(len(s.procs) - 1)
-	switch a.Kind {
-	case scenarios.ActIsolate:
-		for q := protocol.PeerID(1); q <= n; q++ {
-			if q != a.Peer {
-				s.block(a.Peer, q, delta)
-				s.block(q, a.Peer, delta)
-			}
-		}
-	case scenarios.ActSplit:
-		for gi, g := range a.Groups {
-			for gj, h := range a.Groups {
-				if gi == gj {
-					continue
-				}
-				for _, x := range g {
-					for _, y := range h {
-						s.block(x, y, delta)
-					}
-				}
-			}
-		}
-	case scenarios.ActCut:
-		s.block(a.From, a.To, delta)
+	for _, l := range a.CutLinks(len(s.procs) - 1) {
+		s.block(l.From, l.To, delta)
 	}
 }
