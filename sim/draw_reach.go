@@ -45,7 +45,7 @@ func (f *faults) keepPeer1Reachable() {
 	}
 	spared := pick(f.drawer, joined, "reachablePeer")
 	f.sc.Timeline = slices.DeleteFunc(f.sc.Timeline, func(a scenarios.Action) bool {
-		return separates(a, 1, spared) || ends(a, spared)
+		return separates(a, f.n, 1, spared) || ends(a, spared)
 	})
 }
 
@@ -54,17 +54,14 @@ func (f *faults) keepPeer1Reachable() {
 // join retries.
 const joinedWithin = 5 * time.Second
 
-// separates reports whether a cuts p off from q, in either direction.
-func separates(a scenarios.Action, p, q protocol.PeerID) bool {
+// separates reports whether a, in a universe of n peers, cuts p off from
+// q in either direction.
+func separates(a scenarios.Action, n int, p, q protocol.PeerID) bool {
 	switch a.Kind {
-	case scenarios.ActIsolate:
-		return a.Peer == p || a.Peer == q
-	case scenarios.ActCut:
-		return a.From == p && a.To == q || a.From == q && a.To == p
-	case scenarios.ActSplit:
-		gp := slices.IndexFunc(a.Groups, func(g []protocol.PeerID) bool { return slices.Contains(g, p) })
-		gq := slices.IndexFunc(a.Groups, func(g []protocol.PeerID) bool { return slices.Contains(g, q) })
-		return gp >= 0 && gq >= 0 && gp != gq
+	case scenarios.ActIsolate, scenarios.ActCut, scenarios.ActSplit:
+		return slices.ContainsFunc(a.CutLinks(n), func(l scenarios.Link) bool {
+			return l == scenarios.Link{From: p, To: q} || l == scenarios.Link{From: q, To: p}
+		})
 	case scenarios.ActDrop:
 		// A drop lasts until it has taken its count, which may be long
 		// after it is armed: one that can take a message between p and q
