@@ -40,7 +40,6 @@ func (x *explorer) replay(sc scenarios.Scenario) (*state, []string) {
 		split++
 	}
 	todo, later := timeline[:split], timeline[split:]
-	x.actions = nil // the replay runs actions itself
 	var log []string
 	for s.violation == nil {
 		mv, at, ok := earliest(s, todo)
@@ -48,18 +47,20 @@ func (x *explorer) replay(sc scenarios.Scenario) (*state, []string) {
 			break
 		}
 		s.now = max(s.now, at)
+		var next *state
+		var what string
 		if mv.kind == nextAction {
-			x.actions = todo[:1]
-			s.pending = 0
+			next = s.clone()
+			what = x.act(next, todo[0])
 			todo = todo[1:]
+		} else {
+			next, what = x.apply(s, mv)
 		}
-		next, what := x.apply(s, mv)
 		*s = *next
 		clear(s.owned) // next's processes write into next: copy them again when touched
 		log = append(log, what)
 	}
 	s.now = max(s.now, sc.ExploreFrom)
-	s.pending = 0
 	x.actions = later
 	return s, log
 }
