@@ -319,7 +319,7 @@ func TestParse_TimingWrapsConfigError(t *testing.T) {
 // wantNames are the scenarios the simulator engineer runs; a file added or
 // renamed must be added here on purpose.
 var wantNames = []string{
-	"cascading-leader-crash", "churn", "crash-during-join", "cross-view-add", "cross-view-del", "evict", "explore-four",
+	"cascading-leader-crash", "churn", "crash-during-join", "cross-view-add", "cross-view-del", "evict", "explore-four", "explore-restart",
 	"explore-three", "flapping-link", "join", "join-storm", "keep-down", "kill-after-decision", "late-timers", "leader-crash-loss",
 	"leave", "lossy-heartbeats", "lost-decision", "multi-crash", "partition-heal", "partition-minority-leader",
 	"pause-after-decision", "pause-leader", "restart-founder", "restart-rejoin", "single-crash",

@@ -18,9 +18,9 @@ import (
 // path found; last the stats line. Exit 1 on a violation, 0 when the
 // bounds were exhausted (or max states reached) without one.
 func exploreScenario(cfg config, sc scenarios.Scenario, stdout, stderr io.Writer) int {
-	fmt.Fprintf(stdout, "explore %s (%s): depth %d, faults %d, max states %d, mutation %s\n",
-		sc.Name, sc.File, cfg.depth, cfg.faults, cfg.maxStates, cfg.mutation)
-	res, err := explore.Run(sc, explore.Options{Depth: cfg.depth, Faults: cfg.faults, MaxStates: cfg.maxStates,
+	fmt.Fprintf(stdout, "explore %s (%s): depth %d, faults %d, delays %d, max states %d, mutation %s\n",
+		sc.Name, sc.File, cfg.depth, cfg.faults, cfg.delays, cfg.maxStates, cfg.mutation)
+	res, err := explore.Run(sc, explore.Options{Depth: cfg.depth, Faults: cfg.faults, Delays: cfg.delays, MaxStates: cfg.maxStates,
 		Mutation: cfg.mutation, Progress: stderr, ProgressEvery: 3 * time.Second})
 	if err != nil {
 		fmt.Fprintf(stderr, "simulate: %v\n", err)

@@ -47,6 +47,7 @@ type config struct {
 	explore    bool
 	depth      int
 	faults     int
+	delays     int
 	maxStates  int
 	exploreOut string
 }
@@ -118,13 +119,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Uint64Var(&cfg.swarmSeed, "swarm-seed", 0, "replay the swarm run of this seed")
 	fs.BoolVar(&cfg.explore, "explore", false, "with -scenario: explore every order of the events after the scenario's explore_from")
 	fs.IntVar(&cfg.depth, "depth", 12, "with -explore: the longest path explored, in transitions")
-	fs.IntVar(&cfg.faults, "faults", 1, "with -explore: the faults (losses, duplications, resets, crashes, kills) one path may hold")
+	fs.IntVar(&cfg.faults, "faults", 1, "with -explore: the faults (losses, duplications, resets, crashes, kills, early timers) one path may hold")
+	fs.IntVar(&cfg.delays, "delays", 0, "with -explore: how often one path may stray from the default schedule (0: no bound, every order)")
 	fs.StringVar(&cfg.exploreOut, "explore-out", "", "with -explore: write the counterexample found as a scenario file, which -scenario replays")
 	fs.IntVar(&cfg.maxStates, "max-states", 1000000, "with -explore: stop after this many distinct states (0: no bound)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: simulate -scenario NAME [-seed N] [-v] [-trace run.html] [-shiviz run.log]\n"+
 			"       simulate -list\n       simulate -swarm [-runs N] [-jobs J]\n       simulate -swarm-seed N\n"+
-			"       simulate -explore -scenario NAME [-depth D] [-faults F] [-max-states N] [-mutation M] [-explore-out FILE]\n\n")
+			"       simulate -explore -scenario NAME [-depth D] [-faults F] [-delays K] [-max-states N] [-mutation M] [-explore-out FILE]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -155,9 +157,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("-jobs %d: want 0 (all CPUs) or more", cfg.jobs)
 	case cfg.explore && cfg.scenario == "":
 		return cfg, errors.New("-explore needs -scenario NAME, a scenario with explore_from")
-	case cfg.explore && (cfg.depth < 1 || cfg.faults < 0 || cfg.maxStates < 0):
-		return cfg, fmt.Errorf("-depth %d, -faults %d, -max-states %d: want depth 1 or more, faults and max states 0 or more",
-			cfg.depth, cfg.faults, cfg.maxStates)
+	case cfg.explore && (cfg.depth < 1 || cfg.faults < 0 || cfg.delays < 0 || cfg.maxStates < 0):
+		return cfg, fmt.Errorf("-depth %d, -faults %d, -delays %d, -max-states %d: want depth 1 or more, the others 0 or more",
+			cfg.depth, cfg.faults, cfg.delays, cfg.maxStates)
 	case cfg.exploreOut != "" && !cfg.explore:
 		return cfg, errors.New("-explore-out goes with -explore")
 	case cfg.explore && (cfg.trace != "" || cfg.shiviz != ""):

@@ -12,10 +12,10 @@ import (
 func TestEffects_JudgeInstalls(t *testing.T) {
 	ids := func(p ...protocol.PeerID) []protocol.PeerID { return p }
 	install := func(s *state, by protocol.PeerID, id protocol.ViewID, members []protocol.PeerID) {
-		effects{s: s, id: by}.Note(protocol.Note{Kind: protocol.NoteViewInstalled, ViewID: id, Members: members})
+		s.effectsOf(by).Note(protocol.Note{Kind: protocol.NoteViewInstalled, ViewID: id, Members: members})
 	}
 	fresh := func() *state {
-		s := &state{views: map[protocol.ViewID][]protocol.PeerID{1: ids(1), 2: ids(1, 2)},
+		s := &state{target: &target{}, views: map[protocol.ViewID][]protocol.PeerID{1: ids(1), 2: ids(1, 2)},
 			joined: make([]bool, 4), reasons: make([]bool, 4), procs: make([]*proc, 4)}
 		for id := range s.procs {
 			s.procs[id] = &proc{lastView: 2}
@@ -59,10 +59,10 @@ func TestEffects_JudgeInstalls(t *testing.T) {
 // S2 is judged across peers: a second install of one id with other
 // members breaks it.
 func TestEffects_JudgeAgreement(t *testing.T) {
-	s := &state{views: map[protocol.ViewID][]protocol.PeerID{}, joined: []bool{false, true, true, true},
+	s := &state{target: &target{}, views: map[protocol.ViewID][]protocol.PeerID{}, joined: []bool{false, true, true, true},
 		reasons: make([]bool, 4), procs: []*proc{nil, {}, {}, {}}}
-	effects{s: s, id: 1}.Note(protocol.Note{Kind: protocol.NoteViewInstalled, ViewID: 5, Members: []protocol.PeerID{1, 2}})
-	effects{s: s, id: 3}.Note(protocol.Note{Kind: protocol.NoteViewInstalled, ViewID: 5, Members: []protocol.PeerID{1, 3}})
+	s.effectsOf(1).Note(protocol.Note{Kind: protocol.NoteViewInstalled, ViewID: 5, Members: []protocol.PeerID{1, 2}})
+	s.effectsOf(3).Note(protocol.Note{Kind: protocol.NoteViewInstalled, ViewID: 5, Members: []protocol.PeerID{1, 3}})
 	if s.violation == nil || s.violation.property != "S2" {
 		t.Errorf("violation = %+v, want S2", s.violation)
 	}

@@ -7,18 +7,32 @@ import (
 	"github.com/memberly/memberly/protocol"
 )
 
-// effects carries out one process's outputs into the state its node
-// belongs to: notes are judged, messages put in flight, timers armed.
+// effects carries out one process's outputs into the state a transition
+// is building: notes are judged, messages put in flight, timers armed.
 type effects struct {
-	s  *state
+	to *target
 	id protocol.PeerID
+}
+
+// target is the state the transition in progress writes into. Every node
+// reaches its state through it, not directly: a node shared by many
+// states must not keep the one it was copied in alive, nor, through that
+// state's other nodes, every state before it.
+type target struct{ s *state }
+
+// effectsOf returns the effects of process id writing into s, which
+// becomes the target.
+func (s *state) effectsOf(id protocol.PeerID) effects {
+	s.target.s = s
+	return effects{to: s.target, id: id}
 }
 
 // latency is the replay's delivery delay; the exploration ignores it.
 const latency = 1_000_000 // 1 ms, in nanoseconds
 
 func (fx effects) Note(n protocol.Note) {
-	s, p := fx.s, fx.s.procs[fx.id]
+	s := fx.to.s
+	p := s.procs[fx.id]
 	if n.Kind == protocol.NoteSuspected {
 		s.reasons[n.Subject] = true
 	}
@@ -88,7 +102,7 @@ func changed(a, b []protocol.PeerID) int {
 }
 
 func (fx effects) Send(m protocol.Message) {
-	s := fx.s
+	s := fx.to.s
 	switch m.Type { // what S5 asks of a change, sent whether or not it arrives
 	case protocol.MsgJoin:
 		s.joined[m.From] = true
@@ -109,17 +123,19 @@ func (fx effects) Send(m protocol.Message) {
 }
 
 func (fx effects) Timer(tr protocol.TimerRequest) {
-	t := &fx.s.procs[fx.id].timers[tr.Timer.Kind]
+	s := fx.to.s
+	t := &s.procs[fx.id].timers[tr.Timer.Kind]
 	if tr.Cancel {
 		t.on = false
 		return
 	}
-	*t = armed{timer: tr.Timer, deadline: fx.s.now + tr.After, on: true}
+	*t = armed{timer: tr.Timer, deadline: s.now + tr.After, on: true}
 }
 
 func (fx effects) Stop() {
-	fx.s.procs[fx.id].alive = false
-	fx.s.dropTo(fx.id)
+	s := fx.to.s
+	s.procs[fx.id].alive = false
+	s.dropTo(fx.id)
 }
 
 // dropTo loses every message in flight to id: its process is gone. (What

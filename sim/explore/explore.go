@@ -18,6 +18,8 @@ package explore
 import (
 	"fmt"
 	"io"
+	"runtime"
+	"slices"
 	"time"
 
 	"github.com/memberly/memberly/protocol"
@@ -28,9 +30,14 @@ import (
 type Options struct {
 	// Depth (transitions) bounds the paths explored from the start state.
 	Depth int
-	// Faults (losses, duplications, stream resets, crashes, kills) bounds
-	// how many faults one path may hold.
+	// Faults (losses, duplications, stream resets, crashes, kills, early
+	// timers) bounds how many faults one path may hold.
 	Faults int
+	// Delays, when above 0, bounds how often a path may stray from the
+	// default schedule (delays.go), for bugs too deep for every order.
+	// 0: no bound, every order of the events is explored. Below 0: none,
+	// the default schedule with the faults of the budget alone.
+	Delays int
 	// MaxStates (distinct states, 0 = no bound) stops an exploration
 	// early, for a quick check.
 	MaxStates int
@@ -124,11 +131,21 @@ type action struct {
 	heal bool
 }
 
-// node is what the explorer keeps of a visited state: how it was reached.
+// node is what the explorer keeps of a visited state: how it was reached,
+// and the delays spent on the way (Options.Delays).
 type node struct {
 	parent uint64
-	step   pathStep
+	mv     move
 	depth  int32
+	delays int32
+}
+
+// entry is a state in the frontier, with its key and the delays spent on
+// the path that put it there.
+type entry struct {
+	s      *state
+	key    uint64
+	delays int32
 }
 
 // Run explores sc from its explore_from time.
@@ -152,42 +169,54 @@ func Run(sc scenarios.Scenario, opts Options) (Result, error) {
 }
 
 // bfs explores breadth first from start, so the first violation found has
-// a shortest path.
+// a shortest path within the bounds.
 func (x *explorer) bfs(start *state, res *Result) {
 	began := time.Now()
 	lastProgress := began
 	var buf []byte
 	rootKey, _ := start.key(buf)
 	seen := map[uint64]node{rootKey: {depth: 0}}
-	frontier := []*state{start}
-	keys := []uint64{rootKey}
+	frontier := []entry{{s: start, key: rootKey}}
 	var mvs []move
 	res.States = 1
 	for depth := 0; depth < x.opts.Depth && len(frontier) > 0; depth++ {
 		res.Depth = depth + 1
-		var next []*state
-		var nextKeys []uint64
-		for i, s := range frontier {
-			mvs = x.moves(s, mvs)
+		var next []entry
+		for _, e := range frontier {
+			if n := seen[e.key]; n.delays < e.delays {
+				continue // reached again with fewer delays: that entry expands it
+			}
+			mvs = x.moves(e.s, mvs)
+			def, hasDef := x.defaultMove(e.s)
 			for _, mv := range mvs {
-				c, what := x.apply(s, mv)
+				delays := e.delays
+				if x.opts.Delays != 0 && !mv.fault() && (!hasDef || mv != def) {
+					if delays++; int(delays) > max(x.opts.Delays, 0) {
+						continue
+					}
+				}
+				c, _ := x.step(e.s, mv, false)
 				res.Transitions++
 				var k uint64
 				k, buf = c.key(buf)
-				if _, ok := seen[k]; ok {
+				n, ok := seen[k]
+				if ok && n.delays <= delays {
 					continue
 				}
-				seen[k] = node{parent: keys[i], step: pathStep{mv: mv, what: what}, depth: int32(depth + 1)}
+				seen[k] = node{parent: e.key, mv: mv, depth: int32(depth + 1), delays: delays}
+				if ok {
+					next = append(next, entry{s: c, key: k, delays: delays})
+					continue // known, but now with delays to spare
+				}
 				res.States++
 				if c.violation != nil {
-					res.path = path(seen, k, rootKey)
+					res.path = x.path(start, seen, k, rootKey)
 					res.Violation = &Violation{Property: c.violation.property, Detail: c.violation.detail,
 						Path: res.describe(), Steps: res.steps()}
 					res.Elapsed = time.Since(began)
 					return
 				}
-				next = append(next, c)
-				nextKeys = append(nextKeys, k)
+				next = append(next, entry{s: c, key: k, delays: delays})
 				if x.opts.MaxStates > 0 && res.States >= x.opts.MaxStates {
 					res.Elapsed = time.Since(began)
 					return
@@ -195,26 +224,34 @@ func (x *explorer) bfs(start *state, res *Result) {
 			}
 			if x.opts.Progress != nil && time.Since(lastProgress) >= x.opts.ProgressEvery {
 				lastProgress = time.Now()
-				fmt.Fprintf(x.opts.Progress, "explore: depth %d, %d states, %d transitions, %d in the next level, %v\n",
-					depth+1, res.States, res.Transitions, len(next), time.Since(began).Round(time.Second))
+				var mem runtime.MemStats
+				runtime.ReadMemStats(&mem)
+				fmt.Fprintf(x.opts.Progress, "explore: depth %d, %d states, %d transitions, %d in the next level, %d MB heap, %v\n",
+					depth+1, res.States, res.Transitions, len(next), mem.HeapAlloc>>20, time.Since(began).Round(time.Second))
 			}
 		}
-		frontier, keys = next, nextKeys
+		frontier = next
 	}
 	res.Exhausted = true
 	res.Elapsed = time.Since(began)
 }
 
-// path returns the transitions from the root to k.
-func path(seen map[uint64]node, k, root uint64) []pathStep {
-	var p []pathStep
+// path returns the transitions from the root to k, described: it takes
+// them again from start, the root's state, this time saying what each did.
+func (x *explorer) path(start *state, seen map[uint64]node, k, root uint64) []pathStep {
+	var mvs []move
 	for k != root {
 		n := seen[k]
-		p = append(p, n.step)
+		mvs = append(mvs, n.mv)
 		k = n.parent
 	}
-	for i, j := 0, len(p)-1; i < j; i, j = i+1, j-1 {
-		p[i], p[j] = p[j], p[i]
+	slices.Reverse(mvs)
+	p := make([]pathStep, len(mvs))
+	s := start
+	for i, mv := range mvs {
+		var what string
+		s, what = x.apply(s, mv)
+		p[i] = pathStep{mv: mv, what: what}
 	}
 	return p
 }

@@ -24,36 +24,96 @@ func load(t *testing.T, name string) scenarios.Scenario {
 // short bounds the exploration that make test runs: a few seconds.
 var short = explore.Options{Depth: 30, Faults: 2, MaxStates: 30000}
 
-// The real protocol breaks nothing within the bound.
+// The real protocol breaks nothing within the bounds: every order of the
+// first events, and a deeper search one delay and one fault from the
+// default schedule.
 func TestExplore_RealProtocolWithinBound(t *testing.T) {
-	for _, name := range []string{"explore-three", "explore-four"} {
-		r, err := explore.Run(load(t, name), short)
+	deepShort := deep
+	deepShort.MaxStates = short.MaxStates
+	for _, tc := range []struct {
+		scenario string
+		opts     explore.Options
+	}{
+		{"explore-three", short},
+		{"explore-four", short},
+		{"explore-four", deepShort},
+		{"explore-restart", deepShort},
+	} {
+		r, err := explore.Run(load(t, tc.scenario), tc.opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%s: %s", name, r.StatsLine())
+		t.Logf("%s: %s", tc.scenario, r.StatsLine())
 		if v := r.Violation; v != nil {
-			t.Errorf("%s: %s: %s\n%s", name, v.Property, v.Detail, strings.Join(v.Path, "\n"))
+			t.Errorf("%s: %s: %s\n%s", tc.scenario, v.Property, v.Detail, strings.Join(v.Path, "\n"))
 		}
-		if r.States < short.MaxStates {
-			t.Errorf("%s: explored %d states, want the bound of %d: the start state leads nowhere", name, r.States, short.MaxStates)
+		if r.States < tc.opts.MaxStates {
+			t.Errorf("%s: explored %d states, want the bound of %d: the start state leads nowhere", tc.scenario, r.States, tc.opts.MaxStates)
 		}
 	}
 }
 
-// The explorer can fail: with every set a quorum, two leaders decide
-// different views, and the shortest path to it is short.
-func TestExplore_CatchesQuorumOfOne(t *testing.T) {
-	opts := short
-	opts.Mutation = protocol.MutationQuorumOfOne
-	r, err := explore.Run(load(t, "explore-three"), opts)
-	if err != nil {
-		t.Fatal(err)
+// deep bounds the searches that reach the mutations needing a leader's
+// crash and a new leader's recovery: one delay and one fault from the
+// default schedule, as deep as they lie.
+var deep = explore.Options{Depth: 120, Faults: 1, Delays: 1}
+
+// The explorer can fail: each mutation of the protocol breaks a property
+// on some path within the bounds, and the path it reports replays to the
+// same violation. Every mutation the protocol has needs a row.
+func TestExplore_CatchesEveryMutation(t *testing.T) {
+	rows := []struct {
+		mutation, scenario string
+		opts               explore.Options
+	}{
+		// With every set a quorum, two leaders decide different views.
+		{"quorum-of-one", "explore-three", short},
+		// A candidate that ignores what its promisers accepted decides
+		// against a view a leader on the other side of the split decided.
+		{"skip-recovery", "explore-four", deep},
+		// The candidate of [2,3] recovers ADD 4, then proposes in view 4
+		// on the promises of view 3, while 4 accepted a change in view 4
+		// from the leader of [1,4], killed just after deciding it.
+		{"stale-promises", "explore-four", deep},
+		// A restarted peer 1 founds view 1 again and adds the joiner to it.
+		{"found-at-once", "explore-restart", deep},
 	}
-	if r.Violation == nil || r.Violation.Property != "S2" {
-		t.Fatalf("quorum-of-one went unnoticed: %s", r.StatsLine())
+	var covered []string
+	for _, tc := range rows {
+		covered = append(covered, tc.mutation)
 	}
-	t.Logf("%s: %s in %d steps", r.StatsLine(), r.Violation.Detail, len(r.Violation.Path))
+	if diff := cmp.Diff(protocol.MutationNames()[1:], covered); diff != "" {
+		t.Errorf("the rows and the protocol's mutations differ (-mutations +rows):\n%s", diff)
+	}
+	for _, tc := range rows {
+		t.Run(tc.mutation, func(t *testing.T) {
+			m, ok := protocol.ParseMutation(tc.mutation)
+			if !ok {
+				t.Fatalf("no mutation %q", tc.mutation)
+			}
+			sc := load(t, tc.scenario)
+			opts := tc.opts
+			opts.Mutation = m
+			r, err := explore.Run(sc, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := r.Violation
+			if v == nil {
+				t.Fatalf("%s went unnoticed: %s", tc.mutation, r.StatsLine())
+			}
+			t.Logf("%s: %s in %d steps", r.StatsLine(), v.Detail, len(v.Path))
+
+			sc.Schedule = v.Steps
+			replayed, err := explore.Replay(sc, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(v, replayed.Violation); diff != "" {
+				t.Errorf("the counterexample replays differently (-explored +replayed):\n%s", diff)
+			}
+		})
+	}
 }
 
 // Two explorations of one scenario take the same path through the same

@@ -3,6 +3,7 @@ package explore
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/memberly/memberly/protocol"
@@ -133,15 +134,22 @@ func equalMessages(a, b protocol.Message) bool {
 
 // apply returns the state after mv, and says what happened.
 func (x *explorer) apply(s *state, mv move) (*state, string) {
+	return x.step(s, mv, true)
+}
+
+// step returns the state after mv and, if describe is set, says what
+// happened: the search leaves the words out, for it rarely needs them
+// (path rebuilds a violation's path with them).
+func (x *explorer) step(s *state, mv move, describe bool) (*state, string) {
 	c := s.clone()
 	switch mv.kind {
 	case deliverStream:
 		f := c.streams[mv.from][mv.to][0]
 		c.streams[mv.from][mv.to] = c.streams[mv.from][mv.to][1:]
-		return c, c.deliver(f.m)
+		return c, c.deliver(f.m, describe)
 	case deliverDatagram:
 		f := c.removeDatagram(mv.index)
-		return c, c.deliver(f.m)
+		return c, c.deliver(f.m, describe)
 	case fireTimer, fireEarly:
 		if mv.kind == fireEarly {
 			c.faults++
@@ -151,49 +159,81 @@ func (x *explorer) apply(s *state, mv move) (*state, string) {
 		p.timers[mv.index].on = false
 		c.now = max(c.now, t.deadline)
 		p.node.Fire(c.now, t.timer)
+		if !describe {
+			return c, ""
+		}
 		return c, fmt.Sprintf("at %v p%d's %s timer fires", c.now, mv.from, t.timer.Kind)
 	case nextAction:
 		a := x.actions[c.pending]
 		c.pending++
-		return c, x.act(c, a)
+		x.act(c, a)
+		if !describe {
+			return c, ""
+		}
+		return c, fmt.Sprintf("at %v %s", c.now, a.describe())
 	case dropDatagram:
 		f := c.removeDatagram(mv.index)
 		c.faults++
-		return c, "lose " + f.m.String()
+		if !describe {
+			return c, ""
+		}
+		return c, fmt.Sprintf("lose %s", f.m)
 	case dupDatagram:
 		f := c.datagrams[mv.index]
 		c.datagrams = append(c.datagrams, f)
 		c.faults++
-		return c, "duplicate " + f.m.String()
+		if !describe {
+			return c, ""
+		}
+		return c, fmt.Sprintf("duplicate %s", f.m)
 	case resetStream:
 		lost := len(c.streams[mv.from][mv.to])
 		c.streams[mv.from][mv.to] = nil
 		c.faults++
+		if !describe {
+			return c, ""
+		}
 		return c, fmt.Sprintf("stream p%d->p%d breaks, losing %d messages", mv.from, mv.to, lost)
 	case crashPeer:
 		c.faults++
 		c.own(mv.from).node.Crash(c.now)
+		if !describe {
+			return c, ""
+		}
 		return c, fmt.Sprintf("at %v p%d crashes", c.now, mv.from)
 	case killPeer:
 		c.faults++
 		c.kill(mv.from)
+		if !describe {
+			return c, ""
+		}
 		return c, fmt.Sprintf("at %v p%d is killed", c.now, mv.from)
 	}
 	return c, "?"
 }
 
-// deliver hands m to its receiver, if it is still there.
-func (s *state) deliver(m protocol.Message) string {
-	if p := s.procs[m.To]; p.node == nil || !p.alive {
-		return "lose " + m.String() + " (receiver down)"
+// deliver hands m to its receiver, if it is still there, and, if describe
+// is set, says what became of it.
+func (s *state) deliver(m protocol.Message, describe bool) string {
+	var what string
+	switch p := s.procs[m.To]; {
+	case p.node == nil || !p.alive:
+		what = "lose %s (receiver down)"
+	case s.cut(m.From, m.To):
+		what = "lose %s (partition)"
+	default:
+		if err := s.own(m.To).node.Receive(s.now, m); err != nil {
+			if !describe {
+				return ""
+			}
+			return fmt.Sprintf("refused %s: %v", m, err)
+		}
+		what = "deliver %s"
 	}
-	if s.cut(m.From, m.To) {
-		return "lose " + m.String() + " (partition)"
+	if !describe {
+		return ""
 	}
-	if err := s.own(m.To).node.Receive(s.now, m); err != nil {
-		return "refused " + m.String() + ": " + err.Error()
-	}
-	return "deliver " + m.String()
+	return fmt.Sprintf(what, m)
 }
 
 // kill ends id's process at once: what was in flight to or from it is lost.
@@ -207,11 +247,11 @@ func (s *state) kill(id protocol.PeerID) {
 }
 
 // act carries out one scenario action on s.
-func (x *explorer) act(s *state, pa action) string {
+func (x *explorer) act(s *state, pa action) {
 	a := pa.Action
 	if pa.heal {
 		s.partition(a, -1)
-		return fmt.Sprintf("at %v heal %s", s.now, a.Kind)
+		return
 	}
 	switch a.Kind {
 	case scenarios.ActIsolate, scenarios.ActSplit, scenarios.ActCut:
@@ -255,20 +295,51 @@ func (x *explorer) act(s *state, pa action) string {
 			}
 		}
 	}
-	return fmt.Sprintf("at %v %s %v%s", s.now, a.Kind, a.Peers, peerSuffix(a.Peer))
 }
 
-func peerSuffix(p protocol.PeerID) string {
-	if p == 0 {
-		return ""
+// anyOr returns s if set, or "*": a drop's filter field left open.
+func anyOr(set bool, s string) string {
+	if set {
+		return s
 	}
-	return fmt.Sprintf(" p%d", p)
+	return "*"
+}
+
+// describe names the action as a log line does: "split [1,4] | [2,3]",
+// "heal cut p2->p1", "kill [1]".
+func (pa action) describe() string {
+	a := pa.Action
+	var what string
+	switch a.Kind {
+	case scenarios.ActSplit:
+		groups := make([]string, len(a.Groups))
+		for i, g := range a.Groups {
+			groups[i] = protocol.FormatMembers(g)
+		}
+		what = "split " + strings.Join(groups, " | ")
+	case scenarios.ActCut:
+		what = fmt.Sprintf("cut p%d->p%d", a.From, a.To)
+	case scenarios.ActDrop:
+		d := a.Drop
+		what = fmt.Sprintf("drop %d %s p%s->p%s", d.Count, anyOr(d.Type != 0, d.Type.String()),
+			anyOr(d.From != 0, fmt.Sprint(d.From)), anyOr(d.To != 0, fmt.Sprint(d.To)))
+	default:
+		if a.Peer != 0 {
+			what = fmt.Sprintf("%s p%d", a.Kind, a.Peer)
+		} else {
+			what = fmt.Sprintf("%s %s", a.Kind, protocol.FormatMembers(a.Peers))
+		}
+	}
+	if pa.heal {
+		return "heal " + what
+	}
+	return what
 }
 
 // start starts a fresh process of id in s.
 func (x *explorer) start(s *state, id protocol.PeerID) {
 	p := s.own(id)
-	node, err := protocol.NewNode(x.cfg, id, len(s.procs)-1, effects{s: s, id: id})
+	node, err := protocol.NewNode(x.cfg, id, len(s.procs)-1, s.effectsOf(id))
 	if err != nil {
 		return // the configuration was validated when the scenario was read
 	}

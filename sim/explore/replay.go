@@ -2,6 +2,7 @@ package explore
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
@@ -22,7 +23,7 @@ const timerKinds = 8
 func (x *explorer) replay(sc scenarios.Scenario) (*state, []string) {
 	n := sc.Peers
 	s0 := n + 1
-	s := &state{views: map[protocol.ViewID][]protocol.PeerID{}, viewsOwned: true}
+	s := &state{views: map[protocol.ViewID][]protocol.PeerID{}, viewsOwned: true, target: &target{}}
 	s.procs = make([]*proc, n+1)
 	s.owned = make([]bool, n+1)
 	s.joined, s.reasons = make([]bool, n+1), make([]bool, n+1)
@@ -51,7 +52,8 @@ func (x *explorer) replay(sc scenarios.Scenario) (*state, []string) {
 		var what string
 		if mv.kind == nextAction {
 			next = s.clone()
-			what = x.act(next, todo[0])
+			x.act(next, todo[0])
+			what = fmt.Sprintf("at %v %s", next.now, todo[0].describe())
 			todo = todo[1:]
 		} else {
 			next, what = x.apply(s, mv)

@@ -50,6 +50,8 @@ type state struct {
 	pending int // index of the next scenario action still to happen
 
 	violation *violation // the first property broken on the way here
+
+	target *target // shared by every state of an exploration (effects)
 }
 
 // flight is one message in flight, with when the deterministic replay of
@@ -119,7 +121,7 @@ type violation struct{ property, detail string }
 // clone returns a copy of s that shares nothing mutable with it but its
 // processes, which it copies when a transition first touches one (own).
 func (s *state) clone() *state {
-	c := &state{now: s.now, faults: s.faults, pending: s.pending, violation: s.violation}
+	c := &state{now: s.now, faults: s.faults, pending: s.pending, violation: s.violation, target: s.target}
 	c.procs = slices.Clone(s.procs)
 	c.owned = make([]bool, len(s.procs))
 	// Queues are shared with their capacity cut to their length: taking a
@@ -170,6 +172,7 @@ func (s *state) install(id protocol.ViewID, members []protocol.PeerID) {
 // own returns process id of s, first copying it if s shares it: its
 // node then writes its outputs into s.
 func (s *state) own(id protocol.PeerID) *proc {
+	s.target.s = s
 	if s.owned[id] {
 		return s.procs[id]
 	}
@@ -177,7 +180,7 @@ func (s *state) own(id protocol.PeerID) *proc {
 	p.timers = slices.Clone(p.timers)
 	p.enc = nil
 	if p.node != nil {
-		p.node = p.node.Clone(effects{s: s, id: id})
+		p.node = p.node.Clone(s.effectsOf(id))
 	}
 	s.procs[id], s.owned[id] = &p, true
 	return &p
