@@ -119,9 +119,12 @@ func (r Result) StatsLine() string {
 
 // explorer is one exploration in progress.
 type explorer struct {
-	opts    Options
-	cfg     protocol.Config
-	actions []action // the timeline after explore_from, in order
+	opts Options
+	// unreduced turns the sleep sets off (sleep.go), for the test that
+	// shows they lose no state.
+	unreduced bool
+	cfg       protocol.Config
+	actions   []action // the timeline after explore_from, in order
 }
 
 // action is a timeline action, or the heal of a partition (heal set) at
@@ -138,6 +141,9 @@ type node struct {
 	mv     move
 	depth  int32
 	delays int32
+	sleep  sleepSet // the deliveries it is expanded without (sleep.go)
+	// expanded: the state's moves were taken with sleep as it is now.
+	expanded bool
 }
 
 // entry is a state in the frontier, with its key and the delays spent on
@@ -183,31 +189,59 @@ func (x *explorer) bfs(start *state, res *Result) {
 		res.Depth = depth + 1
 		var next []entry
 		for _, e := range frontier {
-			if n := seen[e.key]; n.delays < e.delays {
+			n := seen[e.key]
+			if n.delays < e.delays {
 				continue // reached again with fewer delays: that entry expands it
 			}
+			if n.expanded {
+				continue // an entry reached earlier, with no more asleep
+			}
+			n.expanded = true
+			seen[e.key] = n
+			sleeping := n.sleep
 			mvs = x.moves(e.s, mvs)
 			def, hasDef := x.defaultMove(e.s)
+			reduce := x.opts.Delays == 0 && !x.unreduced && e.s.reducible()
+			var done sleepSet // the deliveries taken from e so far
 			for _, mv := range mvs {
+				t, delivery := e.s.sleeperOf(mv)
+				delivery = delivery && reduce
+				if delivery && sleeping&t != 0 {
+					continue // an order already explored takes it
+				}
 				delays := e.delays
 				if x.opts.Delays != 0 && !mv.fault() && (!hasDef || mv != def) {
 					if delays++; int(delays) > max(x.opts.Delays, 0) {
 						continue
 					}
 				}
+				var sleep sleepSet
+				if delivery {
+					sleep = (sleeping | done) &^ streamsTo(mv.to, len(e.s.procs)-1)
+					done |= t
+				}
 				c, _ := x.step(e.s, mv, false)
 				res.Transitions++
 				var k uint64
 				k, buf = c.key(buf)
 				n, ok := seen[k]
-				if ok && n.delays <= delays {
+				switch {
+				case ok && n.delays > delays:
+					// Known, but now with delays to spare.
+					n.parent, n.mv, n.depth, n.delays = e.key, mv, int32(depth+1), delays
+				case ok && n.sleep&^sleep != 0:
+					// Known, but less of it sleeps now: the path it was
+					// reached by stays, and it is expanded (again).
+					n.sleep, n.expanded = n.sleep&sleep, false
+				case ok:
 					continue
 				}
-				seen[k] = node{parent: e.key, mv: mv, depth: int32(depth + 1), delays: delays}
 				if ok {
-					next = append(next, entry{s: c, key: k, delays: delays})
-					continue // known, but now with delays to spare
+					seen[k] = n
+					next = append(next, entry{s: c, key: k, delays: n.delays})
+					continue
 				}
+				seen[k] = node{parent: e.key, mv: mv, depth: int32(depth + 1), delays: delays, sleep: sleep}
 				res.States++
 				if c.violation != nil {
 					res.path = x.path(start, seen, k, rootKey)

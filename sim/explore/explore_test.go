@@ -116,6 +116,27 @@ func TestExplore_CatchesEveryMutation(t *testing.T) {
 	}
 }
 
+// The explorer finds the limit the design states: a restarted peer 1
+// that hears from no member within JoinRetryInterval founds a second
+// cluster, whose view 2 collides with the first's. No fault is needed,
+// only answers slower than the timer.
+func TestExplore_FindsTheFoundingLimit(t *testing.T) {
+	r, err := explore.Run(load(t, "explore-restart"), explore.Options{Depth: 12, Faults: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := r.Violation
+	if v == nil || v.Property != "S2" {
+		t.Fatalf("a restarted peer 1 never founded a second cluster: %s", r.StatsLine())
+	}
+	path := strings.Join(v.Path, "\n")
+	restart := strings.Index(path, "restart [1]")
+	fires := strings.Index(path, "p1's join timer fires")
+	if restart < 0 || fires < restart || strings.Contains(path[restart:fires], "->1 ") {
+		t.Errorf("want peer 1 restarted, then its join timer firing before any answer reached it:\n%s", path)
+	}
+}
+
 // Two explorations of one scenario take the same path through the same
 // states: the stats and any counterexample are reproducible.
 func TestExplore_Deterministic(t *testing.T) {
