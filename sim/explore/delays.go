@@ -29,7 +29,7 @@ func (x *explorer) defaultMove(s *state) (move, bool) {
 	n := protocol.PeerID(len(s.procs) - 1)
 	for from := protocol.PeerID(1); from <= n; from++ {
 		for to := protocol.PeerID(1); to <= n; to++ {
-			if len(s.streams[from][to]) > 0 {
+			if len(s.stream(from, to)) > 0 {
 				return move{kind: deliverStream, from: from, to: to}, true
 			}
 		}

@@ -119,7 +119,7 @@ func (fx effects) Send(m protocol.Message) {
 		s.datagrams = append(s.datagrams, f)
 		return
 	}
-	s.streams[m.From][m.To] = append(s.streams[m.From][m.To], f)
+	s.setStream(m.From, m.To, append(s.stream(m.From, m.To), f))
 }
 
 func (fx effects) Timer(tr protocol.TimerRequest) {
@@ -141,8 +141,10 @@ func (fx effects) Stop() {
 // dropTo loses every message in flight to id: its process is gone. (What
 // it sent before it ended is still delivered.)
 func (s *state) dropTo(id protocol.PeerID) {
-	for from := range s.streams {
-		s.streams[from][id] = nil
+	for from := protocol.PeerID(1); int(from) < len(s.procs); from++ {
+		if len(s.stream(from, id)) > 0 {
+			s.setStream(from, id, nil)
+		}
 	}
 	s.dropDatagrams(func(f flight) bool { return f.m.To == id })
 }

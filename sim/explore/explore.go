@@ -18,6 +18,7 @@ package explore
 import (
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"slices"
 	"time"
@@ -142,9 +143,15 @@ type node struct {
 	depth  int32
 	delays int32
 	sleep  sleepSet // the deliveries it is expanded without (sleep.go)
-	// expanded: the state's moves were taken with sleep as it is now.
-	expanded bool
+	// expandedDelays is the fewest delays spent on a path it was expanded
+	// from, with sleep as it is now; unexpanded when it has not been.
+	// Levels are expanded in order, so an entry with at least as many
+	// delays spent is covered by that expansion.
+	expandedDelays int32
 }
+
+// unexpanded marks a node whose moves are still to be taken.
+const unexpanded = math.MaxInt32
 
 // entry is a state in the frontier, with its key and the delays spent on
 // the path that put it there.
@@ -180,8 +187,8 @@ func (x *explorer) bfs(start *state, res *Result) {
 	began := time.Now()
 	lastProgress := began
 	var buf []byte
-	rootKey, _ := start.key(buf)
-	seen := map[uint64]node{rootKey: {depth: 0}}
+	rootKey, _ := x.key(start, buf)
+	seen := map[uint64]node{rootKey: {depth: 0, expandedDelays: unexpanded}}
 	frontier := []entry{{s: start, key: rootKey}}
 	var mvs []move
 	res.States = 1
@@ -190,13 +197,10 @@ func (x *explorer) bfs(start *state, res *Result) {
 		var next []entry
 		for _, e := range frontier {
 			n := seen[e.key]
-			if n.delays < e.delays {
-				continue // reached again with fewer delays: that entry expands it
+			if n.expandedDelays <= e.delays {
+				continue // expanded already, with no more spent nor more asleep
 			}
-			if n.expanded {
-				continue // an entry reached earlier, with no more asleep
-			}
-			n.expanded = true
+			n.expandedDelays = e.delays
 			seen[e.key] = n
 			sleeping := n.sleep
 			mvs = x.moves(e.s, mvs)
@@ -223,7 +227,7 @@ func (x *explorer) bfs(start *state, res *Result) {
 				c, _ := x.step(e.s, mv, false)
 				res.Transitions++
 				var k uint64
-				k, buf = c.key(buf)
+				k, buf = x.key(c, buf)
 				n, ok := seen[k]
 				switch {
 				case ok && n.delays > delays:
@@ -232,7 +236,7 @@ func (x *explorer) bfs(start *state, res *Result) {
 				case ok && n.sleep&^sleep != 0:
 					// Known, but less of it sleeps now: the path it was
 					// reached by stays, and it is expanded (again).
-					n.sleep, n.expanded = n.sleep&sleep, false
+					n.sleep, n.expandedDelays = n.sleep&sleep, unexpanded
 				case ok:
 					continue
 				}
@@ -241,7 +245,7 @@ func (x *explorer) bfs(start *state, res *Result) {
 					next = append(next, entry{s: c, key: k, delays: n.delays})
 					continue
 				}
-				seen[k] = node{parent: e.key, mv: mv, depth: int32(depth + 1), delays: delays, sleep: sleep}
+				seen[k] = node{parent: e.key, mv: mv, depth: int32(depth + 1), delays: delays, sleep: sleep, expandedDelays: unexpanded}
 				res.States++
 				if c.violation != nil {
 					res.path = x.path(start, seen, k, rootKey)

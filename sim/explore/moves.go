@@ -47,7 +47,7 @@ func (x *explorer) moves(s *state, out []move) []move {
 	n := protocol.PeerID(len(s.procs) - 1)
 	for from := protocol.PeerID(1); from <= n; from++ {
 		for to := protocol.PeerID(1); to <= n; to++ {
-			if len(s.streams[from][to]) > 0 {
+			if len(s.stream(from, to)) > 0 {
 				out = append(out, move{kind: deliverStream, from: from, to: to})
 			}
 		}
@@ -82,7 +82,7 @@ func (x *explorer) moves(s *state, out []move) []move {
 	}
 	for from := protocol.PeerID(1); from <= n; from++ {
 		for to := protocol.PeerID(1); to <= n; to++ {
-			if len(s.streams[from][to]) > 0 {
+			if len(s.stream(from, to)) > 0 {
 				out = append(out, move{kind: resetStream, from: from, to: to})
 			}
 		}
@@ -144,8 +144,9 @@ func (x *explorer) step(s *state, mv move, describe bool) (*state, string) {
 	c := s.clone()
 	switch mv.kind {
 	case deliverStream:
-		f := c.streams[mv.from][mv.to][0]
-		c.streams[mv.from][mv.to] = c.streams[mv.from][mv.to][1:]
+		q := c.stream(mv.from, mv.to)
+		f := q[0]
+		c.setStream(mv.from, mv.to, q[1:])
 		return c, c.deliver(f.m, describe)
 	case deliverDatagram:
 		f := c.removeDatagram(mv.index)
@@ -187,8 +188,8 @@ func (x *explorer) step(s *state, mv move, describe bool) (*state, string) {
 		}
 		return c, fmt.Sprintf("duplicate %s", f.m)
 	case resetStream:
-		lost := len(c.streams[mv.from][mv.to])
-		c.streams[mv.from][mv.to] = nil
+		lost := len(c.stream(mv.from, mv.to))
+		c.setStream(mv.from, mv.to, nil)
 		c.faults++
 		if !describe {
 			return c, ""
@@ -240,8 +241,10 @@ func (s *state) deliver(m protocol.Message, describe bool) string {
 func (s *state) kill(id protocol.PeerID) {
 	s.own(id).alive = false
 	s.dropTo(id)
-	for to := range s.streams[id] {
-		s.streams[id][to] = nil
+	for to := protocol.PeerID(1); int(to) < len(s.procs); to++ {
+		if len(s.stream(id, to)) > 0 {
+			s.setStream(id, to, nil)
+		}
 	}
 	s.dropDatagrams(func(f flight) bool { return f.m.From == id })
 }

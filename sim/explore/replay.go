@@ -27,13 +27,10 @@ func (x *explorer) replay(sc scenarios.Scenario) (*state, []string) {
 	s.procs = make([]*proc, n+1)
 	s.owned = make([]bool, n+1)
 	s.joined, s.reasons = make([]bool, n+1), make([]bool, n+1)
-	s.streams = make([][][]flight, n+1)
+	s.streams, s.streamsOwned = make([][]flight, s0*s0), true
 	s.blocked = make([]int, s0*s0)
 	for id := 1; id <= n; id++ {
 		s.procs[id] = &proc{timers: make([]armed, timerKinds)}
-	}
-	for from := range s.streams {
-		s.streams[from] = make([][]flight, n+1)
 	}
 	timeline := actions(sc)
 	split := 0
@@ -116,7 +113,7 @@ func earliest(s *state, todo []action) (move, time.Duration, bool) {
 	n := protocol.PeerID(len(s.procs) - 1)
 	for from := protocol.PeerID(1); from <= n; from++ {
 		for to := protocol.PeerID(1); to <= n; to++ {
-			if q := s.streams[from][to]; len(q) > 0 {
+			if q := s.stream(from, to); len(q) > 0 {
 				consider(move{kind: deliverStream, from: from, to: to}, q[0].at)
 			}
 		}

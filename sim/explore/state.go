@@ -2,7 +2,7 @@ package explore
 
 import (
 	"encoding/binary"
-	"hash/fnv"
+	"hash/maphash"
 	"slices"
 	"time"
 
@@ -20,9 +20,12 @@ type state struct {
 	now   time.Duration
 	procs []*proc // by peer id; index 0 unused
 
-	// streams[from][to] holds the stream messages in flight from one peer
-	// to another, in order: a stream delivers its head first.
-	streams [][][]flight
+	// streams holds, by from*(n+1)+to, the stream messages in flight from
+	// one peer to another, in order: a stream delivers its head first.
+	// streamsOwned says whether the table belongs to this state alone; a
+	// copy shares it until it changes a stream (setStream).
+	streams      [][]flight
+	streamsOwned bool
 	// datagrams holds the datagrams in flight, in no order that matters.
 	datagrams []flight
 
@@ -124,21 +127,35 @@ func (s *state) clone() *state {
 	c := &state{now: s.now, faults: s.faults, pending: s.pending, violation: s.violation, target: s.target}
 	c.procs = slices.Clone(s.procs)
 	c.owned = make([]bool, len(s.procs))
-	// Queues are shared with their capacity cut to their length: taking a
-	// head reslices, and an append must then copy, so the original never
-	// sees a change.
-	c.streams = make([][][]flight, len(s.streams))
-	for from := range s.streams {
-		c.streams[from] = make([][]flight, len(s.streams[from]))
-		for to, q := range s.streams[from] {
-			c.streams[from][to] = q[:len(q):len(q)]
-		}
-	}
+	// The stream table is shared until a stream changes (setStream). The
+	// datagrams are shared with their capacity cut to their length: an
+	// append must then copy, so the original never sees a change.
+	c.streams = s.streams
 	c.datagrams = s.datagrams[:len(s.datagrams):len(s.datagrams)]
 	c.joined, c.reasons = slices.Clone(s.joined), slices.Clone(s.reasons)
 	c.views = s.views // copied on the first install (install)
 	c.blocked, c.drops = s.blocked, s.drops
 	return c
+}
+
+// stream returns the messages in flight from one peer to another.
+func (s *state) stream(from, to protocol.PeerID) []flight {
+	return s.streams[int(from)*len(s.procs)+int(to)]
+}
+
+// setStream replaces the messages in flight from one peer to another,
+// first copying the table if s shares it. Queues in the copy are shared
+// with their capacity cut to their length: taking a head reslices, and an
+// append must then copy, so the original never sees a change.
+func (s *state) setStream(from, to protocol.PeerID, q []flight) {
+	if !s.streamsOwned {
+		t := make([][]flight, len(s.streams))
+		for i, q := range s.streams {
+			t[i] = q[:len(q):len(q)]
+		}
+		s.streams, s.streamsOwned = t, true
+	}
+	s.streams[int(from)*len(s.procs)+int(to)] = q
 }
 
 // removeDatagram takes datagram i out of flight without touching the
@@ -186,32 +203,32 @@ func (s *state) own(id protocol.PeerID) *proc {
 	return &p
 }
 
-// key is the state's canonical hash: equal states hash alike whatever
-// the path and the time they were reached at (times are relative to now).
-// Datagrams in flight are a multiset, encoded in sorted order; the
-// replay's delivery times are left out.
-func (s *state) key(buf []byte) (uint64, []byte) {
+// encode appends the state's canonical encoding to buf[:0]: equal states
+// encode alike whatever the path and the time they were reached at (times
+// are relative to now). Datagrams in flight are a multiset, encoded in
+// sorted order; the replay's delivery times are left out.
+func (s *state) encode(buf []byte) []byte {
 	b := buf[:0]
 	u := func(v uint64) { b = binary.AppendUvarint(b, v) }
 	for _, p := range s.procs[1:] {
 		b = append(b, p.encoding(s.now)...)
 	}
-	for from := range s.streams {
-		for _, q := range s.streams[from] {
-			u(uint64(len(q)))
-			for _, f := range q {
-				b = append(b, f.enc...)
-			}
+	for _, q := range s.streams {
+		u(uint64(len(q)))
+		for _, f := range q {
+			b = append(b, f.enc...)
 		}
 	}
-	dgrams := make([][]byte, len(s.datagrams))
-	for i, f := range s.datagrams {
-		dgrams[i] = f.enc
-	}
-	slices.SortFunc(dgrams, func(x, y []byte) int { return slices.Compare(x, y) })
-	u(uint64(len(dgrams)))
-	for _, d := range dgrams {
-		b = append(b, d...)
+	u(uint64(len(s.datagrams)))
+	if slices.IsSortedFunc(s.datagrams, byEncoding) {
+		for _, f := range s.datagrams {
+			b = append(b, f.enc...)
+		}
+	} else {
+		sorted := slices.SortedFunc(slices.Values(s.datagrams), byEncoding)
+		for _, f := range sorted {
+			b = append(b, f.enc...)
+		}
 	}
 	ids := make([]protocol.ViewID, 0, len(s.views))
 	for id := range s.views {
@@ -236,10 +253,27 @@ func (s *state) key(buf []byte) (uint64, []byte) {
 	}
 	u(uint64(s.faults))
 	u(uint64(s.pending))
-	h := fnv.New64a()
-	h.Write(b)
-	return h.Sum64(), b
+	return b
 }
+
+// key returns s's canonical hash (and buf, grown to its encoding). A
+// delay-bounded search adds how far off the next scenario action is: its
+// default schedule takes the action once no timer is due before it, so
+// two states alike in all else but that differ in what they do next.
+func (x *explorer) key(s *state, buf []byte) (uint64, []byte) {
+	b := s.encode(buf)
+	if x.opts.Delays != 0 && s.pending < len(x.actions) {
+		b = binary.AppendVarint(b, int64(x.actions[s.pending].At-s.now))
+	}
+	return maphash.Bytes(keySeed, b), b
+}
+
+// keySeed seeds the state hashes. Any seed will do: a hash only names a
+// state within one exploration, whose order never depends on it.
+var keySeed = maphash.MakeSeed()
+
+// byEncoding orders datagrams by their encoding.
+func byEncoding(x, y flight) int { return slices.Compare(x.enc, y.enc) }
 
 func bit(v bool) byte {
 	if v {
