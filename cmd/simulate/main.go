@@ -5,6 +5,8 @@
 //	simulate -swarm -runs 2000 -jobs 2                random scenarios across seeds
 //	simulate -swarm-seed 1234                          replay one swarm run
 //	simulate -explore -scenario explore-four          every order of the next events
+//	simulate -explore -scenario explore-four -delays 1 -depth 120
+//	                                                  paths one stray from a default schedule
 //
 // It prints the seed and every option first, then every peer's log lines with
 // virtual time, then a verdict line and a stats line. The exit status is 0
