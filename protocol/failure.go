@@ -5,6 +5,7 @@ import "time"
 // heard records a sign of life from q: any message counts.
 func (p *Peer) heard(q PeerID) {
 	p.lastHeard[q] = p.now
+	p.departed.del(q)
 	if p.suspected.has(q) {
 		p.suspected.del(q)
 		p.note(Note{Kind: NoteSuspicionCleared, Subject: q})
@@ -26,12 +27,20 @@ func (p *Peer) suspect(q PeerID) {
 	}
 }
 
-// checkSuspicions suspects every member silent for SuspectAfter, then arms
-// the suspect timer for the next member that could fall silent.
+// checkSuspicions suspects every member silent for SuspectAfter, and logs
+// every departed peer silent as long, then arms the suspect timer for the
+// next one that could fall silent.
 func (p *Peer) checkSuspicions() {
 	for _, q := range p.view.Members {
 		if q != p.id && p.now-p.lastHeard[q] >= p.cfg.SuspectAfter {
 			p.suspect(q)
+		}
+	}
+	for q := PeerID(1); int(q) <= p.universe; q++ {
+		if p.departed.has(q) && p.now-p.lastHeard[q] >= p.cfg.SuspectAfter {
+			// Removed already: only the log line is left to give.
+			p.departed.del(q)
+			p.note(Note{Kind: NoteSuspected, Subject: q})
 		}
 	}
 	p.armSuspectTimer()
@@ -57,12 +66,19 @@ func (p *Peer) checkOverdueSuspicions() {
 func (p *Peer) armSuspectTimer() {
 	var earliest time.Duration
 	found := false
-	for _, q := range p.view.Members {
-		if q == p.id || p.suspected.has(q) {
-			continue
-		}
+	due := func(q PeerID) {
 		if d := p.lastHeard[q] + p.cfg.SuspectAfter; !found || d < earliest {
 			earliest, found = d, true
+		}
+	}
+	for _, q := range p.view.Members {
+		if q != p.id && !p.suspected.has(q) {
+			due(q)
+		}
+	}
+	for q := PeerID(1); int(q) <= p.universe; q++ {
+		if p.departed.has(q) {
+			due(q)
 		}
 	}
 	if !found {

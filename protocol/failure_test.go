@@ -71,3 +71,60 @@ func TestSuspicion_OverdueRaisedBeforeTheMessageThatOvertookTheTimer(t *testing.
 	h.fire(protocol.TimerSuspect, 0)
 	h.expectNotes()
 }
+
+func TestSuspicion_RemovedBeforeItsDetectorSpokeStillLogged(t *testing.T) {
+	// Peer 3 follows leader 1 in [1,2,3]. Peer 2 crashed after its last
+	// heartbeat at 1s; the leader's detector spoke first, and its view
+	// removing 2 reaches peer 3 at 3.1s, 0.1s before peer 3's own detector
+	// would. Peer 3 keeps timing 2's silence and logs it unreachable at
+	// 3.2s, as every survivor of a crash does.
+	h := member(t, 3, 5, 3, 1, 2, 3)
+	h.now = 1 * time.Second
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 1, Ballot: b01, ViewID: 3})
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 2, Ballot: b01, ViewID: 3})
+	h.now = 3100 * time.Millisecond
+	h.recv(protocol.Message{Type: protocol.MsgNewView, From: 1, Ballot: b01, ViewID: 4, Members: ids(1, 3), Op: del(2)})
+	h.expectNotes("peer 3 view-installed view=4 leader=1 [1,3]")
+	h.fire(protocol.TimerSuspect, 100*time.Millisecond)
+	h.expectNotes("peer 3 suspected view=4 leader=1 subject=2")
+	if line, _ := protocol.FormatNote(h.last.Notes[0]); line != `{peer_id:3, view_id: 4, leader: 1, message:"peer 2 unreachable"}` {
+		t.Errorf("line = %s", line)
+	}
+	// Once.
+	h.fire(protocol.TimerSuspect, 2*time.Second)
+	h.expectNotes()
+}
+
+func TestSuspicion_RemovedWhileHeardNotLogged(t *testing.T) {
+	// Peer 2 leaves gracefully (or is evicted alive): peer 3 heard from it
+	// within the last heartbeat interval when the view removing it came,
+	// so its later silence is no crash to report.
+	h := member(t, 3, 5, 3, 1, 2, 3)
+	h.now = 1 * time.Second
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 1, Ballot: b01, ViewID: 3})
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 2, Ballot: b01, ViewID: 3})
+	h.now = 1500 * time.Millisecond
+	h.recv(protocol.Message{Type: protocol.MsgNewView, From: 1, Ballot: b01, ViewID: 4, Members: ids(1, 3), Op: del(2)})
+	h.expectNotes("peer 3 view-installed view=4 leader=1 [1,3]")
+	// Past 2's SuspectAfter (3.2s), the leader still heard from.
+	h.now = 3 * time.Second
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 1, Ballot: b01, ViewID: 4})
+	h.fire(protocol.TimerSuspect, 500*time.Millisecond)
+	h.expectNotes()
+}
+
+func TestSuspicion_RemovedThenHeardNotLogged(t *testing.T) {
+	// Removed while silent, then heard from (alive, rejoining): forgotten.
+	h := member(t, 3, 5, 3, 1, 2, 3)
+	h.now = 1 * time.Second
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 1, Ballot: b01, ViewID: 3})
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 2, Ballot: b01, ViewID: 3})
+	h.now = 3100 * time.Millisecond
+	h.recv(protocol.Message{Type: protocol.MsgNewView, From: 1, Ballot: b01, ViewID: 4, Members: ids(1, 3), Op: del(2)})
+	h.expectNotes("peer 3 view-installed view=4 leader=1 [1,3]")
+	h.now = 3150 * time.Millisecond
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 1, Ballot: b01, ViewID: 4})
+	h.recv(protocol.Message{Type: protocol.MsgJoin, From: 2, ViewID: 3, Op: protocol.Op{Kind: protocol.OpAdd, Peer: 2, Incarnation: 9}})
+	h.fire(protocol.TimerSuspect, 1*time.Second)
+	h.expectNotes()
+}

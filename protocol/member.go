@@ -117,11 +117,13 @@ func (p *Peer) install(v View, b Ballot, op Op) {
 	}
 	p.adoptBallot(b)
 	// New members get a full SuspectAfter of grace; departed ones are
-	// no longer watched.
+	// no longer watched as members, but one this peer had not suspected,
+	// silent for a heartbeat interval already, is timed on (departed).
 	for _, q := range v.Members {
 		if !old.Contains(q) {
 			p.lastHeard[q] = p.now
 			p.suspected.del(q)
+			p.departed.del(q)
 			p.joiners.del(q)
 			p.knownView[q] = 0
 			p.heardAs[q] = 0
@@ -129,6 +131,9 @@ func (p *Peer) install(v View, b Ballot, op Op) {
 	}
 	for _, q := range old.Members {
 		if !v.Contains(q) {
+			if q != p.id && !p.suspected.has(q) && p.now-p.lastHeard[q] >= p.cfg.HeartbeatInterval {
+				p.departed.add(q)
+			}
 			p.suspected.del(q)
 			p.incarnations[q] = 0
 			p.heardAs[q] = 0

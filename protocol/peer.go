@@ -113,6 +113,15 @@ type Peer struct {
 	// moment a member not yet suspected falls silent for SuspectAfter.
 	// Zero when nothing is due.
 	suspectDue time.Duration
+	// departed are peers the last views removed while this peer had not
+	// suspected them, and had not heard from them for a heartbeat
+	// interval: they may have crashed, and the leader's detector was
+	// only quicker. This peer keeps timing their silence, so that it
+	// logs "unreachable" for a crashed peer as every survivor should,
+	// and forgets them when heard from or once logged. A peer that leaves
+	// gracefully, or is evicted alive, was heard from within the
+	// interval and is not kept.
+	departed peerSet
 	// joiners are members of the installed view that asked to join: they
 	// hold no view, so they cannot lead, alive as they are.
 	joiners peerSet
@@ -197,6 +206,7 @@ func NewPeer(cfg Config, id PeerID, universe int) (*Peer, error) {
 		leader:       InitialBallot.Leader,
 		following:    InitialBallot,
 		lastHeard:    make([]time.Duration, n),
+		departed:     newPeerSet(universe),
 		incarnations: make([]uint64, n),
 		heardAs:      make([]uint64, n),
 		noCluster:    newPeerSet(universe),

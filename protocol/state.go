@@ -19,6 +19,7 @@ func (p *Peer) Clone() *Peer {
 	c.heardAs = slices.Clone(p.heardAs)
 	c.lastHeard = slices.Clone(p.lastHeard)
 	c.suspected = slices.Clone(p.suspected)
+	c.departed = slices.Clone(p.departed)
 	c.joiners = slices.Clone(p.joiners)
 	c.queue = slices.Clone(p.queue)
 	c.acks = slices.Clone(p.acks)
@@ -89,6 +90,7 @@ func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
 	pending(p.pending)
 	flag(p.hasPending)
 	set(p.suspected)
+	set(p.departed)
 	flag(p.suspectDue != 0) // zero: nothing due, at any time
 	if p.suspectDue != 0 {
 		at(p.suspectDue)

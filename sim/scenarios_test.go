@@ -115,3 +115,48 @@ func TestKeepDown_RestCarryOn(t *testing.T) {
 		}
 	}
 }
+
+// TestSingleCrash_EverySurvivorLogsUnreachable replays the seed's case 2
+// for 300 seeds: every survivor must log "peer 5 unreachable", as the
+// seed's test expects, even when the leader's detector spoke first and its
+// removal of 5 reached a survivor before that survivor's own detector did.
+func TestSingleCrash_EverySurvivorLogsUnreachable(t *testing.T) {
+	sc, err := scenarios.Load("single-crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeds := uint64(300)
+	if testing.Short() {
+		seeds = 30
+	}
+	want := protocol.UnreachableMessage(5, false)
+	failed := 0
+	for seed := uint64(1); seed <= seeds; seed++ {
+		var out strings.Builder
+		sim.Run(sc, sim.Options{Seed: seed, Out: &out})
+		var silent []string
+		for _, p := range []string{"p1", "p2", "p3", "p4"} {
+			if !linePrinted(out.String(), p, want) {
+				silent = append(silent, p)
+			}
+		}
+		if len(silent) > 0 {
+			if failed++; failed <= 3 {
+				t.Errorf("seed %d: %v never logged %q\nreplay: go run ./cmd/simulate -scenario single-crash -seed %d", seed, silent, want, seed)
+			}
+		}
+	}
+	if failed > 3 {
+		t.Errorf("%d of %d seeds failed", failed, seeds)
+	}
+}
+
+// linePrinted reports whether peer p (as "p2") logged a line holding msg.
+func linePrinted(out, p, msg string) bool {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, " "+p+" {") && strings.Contains(l, msg) {
+			return true
+		}
+	}
+	return false
+}
