@@ -49,11 +49,7 @@ func (p *Peer) becomeLeader() {
 		p.enqueueFirst(Op{Kind: OpDel, Peer: p.oldLeader}, reasonSuccession)
 	}
 	p.recoverAccepted()
-	for _, q := range p.view.Members {
-		if p.suspected.has(q) {
-			p.enqueue(Op{Kind: OpDel, Peer: q}, reasonSuspicion)
-		}
-	}
+	p.removeAgreed()
 	p.oldLeader = 0
 	p.arm(TimerRetry, p.cfg.RetryInterval)
 }

@@ -13,7 +13,9 @@ import (
 )
 
 // candidate returns peer 2 of view 5 = [1..5], campaigning after leader 1
-// fell silent while 3, 4 and 5 kept beating.
+// fell silent while 3, 4 and 5 kept beating, their heartbeats reporting 1
+// suspected: once 2's own detector speaks, 1's observers agree that it
+// failed, and once that agreement has held for confirmWait, 2 campaigns.
 func candidate(t *testing.T) *harness {
 	t.Helper()
 	return candidateAt(t, 5)
@@ -25,24 +27,33 @@ func candidateAt(t *testing.T, v protocol.ViewID) *harness {
 	h := member(t, 2, 5, v, 1, 2, 3, 4, 5)
 	h.now = 2 * time.Second
 	for _, q := range []protocol.PeerID{3, 4, 5} {
-		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: q, Ballot: b01, ViewID: v})
+		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: q, Ballot: b01, ViewID: v, Members: ids(1)})
 	}
-	// The suspected leader is asked too: should it be alive after all, it
-	// learns of the higher ballot and steps down.
+	h.expectNotes() // 2 itself does not suspect 1 yet: no candidacy
+	// 2's detector speaks at 2.2s: 1 is agreed failed. The others hear of
+	// the suspicion at once; the candidacy waits for the agreement to be
+	// confirmed.
+	h.expect([]string{
+		fmt.Sprintf("HEARTBEAT 2->1 b=(0,1) v=%d suspects=[1]", v),
+		fmt.Sprintf("HEARTBEAT 2->3 b=(0,1) v=%d suspects=[1]", v),
+		fmt.Sprintf("HEARTBEAT 2->4 b=(0,1) v=%d suspects=[1]", v),
+		fmt.Sprintf("HEARTBEAT 2->5 b=(0,1) v=%d suspects=[1]", v),
+	}, h.fire(protocol.TimerSuspect, 200*time.Millisecond))
+	h.expectNotes(fmt.Sprintf("peer 2 suspected view=%d leader=1 subject=1", v))
+	want := fmt.Sprintf(`{peer_id:2, view_id: %d, leader: 1, message:"peer 1 (leader) unreachable"}`, v)
+	if line, _ := protocol.FormatNote(h.last.Notes[0]); line != want {
+		t.Errorf("suspicion line = %s, want %s", line, want)
+	}
+	// Confirmed at 2.31s, the suspect timer's next moment. The suspected
+	// leader is asked too: should it be alive after all, it learns of the
+	// higher ballot and steps down.
 	h.expect([]string{
 		fmt.Sprintf("NEWLEADER 2->1 b=(1,2) v=%d", v),
 		fmt.Sprintf("NEWLEADER 2->3 b=(1,2) v=%d", v),
 		fmt.Sprintf("NEWLEADER 2->4 b=(1,2) v=%d", v),
 		fmt.Sprintf("NEWLEADER 2->5 b=(1,2) v=%d", v),
-	}, h.fire(protocol.TimerSuspect, 200*time.Millisecond))
-	h.expectNotes(
-		fmt.Sprintf("peer 2 suspected view=%d leader=1 subject=1", v),
-		fmt.Sprintf("peer 2 candidate view=%d leader=1 ballot=(1,2)", v),
-	)
-	want := fmt.Sprintf(`{peer_id:2, view_id: %d, leader: 1, message:"peer 1 (leader) unreachable"}`, v)
-	if line, _ := protocol.FormatNote(h.last.Notes[0]); line != want {
-		t.Errorf("suspicion line = %s, want %s", line, want)
-	}
+	}, h.fire(protocol.TimerSuspect, confirmWait))
+	h.expectNotes(fmt.Sprintf("peer 2 candidate view=%d leader=1 ballot=(1,2)", v))
 	return h
 }
 
@@ -89,12 +100,13 @@ func TestCandidate_ChoosesHighestBallotPending(t *testing.T) {
 func TestCandidate_CatchesUpToNewerView(t *testing.T) {
 	h := candidate(t)
 	// Peer 3 installed view 6 that 2 missed: it sends the view first,
-	// then its answer at view 6.
+	// then its answer at view 6. The acknowledging HEARTBEAT carries 2's
+	// suspects, as every heartbeat does.
 	h.expect([]string{
 		"NEWLEADER 2->1 b=(1,2) v=6",
 		"NEWLEADER 2->3 b=(1,2) v=6",
 		"NEWLEADER 2->4 b=(1,2) v=6",
-		"HEARTBEAT 2->3 b=(1,2) v=6",
+		"HEARTBEAT 2->3 b=(1,2) v=6 suspects=[1]",
 	}, h.recv(protocol.Message{Type: protocol.MsgNewView, From: 3, Ballot: b01, ViewID: 6, Members: ids(1, 2, 3, 4), Op: del(5)}))
 	h.expectNotes("peer 2 view-installed view=6 leader=1 [1,2,3,4]")
 	// An answer at the old view no longer counts: 4 is caught up and asked again.
@@ -148,11 +160,25 @@ func TestCandidate_RetransmitsToSilentMembers(t *testing.T) {
 func TestFollower_WaitsWhenAnotherIsNextInLine(t *testing.T) {
 	h := member(t, 3, 5, 5, 1, 2, 3, 4, 5)
 	h.now = 2 * time.Second
+	// 2, 4 and 5 report 1 suspected: once 3's own detector speaks, 1 is
+	// agreed failed, but 2, not 3, is next in line.
 	for _, q := range []protocol.PeerID{2, 4, 5} {
-		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: q, Ballot: b01, ViewID: 5})
+		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: q, Ballot: b01, ViewID: 5, Members: ids(1)})
 	}
-	h.expect(nil, h.fire(protocol.TimerSuspect, 200*time.Millisecond))
+	// The suspicion is shared, and no NEWLEADER follows, not even once
+	// the agreement is confirmed.
+	h.expect([]string{
+		"HEARTBEAT 3->1 b=(0,1) v=5 suspects=[1]",
+		"HEARTBEAT 3->2 b=(0,1) v=5 suspects=[1]",
+		"HEARTBEAT 3->4 b=(0,1) v=5 suspects=[1]",
+		"HEARTBEAT 3->5 b=(0,1) v=5 suspects=[1]",
+	}, h.fire(protocol.TimerSuspect, 200*time.Millisecond))
 	h.expectNotes("peer 3 suspected view=5 leader=1 subject=1")
+	h.expect(nil, h.fire(protocol.TimerSuspect, confirmWait))
+	h.expectNotes()
+	if st := h.p.Status(); st.Role != "follower" || st.Leader != 1 {
+		t.Errorf("role %s following %d, want follower of 1", st.Role, st.Leader)
+	}
 }
 
 // lastRound is the largest ballot round a peer accepts: one below
@@ -167,26 +193,41 @@ func TestFollower_NoCampaignPastLastRound(t *testing.T) {
 	last := protocol.Ballot{Round: lastRound, Leader: 3}
 	h.expect([]string{"PENDING 2->3 b=(18446744073709551614,3) v=5 [1,2,3,4,5] NOTHING@(0,0)"},
 		h.recv(protocol.Message{Type: protocol.MsgNewLeader, From: 3, Ballot: last, ViewID: 5}))
-	// 1 and 3 fall silent: 2 is next in line.
+	// 1 and 3 fall silent: 2 is next in line. 4 and 5 report both
+	// suspected, so once 2's own detector speaks, leader 3 is agreed
+	// failed (1, suspected itself, has no say).
 	h.now = 2 * time.Second
 	for _, q := range []protocol.PeerID{4, 5} {
-		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: q, Ballot: last, ViewID: 5})
+		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: q, Ballot: last, ViewID: 5, Members: ids(1, 3)})
 	}
-	h.expect(nil, h.fire(protocol.TimerSuspect, 200*time.Millisecond))
+	// Each new suspicion is shared at once; no NEWLEADER follows.
+	h.expect([]string{
+		"HEARTBEAT 2->1 b=(18446744073709551614,3) v=5 suspects=[1]",
+		"HEARTBEAT 2->3 b=(18446744073709551614,3) v=5 suspects=[1]",
+		"HEARTBEAT 2->4 b=(18446744073709551614,3) v=5 suspects=[1]",
+		"HEARTBEAT 2->5 b=(18446744073709551614,3) v=5 suspects=[1]",
+		"HEARTBEAT 2->1 b=(18446744073709551614,3) v=5 suspects=[1,3]",
+		"HEARTBEAT 2->3 b=(18446744073709551614,3) v=5 suspects=[1,3]",
+		"HEARTBEAT 2->4 b=(18446744073709551614,3) v=5 suspects=[1,3]",
+		"HEARTBEAT 2->5 b=(18446744073709551614,3) v=5 suspects=[1,3]",
+	}, h.fire(protocol.TimerSuspect, 200*time.Millisecond))
 	h.expectNotes(
 		"peer 2 suspected view=5 leader=3 subject=1",
 		"peer 2 suspected view=5 leader=3 subject=3",
 	)
+	// Nor once the agreement on 3 is confirmed.
+	h.expect(nil, h.fire(protocol.TimerSuspect, confirmWait))
+	h.expectNotes()
 	want := protocol.Status{ID: 2, ViewID: 5, Members: ids(1, 2, 3, 4, 5), Leader: 3, Role: "follower", Promise: last, Suspects: ids(1, 3)}
 	if diff := cmp.Diff(want, h.p.Status()); diff != "" {
 		t.Errorf("status (-want +got):\n%s", diff)
 	}
 	// Its heartbeats still show the last round, never round 0.
 	h.expect([]string{
-		"HEARTBEAT 2->1 b=(18446744073709551614,3) v=5",
-		"HEARTBEAT 2->3 b=(18446744073709551614,3) v=5",
-		"HEARTBEAT 2->4 b=(18446744073709551614,3) v=5",
-		"HEARTBEAT 2->5 b=(18446744073709551614,3) v=5",
+		"HEARTBEAT 2->1 b=(18446744073709551614,3) v=5 suspects=[1,3]",
+		"HEARTBEAT 2->3 b=(18446744073709551614,3) v=5 suspects=[1,3]",
+		"HEARTBEAT 2->4 b=(18446744073709551614,3) v=5 suspects=[1,3]",
+		"HEARTBEAT 2->5 b=(18446744073709551614,3) v=5 suspects=[1,3]",
 	}, h.fire(protocol.TimerHeartbeat, 0))
 }
 

@@ -1,6 +1,9 @@
 package protocol
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // heard records a sign of life from q: any message counts.
 func (p *Peer) heard(q PeerID) {
@@ -9,6 +12,9 @@ func (p *Peer) heard(q PeerID) {
 	if p.suspected.has(q) {
 		p.suspected.del(q)
 		p.note(Note{Kind: NoteSuspicionCleared, Subject: q})
+		p.shareSuspicions()
+		// Trusted again, q has its say: its last report, unchanged, may
+		// complete an agreement that no heartbeat will announce.
 		// The suspect timer may be idle (everyone else was suspected):
 		// q's silence must be timed again.
 		p.armSuspectTimer()
@@ -22,9 +28,7 @@ func (p *Peer) suspect(q PeerID) {
 	}
 	p.suspected.add(q)
 	p.note(Note{Kind: NoteSuspected, Subject: q, SubjectWasLeader: q == p.leader})
-	if p.role != roleFollower {
-		p.enqueue(Op{Kind: OpDel, Peer: q}, reasonSuspicion)
-	}
+	p.shareSuspicions()
 }
 
 // checkSuspicions suspects every member silent for SuspectAfter, and logs
@@ -80,6 +84,12 @@ func (p *Peer) armSuspectTimer() {
 		if p.departed.has(q) {
 			due(q)
 		}
+		if p.agreed.has(q) && !p.confirmedFailed(q) {
+			// When the agreement is confirmed (agreement.go).
+			if d := p.agreedAt[q] + p.confirmWait(); !found || d < earliest {
+				earliest, found = d, true
+			}
+		}
 	}
 	if !found {
 		p.suspectDue = 0
@@ -91,12 +101,25 @@ func (p *Peer) armSuspectTimer() {
 
 // onHeartbeatTimer sends a heartbeat to every other member.
 func (p *Peer) onHeartbeatTimer() {
+	p.sendHeartbeats()
+	p.arm(TimerHeartbeat, p.cfg.HeartbeatInterval)
+}
+
+// sendHeartbeats sends every other member a heartbeat.
+func (p *Peer) sendHeartbeats() {
+	suspects := p.suspicionList()
 	for _, q := range p.view.Members {
 		if q != p.id {
-			p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.view.ID})
+			p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.view.ID, Members: suspects})
 		}
 	}
-	p.arm(TimerHeartbeat, p.cfg.HeartbeatInterval)
+}
+
+// sendHeartbeat sends one heartbeat to q: the leadership this peer
+// follows, its view, and what it suspects. Every heartbeat carries the
+// suspicions, for the receiver takes each as the sender's whole report.
+func (p *Peer) sendHeartbeat(q PeerID) {
+	p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.view.ID, Members: p.suspicionList()})
 }
 
 func (p *Peer) onHeartbeat(m *Message) {
@@ -104,6 +127,10 @@ func (p *Peer) onHeartbeat(m *Message) {
 		return
 	}
 	p.knownView[m.From] = m.ViewID
+	if m.ViewID == p.view.ID && !slices.Equal(p.reports[m.From], m.Members) {
+		// What the sender suspects, among the members of this very view.
+		p.reports[m.From] = m.Members
+	}
 	// Anti-entropy: a lagging member is brought up to date. Any member
 	// can do it, as a decided view is a fact; not only the leader, for a
 	// member may lag behind a view whose leader is gone.
@@ -162,7 +189,7 @@ func (p *Peer) maybeCampaign() {
 		// Others follow this peer's leadership, which it no longer runs:
 		// it must lead, under a fresh ballot.
 		p.campaign()
-	case p.view.Contains(p.leader) && !p.suspected.has(p.leader) && !p.joiners.has(p.leader):
+	case p.view.Contains(p.leader) && !p.confirmedFailed(p.leader) && !p.joiners.has(p.leader):
 	case p.nextLeader(p.leader) == p.id:
 		p.campaign()
 	}

@@ -17,25 +17,50 @@ func TestHeartbeat_SentToEveryOtherMember(t *testing.T) {
 }
 
 func TestSuspicion_RaisedOnceClearedOnAnyMessage(t *testing.T) {
-	h := member(t, 3, 5, 3, 1, 2, 3)
+	// A view of four, where this test once used [1,2,3]: there, with 1 and
+	// 2 both silent, 3 is the only observer of 1 it trusts, no majority
+	// of 1's two observers, and never campaigns. Peer 4 is the witness
+	// that makes 1 agreed failed.
+	h := member(t, 3, 5, 4, 1, 2, 3, 4)
 	h.now = 1 * time.Second
-	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 1, Ballot: b01, ViewID: 3})
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 1, Ballot: b01, ViewID: 4})
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 4, Ballot: b01, ViewID: 4})
 	// The timer runs to the earliest deadline: peer 2, silent since 0s.
-	h.fire(protocol.TimerSuspect, 1200*time.Millisecond)
-	h.expectNotes("peer 3 suspected view=3 leader=1 subject=2")
-	if line, _ := protocol.FormatNote(h.last.Notes[0]); line != `{peer_id:3, view_id: 3, leader: 1, message:"peer 2 unreachable"}` {
+	h.expect([]string{
+		"HEARTBEAT 3->1 b=(0,1) v=4 suspects=[2]",
+		"HEARTBEAT 3->2 b=(0,1) v=4 suspects=[2]",
+		"HEARTBEAT 3->4 b=(0,1) v=4 suspects=[2]",
+	}, h.fire(protocol.TimerSuspect, 1200*time.Millisecond))
+	h.expectNotes("peer 3 suspected view=4 leader=1 subject=2")
+	if line, _ := protocol.FormatNote(h.last.Notes[0]); line != `{peer_id:3, view_id: 4, leader: 1, message:"peer 2 unreachable"}` {
 		t.Errorf("line = %s", line)
 	}
+	// 4 reports 1 and 2 suspected.
+	h.now = 3 * time.Second
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 4, Ballot: b01, ViewID: 4, Members: ids(1, 2)})
+	h.expectNotes()
 	// Next deadline is peer 1's (heard at 1s): 3.2s. With 1 and 2 both
-	// silent, 3 is next in line and campaigns.
-	h.fire(protocol.TimerSuspect, 1*time.Second)
-	h.expectNotes("peer 3 suspected view=3 leader=1 subject=1", "peer 3 candidate view=3 leader=1 ballot=(1,3)")
+	// silent, 1 is agreed failed and 3 is next in line: it campaigns once
+	// the agreement is confirmed.
+	h.expect([]string{
+		"HEARTBEAT 3->1 b=(0,1) v=4 suspects=[1,2]",
+		"HEARTBEAT 3->2 b=(0,1) v=4 suspects=[1,2]",
+		"HEARTBEAT 3->4 b=(0,1) v=4 suspects=[1,2]",
+	}, h.fire(protocol.TimerSuspect, 200*time.Millisecond))
+	h.expectNotes("peer 3 suspected view=4 leader=1 subject=1")
+	h.fire(protocol.TimerSuspect, confirmWait)
+	h.expectNotes("peer 3 candidate view=4 leader=1 ballot=(1,3)")
 	// Suspected once only.
 	h.fire(protocol.TimerHeartbeat, 0)
 	h.expectNotes()
-	// Any message clears the suspicion, even a stale one.
-	h.recv(protocol.Message{Type: protocol.MsgOK, From: 2, Ballot: b01, ViewID: 1})
-	h.expectNotes("peer 3 suspicion-cleared view=3 leader=1 subject=2")
+	// Any message clears the suspicion, even a stale one; the change is
+	// shared at once.
+	h.expect([]string{
+		"HEARTBEAT 3->1 b=(1,3) v=4 suspects=[1]",
+		"HEARTBEAT 3->2 b=(1,3) v=4 suspects=[1]",
+		"HEARTBEAT 3->4 b=(1,3) v=4 suspects=[1]",
+	}, h.recv(protocol.Message{Type: protocol.MsgOK, From: 2, Ballot: b01, ViewID: 1}))
+	h.expectNotes("peer 3 suspicion-cleared view=4 leader=1 subject=2")
 }
 
 func TestSuspicion_NotBeforeSuspectAfter(t *testing.T) {
@@ -51,8 +76,21 @@ func TestSuspicion_NotBeforeSuspectAfter(t *testing.T) {
 func TestLeader_SuspicionQueuesRemoval(t *testing.T) {
 	h := leader(t, 3, 5)
 	h.now += 2 * time.Second
-	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 2, Ballot: b01, ViewID: 3})
-	h.expect([]string{"REQ 1->2 b=(0,1) v=3 DEL 3", "REQ 1->3 b=(0,1) v=3 DEL 3"}, h.fire(protocol.TimerSuspect, 500*time.Millisecond))
+	// 2 reports 3 suspected: once the leader's own detector speaks, both
+	// observers of 3 agree, and the suspicion is shared at once; the
+	// removal goes out once the agreement has held for confirmWait.
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 2, Ballot: b01, ViewID: 3, Members: ids(3)})
+	h.expect(nil, h.sent())
+	h.expect([]string{
+		"HEARTBEAT 1->2 b=(0,1) v=3 suspects=[3]",
+		"HEARTBEAT 1->3 b=(0,1) v=3 suspects=[3]",
+	}, h.fire(protocol.TimerSuspect, 500*time.Millisecond))
+	h.expectNotes("peer 1 suspected view=3 leader=1 subject=3")
+	h.expect([]string{
+		"REQ 1->2 b=(0,1) v=3 DEL 3",
+		"REQ 1->3 b=(0,1) v=3 DEL 3",
+	}, h.fire(protocol.TimerSuspect, confirmWait))
+	h.expectNotes("peer 1 proposed view=3 leader=1 DEL 3 ballot=(0,1)")
 }
 
 func TestSuspicion_OverdueRaisedBeforeTheMessageThatOvertookTheTimer(t *testing.T) {
@@ -64,8 +102,11 @@ func TestSuspicion_OverdueRaisedBeforeTheMessageThatOvertookTheTimer(t *testing.
 	h.now = 1 * time.Second
 	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 1, Ballot: b01, ViewID: 3})
 	h.now = 2300 * time.Millisecond
-	h.expect([]string{"OK 3->1 b=(0,1) v=3"},
-		h.recv(protocol.Message{Type: protocol.MsgReq, From: 1, Ballot: b01, ViewID: 3, Op: protocol.Op{Kind: protocol.OpDel, Peer: 2}}))
+	h.expect([]string{
+		"HEARTBEAT 3->1 b=(0,1) v=3 suspects=[2]",
+		"HEARTBEAT 3->2 b=(0,1) v=3 suspects=[2]",
+		"OK 3->1 b=(0,1) v=3",
+	}, h.recv(protocol.Message{Type: protocol.MsgReq, From: 1, Ballot: b01, ViewID: 3, Op: protocol.Op{Kind: protocol.OpDel, Peer: 2}}))
 	h.expectNotes("peer 3 suspected view=3 leader=1 subject=2")
 	// The late fire finds nothing more to raise.
 	h.fire(protocol.TimerSuspect, 0)

@@ -96,14 +96,32 @@ func TestMember_OtherIncarnationSuspectedAtOnce(t *testing.T) {
 	h.now += 100 * time.Millisecond
 	h.recv(notMember(1, 0, 0))
 	h.expectNotes() // no incarnation named: cannot tell
+	// 3 met the new process first: it reports 1 suspected (its heartbeat
+	// comes from the same process as before, and tells nothing of 1).
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 3, Ballot: b01, ViewID: 3, Members: ids(1)})
+	h.expectNotes()
 	restarted := notMember(1, 0, 0)
 	restarted.Incarnation = 6
-	h.recv(restarted)
-	h.expectNotes("peer 2 suspected view=3 leader=1 subject=1", "peer 2 candidate view=3 leader=1 ballot=(1,2)")
-	h.recv(restarted)
+	// Suspected at once, and shared; both observers of 1 agree.
+	h.expect([]string{
+		"HEARTBEAT 2->1 b=(0,1) v=3 suspects=[1]",
+		"HEARTBEAT 2->3 b=(0,1) v=3 suspects=[1]",
+	}, h.recv(restarted))
+	h.expectNotes("peer 2 suspected view=3 leader=1 subject=1")
+	// The new process speaks again within confirmWait: neither the
+	// suspicion nor the agreement breaks.
+	h.now += 50 * time.Millisecond
+	h.expect(nil, h.recv(restarted))
+	h.expectNotes()
 	if got := h.p.Status().Suspects; len(got) != 1 || got[0] != 1 {
 		t.Errorf("suspects = %v, want [1]", got)
 	}
+	// Confirmed: 2, next in line, campaigns.
+	h.expect([]string{
+		"NEWLEADER 2->1 b=(1,2) v=3",
+		"NEWLEADER 2->3 b=(1,2) v=3",
+	}, h.fire(protocol.TimerSuspect, confirmWait-50*time.Millisecond))
+	h.expectNotes("peer 2 candidate view=3 leader=1 ballot=(1,2)")
 }
 
 // A non-member's answer names a view without saying this peer is out of

@@ -1,6 +1,7 @@
 package protocol_test
 
 import (
+	"maps"
 	"testing"
 	"time"
 
@@ -15,8 +16,10 @@ type harness struct {
 	p    *protocol.Peer
 	now  time.Duration
 	last protocol.Output
-	// timers holds the latest arming of each timer kind.
+	// timers holds the latest arming of each timer kind, and due when it
+	// is due.
 	timers map[protocol.TimerKind]protocol.Timer
+	due    map[protocol.TimerKind]time.Duration
 }
 
 func newHarness(t *testing.T, id protocol.PeerID, universe int, cfg protocol.Config) *harness {
@@ -25,7 +28,7 @@ func newHarness(t *testing.T, id protocol.PeerID, universe int, cfg protocol.Con
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, p: p, timers: map[protocol.TimerKind]protocol.Timer{}}
+	return &harness{t: t, p: p, timers: map[protocol.TimerKind]protocol.Timer{}, due: map[protocol.TimerKind]time.Duration{}}
 }
 
 // step feeds ev and returns the messages sent, rendered.
@@ -50,8 +53,10 @@ func (h *harness) record(out protocol.Output) {
 	for _, tr := range out.Timers {
 		if tr.Cancel {
 			delete(h.timers, tr.Timer.Kind)
+			delete(h.due, tr.Timer.Kind)
 		} else {
 			h.timers[tr.Timer.Kind] = tr.Timer
+			h.due[tr.Timer.Kind] = h.now + tr.After
 		}
 	}
 }
@@ -89,6 +94,22 @@ func (h *harness) fire(k protocol.TimerKind, d time.Duration) []string {
 	}
 	h.now += d
 	return h.step(protocol.Event{Type: protocol.EventTimer, Timer: tm})
+}
+
+// clone returns a harness driving a copy of the peer, at the same time
+// and with the same timers armed: what-if steps on it leave h alone.
+func (h *harness) clone() *harness {
+	return &harness{t: h.t, p: h.p.Clone(), now: h.now, last: h.last, timers: maps.Clone(h.timers), due: maps.Clone(h.due)}
+}
+
+// expectDue checks that the timer of kind k is armed, due at time at.
+func (h *harness) expectDue(k protocol.TimerKind, at time.Duration) {
+	h.t.Helper()
+	if _, ok := h.timers[k]; !ok {
+		h.t.Errorf("timer %s is not armed, want it due at %v", k, at)
+	} else if h.due[k] != at {
+		h.t.Errorf("timer %s due at %v, want %v", k, h.due[k], at)
+	}
 }
 
 // expect compares what the last step sent.

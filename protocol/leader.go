@@ -57,8 +57,9 @@ func (p *Peer) proposeNext() {
 			// It may have been decided: it must be proposed again, even
 			// when it removes this very leader.
 			p.propose(q.op)
-		case q.reason == reasonSuspicion && !p.suspected.has(q.op.Peer):
-			// Heard again before its turn: the suspicion was wrong.
+		case q.reason == reasonSuspicion && !p.confirmedFailed(q.op.Peer):
+			// Heard again before its turn, here or by enough observers:
+			// the suspicion was wrong.
 		case q.op.Kind == OpDel && q.op.Peer == p.id && !p.leaving:
 		default:
 			p.propose(q.op)

@@ -85,7 +85,7 @@ func (p *Peer) ackView(m *Message) {
 		p.answerNewView(m.From)
 		return
 	}
-	p.send(Message{Type: MsgHeartbeat, To: m.From, Ballot: p.advertised(), ViewID: p.view.ID})
+	p.sendHeartbeat(m.From)
 }
 
 // adoptBallot takes in b, the ballot a view was decided under: a view
@@ -124,6 +124,7 @@ func (p *Peer) install(v View, b Ballot, op Op) {
 			p.lastHeard[q] = p.now
 			p.suspected.del(q)
 			p.departed.del(q)
+			p.reports[q] = nil
 			p.joiners.del(q)
 			p.knownView[q] = 0
 			p.heardAs[q] = 0
@@ -135,6 +136,7 @@ func (p *Peer) install(v View, b Ballot, op Op) {
 				p.departed.add(q)
 			}
 			p.suspected.del(q)
+			p.reports[q] = nil
 			p.incarnations[q] = 0
 			p.heardAs[q] = 0
 		}

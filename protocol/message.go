@@ -115,7 +115,7 @@ type Message struct {
 	// NOTMEMBER; and JOIN, where it is the highest view id the joiner has
 	// known (0 for a process that never was a member).
 	ViewID  ViewID
-	Members []PeerID // NEWVIEW, PENDING (sorted; shared, never modified)
+	Members []PeerID // NEWVIEW, PENDING; HEARTBEAT: the sender's suspects (sorted; shared, never modified)
 	Op      Op       // REQ, PENDING, NEWVIEW, JOIN
 	// OpBallot is the ballot under which a PENDING's Op was accepted.
 	OpBallot Ballot
@@ -132,6 +132,9 @@ func (m Message) String() string {
 	switch m.Type {
 	case MsgHeartbeat, MsgOK, MsgNack, MsgNewLeader:
 		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10)
+		if m.Type == MsgHeartbeat && len(m.Members) > 0 {
+			s += " suspects=" + FormatMembers(m.Members)
+		}
 	case MsgReq:
 		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10) + " " + m.Op.String()
 	case MsgNewView:

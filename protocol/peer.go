@@ -113,6 +113,11 @@ type Peer struct {
 	// moment a member not yet suspected falls silent for SuspectAfter.
 	// Zero when nothing is due.
 	suspectDue time.Duration
+	// reports holds, by member, the suspicions its last heartbeat carried
+	// (sorted; shared with the message, never modified): see
+	// agreement.go. Set only from heartbeats of the installed view id, kept
+	// across a view change for members that stay, emptied for the others.
+	reports [][]PeerID
 	// departed are peers the last views removed while this peer had not
 	// suspected them, and had not heard from them for a heartbeat
 	// interval: they may have crashed, and the leader's detector was
@@ -122,6 +127,10 @@ type Peer struct {
 	// gracefully, or is evicted alive, was heard from within the
 	// interval and is not kept.
 	departed peerSet
+	// agreed holds the members agreed failed (agreement.go), and agreedAt
+	// since when, without a break; zero for the others.
+	agreed   peerSet
+	agreedAt []time.Duration
 	// joiners are members of the installed view that asked to join: they
 	// hold no view, so they cannot lead, alive as they are.
 	joiners peerSet
@@ -207,6 +216,9 @@ func NewPeer(cfg Config, id PeerID, universe int) (*Peer, error) {
 		following:    InitialBallot,
 		lastHeard:    make([]time.Duration, n),
 		departed:     newPeerSet(universe),
+		reports:      make([][]PeerID, n),
+		agreed:       newPeerSet(universe),
+		agreedAt:     make([]time.Duration, n),
 		incarnations: make([]uint64, n),
 		heardAs:      make([]uint64, n),
 		noCluster:    newPeerSet(universe),
@@ -286,11 +298,15 @@ func (p *Peer) settle() {
 	if p.stopped {
 		return
 	}
-	switch p.role {
-	case roleLeader:
-		p.proposeNext()
-	case roleFollower:
+	p.reviewAgreement()
+	if p.role == roleFollower {
 		p.maybeCampaign()
+	}
+	// A candidacy can win at once (a quorum of one): it then leads in
+	// this very step.
+	if p.role == roleLeader {
+		p.removeAgreed()
+		p.proposeNext()
 	}
 }
 

@@ -133,7 +133,7 @@ func (p *Peer) recoverAccepted() {
 // holds, all a peer re-sending a view waits for.
 func (p *Peer) answerNewView(to PeerID) {
 	if p.promise.Leader != to {
-		p.send(Message{Type: MsgHeartbeat, To: to, Ballot: p.advertised(), ViewID: p.view.ID})
+		p.sendHeartbeat(to)
 		return
 	}
 	p.sendPromise(to)

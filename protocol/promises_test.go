@@ -8,14 +8,24 @@ import (
 )
 
 // crossViewCandidate returns peer 2 of view 3 = [1,2,3], campaigning under
-// ballot (1,2) after leader 1 fell silent.
+// ballot (1,2) after leader 1 fell silent: 3's heartbeat reports 1
+// suspected, and 2's own detector makes both observers of 1 agree; 2
+// campaigns once the agreement has held for confirmWait.
 func crossViewCandidate(t *testing.T) *harness {
 	t.Helper()
 	h := member(t, 2, 4, 3, 1, 2, 3)
 	h.now = 2 * time.Second
-	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 3, Ballot: b01, ViewID: 3})
-	h.expect([]string{"NEWLEADER 2->1 b=(1,2) v=3", "NEWLEADER 2->3 b=(1,2) v=3"},
-		h.fire(protocol.TimerSuspect, 200*time.Millisecond))
+	h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: 3, Ballot: b01, ViewID: 3, Members: ids(1)})
+	h.expect([]string{
+		"HEARTBEAT 2->1 b=(0,1) v=3 suspects=[1]",
+		"HEARTBEAT 2->3 b=(0,1) v=3 suspects=[1]",
+	}, h.fire(protocol.TimerSuspect, 200*time.Millisecond))
+	h.expectNotes("peer 2 suspected view=3 leader=1 subject=1")
+	h.expect([]string{
+		"NEWLEADER 2->1 b=(1,2) v=3",
+		"NEWLEADER 2->3 b=(1,2) v=3",
+	}, h.fire(protocol.TimerSuspect, confirmWait))
+	h.expectNotes("peer 2 candidate view=3 leader=1 ballot=(1,2)")
 	return h
 }
 
@@ -71,11 +81,15 @@ func TestLeader_RecoversWhatTheNewViewAccepted(t *testing.T) {
 	b22 := protocol.Ballot{Round: 2, Leader: 2}
 	h.recv(protocol.Message{Type: protocol.MsgNewView, From: 2, Ballot: b22, ViewID: 6, Members: ids(1, 2, 3, 4), Op: add(1, 2)})
 	h.now = 2 * time.Second
+	// 3 and 4 report 2 suspected: once 1's own detector speaks, all three
+	// observers of 2 agree.
 	for _, q := range []protocol.PeerID{3, 4} {
-		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: q, Ballot: b22, ViewID: 6})
+		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: q, Ballot: b22, ViewID: 6, Members: ids(2)})
 	}
 	h.fire(protocol.TimerSuspect, 200*time.Millisecond)
-	h.expectNotes("peer 1 suspected view=6 leader=2 subject=2", "peer 1 candidate view=6 leader=2 ballot=(3,1)")
+	h.expectNotes("peer 1 suspected view=6 leader=2 subject=2")
+	h.fire(protocol.TimerSuspect, confirmWait)
+	h.expectNotes("peer 1 candidate view=6 leader=2 ballot=(3,1)")
 	b31 := protocol.Ballot{Round: 3, Leader: 1}
 	h.expect([]string{"REQ 1->2 b=(3,1) v=6 DEL 4", "REQ 1->3 b=(3,1) v=6 DEL 4", "REQ 1->4 b=(3,1) v=6 DEL 4"},
 		h.recv(pending(4, b31, 6, ids(1, 2, 3, 4), del(4), b22)))
@@ -125,7 +139,13 @@ func TestLeader_NextChangeGoesOutWithTheNewView(t *testing.T) {
 // the new view too: the member had accepted nothing there.
 func TestLeader_LateOKPromisesTheNewView(t *testing.T) {
 	h := crossViewLeader(t)
+	// The OK is also a sign of life of 1: the suspicion is cleared and
+	// shared first. DEL 1 removes the old leader (succession), which needs
+	// no agreement.
 	h.expect([]string{
+		"HEARTBEAT 2->1 b=(1,2) v=4",
+		"HEARTBEAT 2->3 b=(1,2) v=4",
+		"HEARTBEAT 2->4 b=(1,2) v=4",
 		"REQ 2->1 b=(1,2) v=4 DEL 1",
 		"REQ 2->3 b=(1,2) v=4 DEL 1",
 		"REQ 2->4 b=(1,2) v=4 DEL 1",

@@ -20,6 +20,9 @@ func (p *Peer) Clone() *Peer {
 	c.lastHeard = slices.Clone(p.lastHeard)
 	c.suspected = slices.Clone(p.suspected)
 	c.departed = slices.Clone(p.departed)
+	c.reports = slices.Clone(p.reports)
+	c.agreed = slices.Clone(p.agreed)
+	c.agreedAt = slices.Clone(p.agreedAt)
 	c.joiners = slices.Clone(p.joiners)
 	c.queue = slices.Clone(p.queue)
 	c.acks = slices.Clone(p.acks)
@@ -82,6 +85,10 @@ func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
 		at(p.lastHeard[q])
 		u(uint64(p.knownView[q]))
 		pending(p.answers[q])
+		u(uint64(len(p.reports[q])))
+		for _, s := range p.reports[q] {
+			u(uint64(s))
+		}
 	}
 	ballot(p.promise)
 	u(p.maxRound)
@@ -91,6 +98,12 @@ func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
 	flag(p.hasPending)
 	set(p.suspected)
 	set(p.departed)
+	set(p.agreed)
+	for q := 1; q <= p.universe; q++ {
+		if p.agreed[q] {
+			at(p.agreedAt[q])
+		}
+	}
 	flag(p.suspectDue != 0) // zero: nothing due, at any time
 	if p.suspectDue != 0 {
 		at(p.suspectDue)

@@ -7,7 +7,7 @@ import (
 	"math"
 )
 
-// The wire format of a Message, version 2:
+// The wire format of a Message, version 3:
 //
 //	byte 0     WireVersion
 //	byte 1     Type (MsgType)
@@ -17,7 +17,7 @@ import (
 //	then only the fields the type carries, in this order:
 //	Ballot     uvarint Round, uvarint Leader   HEARTBEAT REQ OK NACK NEWVIEW NEWLEADER PENDING
 //	ViewID     uvarint                         HEARTBEAT JOIN REQ OK NACK NEWVIEW NEWLEADER PENDING NOTMEMBER
-//	Members    uvarint count, then each id as  NEWVIEW PENDING
+//	Members    uvarint count, then each id as  HEARTBEAT (its suspects) NEWVIEW PENDING
 //	           a uvarint delta from the one
 //	           before (the first from 0)
 //	Op         byte Kind, uvarint Peer,        JOIN REQ NEWVIEW PENDING
@@ -40,8 +40,9 @@ import (
 // WireVersion is the first byte of every encoded message. A peer refuses
 // other versions outright rather than guess at a layout it does not know.
 // Version 2 added the sender's incarnation to every message and the
-// joiner's highest known view id to JOIN.
-const WireVersion = 2
+// joiner's highest known view id to JOIN; version 3, the sender's
+// suspicions to HEARTBEAT.
+const WireVersion = 3
 
 const (
 	// maxIDLen is the longest uvarint of a peer id or member count: both
@@ -126,7 +127,7 @@ const (
 // AppendMessage and Decode follow it, so they cannot disagree. It is also
 // the wire's list of types: a new MsgType must be added here to be sent.
 var layouts = [...]layout{
-	MsgHeartbeat: carriesBallot | carriesViewID,
+	MsgHeartbeat: carriesBallot | carriesViewID | carriesMembers,
 	MsgJoin:      carriesViewID | carriesOp,
 	MsgRedirect:  carriesLeader,
 	MsgReq:       carriesBallot | carriesViewID | carriesOp,

@@ -108,7 +108,11 @@ func messageGen() *rapid.Generator[protocol.Message] {
 		ballot := func() { m.Ballot = ballotGen().Draw(t, "ballot") }
 		view := func() { m.ViewID = protocol.ViewID(counterGen().Draw(t, "view")) }
 		switch m.Type {
-		case protocol.MsgHeartbeat, protocol.MsgOK, protocol.MsgNack, protocol.MsgNewLeader:
+		case protocol.MsgHeartbeat:
+			ballot()
+			view()
+			m.Members = membersGen().Draw(t, "suspects")
+		case protocol.MsgOK, protocol.MsgNack, protocol.MsgNewLeader:
 			ballot()
 			view()
 		case protocol.MsgReq:
@@ -158,6 +162,7 @@ func sampleMessages() []protocol.Message {
 	b := protocol.Ballot{Round: 7, Leader: 3}
 	return []protocol.Message{
 		{Type: protocol.MsgHeartbeat, From: 1, To: 2, Incarnation: 42, Ballot: b, ViewID: 4},
+		{Type: protocol.MsgHeartbeat, From: 1, To: 2, Incarnation: 42, Ballot: b, ViewID: 4, Members: []protocol.PeerID{3, 200, protocol.MaxPeers}},
 		{Type: protocol.MsgJoin, From: 9, To: 1, Incarnation: 1700000000, Op: protocol.Op{Kind: protocol.OpAdd, Peer: 9, Incarnation: 1700000000}},
 		{Type: protocol.MsgJoin, From: 9, To: 1, Incarnation: 1700000001, ViewID: 12, Op: protocol.Op{Kind: protocol.OpAdd, Peer: 9, Incarnation: 1700000001}},
 		{Type: protocol.MsgJoin, From: protocol.MaxPeers, To: 1, Op: protocol.Op{Kind: protocol.OpAdd, Peer: protocol.MaxPeers, Incarnation: math.MaxUint64}},
@@ -292,22 +297,29 @@ func TestWire_DecodeRejects(t *testing.T) {
 		{"type 99", []byte{protocol.WireVersion, 99}, "wire: unknown message type 99"},
 		{"far too big", tooBig, fmt.Sprintf("wire: message of 70000 bytes exceeds MaxMessageSize %d", protocol.MaxMessageSize)},
 		{"one byte too big", justTooBig, fmt.Sprintf("wire: message of %d bytes exceeds MaxMessageSize", protocol.MaxMessageSize+1)},
-		{"trailing bytes", cat(hdr(hb, 1, 2), uv(0, 1, 1), []byte{0, 0, 0}), "wire: 3 trailing bytes after HEARTBEAT"},
+		{"trailing bytes", cat(hdr(hb, 1, 2), uv(0, 1, 1, 0), []byte{0, 0, 0}), "wire: 3 trailing bytes after HEARTBEAT"},
+		{"trailing bytes after suspects", cat(hdr(hb, 1, 2), uv(0, 1, 1, 2, 2, 3), []byte{0}), "wire: 1 trailing byte after HEARTBEAT"},
 		{"trailing byte", cat(hdr(protocol.MsgJoin, 1, 2), uv(0), []byte{byte(protocol.OpAdd), 1}, uv(3), []byte{5}), "wire: 1 trailing byte after JOIN"},
 		{"no from", []byte{protocol.WireVersion, 2}, "wire: truncated JOIN at byte 2 (reading from)"},
 		{"no to", []byte{protocol.WireVersion, 2, 5}, "wire: truncated JOIN at byte 3 (reading to)"},
-		{"from 0", cat(hdr(hb, 0, 2), uv(0, 1, 1)), "wire: HEARTBEAT: from at byte 2: is 0, want a peer id in 1..1024"},
-		{"to 0", cat(hdr(hb, 1, 0), uv(0, 1, 1)), "wire: HEARTBEAT: to at byte 3: is 0"},
-		{"from above MaxPeers", cat(hdr(hb, 1025, 2), uv(0, 1, 1)), "wire: HEARTBEAT: from at byte 2: 1025 above MaxPeers 1024"},
-		{"to above MaxPeers", cat(hdr(hb, 1, 1<<40), uv(0, 1, 1)), "wire: HEARTBEAT: to at byte 3: 1099511627776 above MaxPeers 1024"},
+		{"from 0", cat(hdr(hb, 0, 2), uv(0, 1, 1, 0)), "wire: HEARTBEAT: from at byte 2: is 0, want a peer id in 1..1024"},
+		{"to 0", cat(hdr(hb, 1, 0), uv(0, 1, 1, 0)), "wire: HEARTBEAT: to at byte 3: is 0"},
+		{"from above MaxPeers", cat(hdr(hb, 1025, 2), uv(0, 1, 1, 0)), "wire: HEARTBEAT: from at byte 2: 1025 above MaxPeers 1024"},
+		{"to above MaxPeers", cat(hdr(hb, 1, 1<<40), uv(0, 1, 1, 0)), "wire: HEARTBEAT: to at byte 3: 1099511627776 above MaxPeers 1024"},
 		{"ballot leader above MaxPeers", cat(hdr(protocol.MsgOK, 1, 2), uv(0, 1025, 1)), "wire: OK: ballot leader at byte 6: 1025 above MaxPeers 1024"},
 		{"truncated mid uvarint", cat(hdr(hb, 1, 2), []byte{0x80}), "wire: truncated HEARTBEAT at byte 5 (reading ballot round)"},
 		{"truncated view id", cat(hdr(hb, 1, 2), uv(0, 1)), "wire: truncated HEARTBEAT at byte 7 (reading view id)"},
+		{"HEARTBEAT without suspect count", cat(hdr(hb, 1, 2), uv(0, 1, 1)), "wire: truncated HEARTBEAT at byte 8 (reading member count)"},
+		{"HEARTBEAT suspect count beyond input", cat(hdr(hb, 1, 2), uv(0, 1, 1, 2, 3)), "wire: HEARTBEAT: member count at byte 8: 2 members cannot fit in the 1 bytes left"},
+		{"HEARTBEAT suspect truncated", cat(hdr(hb, 1, 2), uv(0, 1, 1, 2, 1), []byte{0x81}), "wire: truncated HEARTBEAT at byte 10 (reading member 1)"},
+		{"HEARTBEAT suspect 0", cat(hdr(hb, 1, 2), uv(0, 1, 1, 1, 0)), "wire: HEARTBEAT: member 0 at byte 9: is 0, want a peer id in 1..1024"},
+		{"HEARTBEAT suspects not ascending", cat(hdr(hb, 1, 2), uv(0, 1, 1, 2, 3, 0)), "wire: HEARTBEAT: member 1 at byte 10: id 3 not above previous id 3"},
+		{"HEARTBEAT suspect above MaxPeers", cat(hdr(hb, 1, 2), uv(0, 1, 1, 1, 1025)), "wire: HEARTBEAT: member 0 at byte 9: id above MaxPeers 1024 (previous 0 + delta 1025)"},
 		{"uvarint overflow, 10th byte", cat(hdr(protocol.MsgNack, 1, 2), bytes.Repeat([]byte{0xff}, 9), []byte{0x02}, uv(1, 1)), "wire: NACK: ballot round at byte 5: uvarint overflows 64 bits"},
 		{"uvarint overflow, 11 bytes", cat(hdr(protocol.MsgNack, 1, 2), bytes.Repeat([]byte{0xff}, 11), uv(1, 1)), "wire: NACK: ballot round at byte 5: uvarint overflows 64 bits"},
 		{"non-minimal view id", cat(hdr(protocol.MsgNewLeader, 1, 2), uv(0, 1), []byte{0x80, 0x00}), "wire: NEWLEADER: view id at byte 7: non-minimal uvarint"},
 		{"non-minimal from", []byte{protocol.WireVersion, 2, 0x81, 0x00, 2}, "wire: JOIN: from at byte 2: non-minimal uvarint"},
-		{"non-minimal zero", cat(hdr(hb, 1, 2), []byte{0x80, 0x80, 0x00}, uv(1, 1)), "wire: HEARTBEAT: ballot round at byte 5: non-minimal uvarint"},
+		{"non-minimal zero", cat(hdr(hb, 1, 2), []byte{0x80, 0x80, 0x00}, uv(1, 1, 0)), "wire: HEARTBEAT: ballot round at byte 5: non-minimal uvarint"},
 		{"member count above MaxPeers", cat(hdr(nv, 1, 2), uv(0, 1, 1, 2000)), "wire: NEWVIEW: member count at byte 8: 2000 above MaxPeers 1024"},
 		{"member count beyond input", cat(hdr(nv, 1, 2), uv(0, 1, 1, 500), []byte{protocol.WireVersion, 1, 1}), "wire: NEWVIEW: member count at byte 8: 500 members cannot fit in the 3 bytes left"},
 		{"member 0 is 0", cat(hdr(nv, 1, 2), uv(0, 1, 1, 2, 0, 1)), "wire: NEWVIEW: member 0 at byte 9: is 0, want a peer id in 1..1024"},
@@ -524,6 +536,8 @@ func TestWire_EncodeRejectsInvalid(t *testing.T) {
 		{"too many members", &protocol.Message{Type: protocol.MsgNewView, From: 1, To: 2, Members: tooMany}, "wire: cannot encode NEWVIEW: members: 1025 members above MaxPeers 1024"},
 		{"duplicate member", &protocol.Message{Type: protocol.MsgNewView, From: 1, To: 2, Members: []protocol.PeerID{1, 3, 3}}, "wire: cannot encode NEWVIEW: member 2: id 3 not above previous id 3"},
 		{"descending members", &protocol.Message{Type: protocol.MsgPending, From: 1, To: 2, Members: []protocol.PeerID{3, 2}}, "wire: cannot encode PENDING: member 1: id 2 not above previous id 3"},
+		{"unsorted suspects", &protocol.Message{Type: protocol.MsgHeartbeat, From: 1, To: 2, Members: []protocol.PeerID{4, 2}}, "wire: cannot encode HEARTBEAT: member 1: id 2 not above previous id 4"},
+		{"suspect 0", &protocol.Message{Type: protocol.MsgHeartbeat, From: 1, To: 2, Members: []protocol.PeerID{0}}, "wire: cannot encode HEARTBEAT: member 0: is 0"},
 		{"member 0", &protocol.Message{Type: protocol.MsgNewView, From: 1, To: 2, Members: []protocol.PeerID{0, 1}}, "wire: cannot encode NEWVIEW: member 0: is 0"},
 		{"member above MaxPeers", &protocol.Message{Type: protocol.MsgNewView, From: 1, To: 2, Members: []protocol.PeerID{1, 1025}}, "wire: cannot encode NEWVIEW: member 1: 1025 above MaxPeers"},
 		{"leader above MaxPeers", &protocol.Message{Type: protocol.MsgRedirect, From: 1, To: 2, Leader: 1025}, "wire: cannot encode REDIRECT: leader: 1025 above MaxPeers"},
@@ -555,20 +569,42 @@ func TestWire_EncodeRejectsInvalid(t *testing.T) {
 
 func TestWire_EncodeIgnoresUncarriedFields(t *testing.T) {
 	// Fields a type does not carry are neither checked nor sent, and come
-	// back zero.
-	m := protocol.Message{
-		Type: protocol.MsgHeartbeat, From: 1, To: 2,
-		Ballot: protocol.Ballot{Round: 3, Leader: 1}, ViewID: 4,
-		Members: []protocol.PeerID{5, 0}, Op: protocol.Op{Kind: 9, Incarnation: 7},
-		OpBallot: protocol.Ballot{Leader: 5000}, Leader: 5000,
+	// back zero. HEARTBEAT carries Members (the sender's suspects) since
+	// wire version 3: they are sent and come back; OK, which carries what
+	// HEARTBEAT carried before, stands for the types without Members.
+	tests := []struct {
+		m, want protocol.Message
+	}{
+		{
+			protocol.Message{
+				Type: protocol.MsgHeartbeat, From: 1, To: 2,
+				Ballot: protocol.Ballot{Round: 3, Leader: 1}, ViewID: 4,
+				Members: []protocol.PeerID{2, 5}, Op: protocol.Op{Kind: 9, Incarnation: 7},
+				OpBallot: protocol.Ballot{Leader: 5000}, Leader: 5000, ToIncarnation: 8,
+			},
+			protocol.Message{Type: protocol.MsgHeartbeat, From: 1, To: 2, Ballot: protocol.Ballot{Round: 3, Leader: 1}, ViewID: 4,
+				Members: []protocol.PeerID{2, 5}},
+		},
+		{
+			protocol.Message{
+				Type: protocol.MsgOK, From: 1, To: 2,
+				Ballot: protocol.Ballot{Round: 3, Leader: 1}, ViewID: 4,
+				Members: []protocol.PeerID{5, 0}, Op: protocol.Op{Kind: 9, Incarnation: 7},
+				OpBallot: protocol.Ballot{Leader: 5000}, Leader: 5000, ToIncarnation: 8,
+			},
+			protocol.Message{Type: protocol.MsgOK, From: 1, To: 2, Ballot: protocol.Ballot{Round: 3, Leader: 1}, ViewID: 4},
+		},
 	}
-	got, err := protocol.Decode(mustEncode(t, m))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := protocol.Message{Type: protocol.MsgHeartbeat, From: 1, To: 2, Ballot: protocol.Ballot{Round: 3, Leader: 1}, ViewID: 4}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("mismatch (-want +got):\n%s", diff)
+	for _, tt := range tests {
+		t.Run(tt.m.Type.String(), func(t *testing.T) {
+			got, err := protocol.Decode(mustEncode(t, tt.m))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 
 // expect reads the expect block.
 func (p *parser) expect(block field) (Expect, error) {
-	f, _, err := p.fields(block.val, "expect", []string{"view", "leader", "within"})
+	f, _, err := p.fields(block.val, "expect", []string{"view", "leader", "within", "false_removals_max"})
 	if err != nil {
 		return Expect{}, err
 	}
@@ -38,6 +38,17 @@ func (p *parser) expect(block field) (Expect, error) {
 		return Expect{}, err
 	}
 	p.lines.expectWithin = w.val.Line
+	if r, ok := f["false_removals_max"]; ok {
+		n, err := p.integer(r.val, "expect.false_removals_max")
+		if err != nil {
+			return Expect{}, err
+		}
+		if n < 0 || n > math.MaxInt32 {
+			return Expect{}, p.errf(r.val.Line, "expect.false_removals_max %d: want 0 or more", n)
+		}
+		max := int(n)
+		e.FalseRemovalsMax = &max
+	}
 	return e, nil
 }
 

@@ -52,6 +52,9 @@ func Format(sc Scenario) []byte {
 		expect = append(expect, keyValue{"leader", peerID(sc.Expect.Leader)})
 	}
 	expect = append(expect, keyValue{"within", duration(sc.Expect.Within)})
+	if m := sc.Expect.FalseRemovalsMax; m != nil {
+		expect = append(expect, keyValue{"false_removals_max", strconv.Itoa(*m)})
+	}
 	writeBlock(&b, "expect", expect)
 
 	need := sc.Expect.Within

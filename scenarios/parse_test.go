@@ -83,7 +83,7 @@ func TestParse_Full(t *testing.T) {
 			{At: 0, Kind: scenarios.ActHook, Line: 39, Peer: 1},
 			{At: 15 * s, Kind: scenarios.ActChurn, Line: 40, Churn: scenarios.Churn{Interval: 5 * s, DownFor: 3 * s}, Until: 20 * s},
 		},
-		Expect:   scenarios.Expect{View: ids(1, 2, 4, 5), Leader: 2, Within: 25 * s},
+		Expect:   scenarios.Expect{View: ids(1, 2, 4, 5), Leader: 2, Within: 25 * s, FalseRemovalsMax: intPtr(2)},
 		Liveness: &scenarios.Liveness{HealAt: 25 * s, Within: 10 * s, KeepDown: 1},
 		RunFor:   40 * s,
 	}
@@ -231,7 +231,7 @@ func TestParse_Rejects(t *testing.T) {
 		{"pause a list", withEntry("{at: 1s, pause: [3]}"), "x.yaml:4: pause: expected a whole number, got a list"},
 		{"pause out of range", withEntry("{at: 1s, pause: 6}"), "x.yaml:4: peer 6 out of range 1..5"},
 		{"after on start", withEntry("{at: 1s, start: [2], after: {type: REQ}}"),
-			"x.yaml:4: after is only allowed with crash, kill, isolate, split, cut, pause, drop"},
+			"x.yaml:4: after is only allowed with crash, kill, isolate, split, cut, pause, drop, evict"},
 		{"after not a mapping", withEntry("{at: 1s, kill: [2], after: REQ}"), `x.yaml:4: after: expected a mapping of keys (type, from, to, delay), got "REQ"`},
 		{"after unknown key", withEntry("{at: 1s, kill: [2], after: {typ: REQ}}"), `x.yaml:4: unknown key "typ" in after (known: type, from, to, delay)`},
 		{"after unknown type", withEntry("{at: 1s, kill: [2], after: {type: DECIDE}}"), `x.yaml:4: unknown message type "DECIDE"`},
@@ -321,7 +321,7 @@ func TestParse_TimingWrapsConfigError(t *testing.T) {
 var wantNames = []string{
 	"cascading-leader-crash", "churn", "crash-during-join", "cross-view-add", "cross-view-del", "evict", "explore-four", "explore-restart",
 	"explore-three", "flapping-link", "join", "join-storm", "keep-down", "kill-after-decision", "late-timers", "leader-crash-loss",
-	"leave", "lossy-heartbeats", "lost-decision", "multi-crash", "partition-heal", "partition-minority-leader",
+	"leave", "lossy-60s", "lossy-heartbeats", "lost-decision", "multi-crash", "partition-heal", "partition-minority-leader",
 	"pause-after-decision", "pause-leader", "restart-founder", "restart-rejoin", "single-crash",
 }
 
@@ -431,3 +431,5 @@ func addScenarioFiles(f *testing.F) {
 		f.Add(data)
 	}
 }
+
+func intPtr(n int) *int { return &n }

@@ -172,6 +172,12 @@ type Expect struct {
 	// Within bounds convergence: by this virtual time every live peer holds
 	// View and Leader.
 	Within time.Duration
+	// FalseRemovalsMax (removals; nil: not checked) bounds the false
+	// removals decided by Within: views that removed a peer whose process
+	// kept running since it was last added, neither paused nor cut off by
+	// a partition, and that neither left nor was evicted. Loss and delay
+	// excuse nothing: a detector must absorb them.
+	FalseRemovalsMax *int
 }
 
 // Liveness is the liveness phase (L1 of docs/design.md, section 11): at HealAt every

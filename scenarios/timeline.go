@@ -27,7 +27,7 @@ var entryKeys = func() []string {
 }()
 
 // triggeredKinds are the actions that may wait for a message (after).
-var triggeredKinds = []ActionKind{ActCrash, ActKill, ActIsolate, ActSplit, ActCut, ActPause, ActDrop}
+var triggeredKinds = []ActionKind{ActCrash, ActKill, ActIsolate, ActSplit, ActCut, ActPause, ActDrop, ActEvict}
 
 // timeline reads the timeline in file order. net is the file's network:
 // each network change applies to the network in force before it in the

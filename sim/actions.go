@@ -53,6 +53,7 @@ func (w *world) act(a scenarios.Action) {
 		for _, id := range a.Peers {
 			if sp := w.peers[id]; sp.alive {
 				w.fault(id, fmt.Sprintf("crash p%d", id))
+				w.rem.touch(id, w.now)
 				sp.endProcess() // a crash ends a stopped process too
 				w.step(sp, protocol.Event{Type: protocol.EventCrash})
 			}
@@ -65,6 +66,7 @@ func (w *world) act(a scenarios.Action) {
 		for _, id := range a.Peers {
 			if sp := w.peers[id]; sp.alive {
 				w.fault(id, fmt.Sprintf("p%d leaves", id))
+				w.rem.touch(id, w.now)
 				w.hist.reason(id, w.now)
 				w.input(sp, protocol.Event{Type: protocol.EventLeave})
 			}
@@ -134,6 +136,7 @@ func (w *world) startPeer(sp *simPeer, why string) {
 	w.armHook(sp)
 	w.resetAll(sp.id) // a new process has new connections
 	w.fault(sp.id, fmt.Sprintf("%s p%d (incarnation %d)", why, sp.id, sp.incarnation))
+	w.rem.touch(sp.id, w.now)
 	w.step(sp, protocol.Event{Type: protocol.EventStart, Incarnation: sp.incarnation})
 }
 
@@ -154,6 +157,7 @@ func (w *world) kill(sp *simPeer, why string) {
 		return
 	}
 	w.fault(sp.id, fmt.Sprintf("%s p%d", why, sp.id))
+	w.rem.touch(sp.id, w.now)
 	sp.alive = false
 	sp.endProcess()
 	w.resetAll(sp.id)
@@ -164,6 +168,7 @@ func (w *world) evict(target protocol.PeerID) {
 	for _, sp := range w.peers[1:] {
 		if sp.alive && sp.p.IsLeader() && sp.p.View().Contains(target) {
 			w.fault(sp.id, fmt.Sprintf("evict p%d, asked of leader p%d", target, sp.id))
+			w.rem.touch(target, w.now)
 			w.hist.reason(target, w.now)
 			w.input(sp, protocol.Event{Type: protocol.EventEvict, Peer: target})
 			return

@@ -14,6 +14,8 @@ func (w *world) check(which int) {
 	case checkExpect:
 		if d := w.expectation(); d != "" {
 			w.fail(LivenessFailure, "expect", d)
+		} else if d := w.checkFalseRemovals(); d != "" {
+			w.fail(LivenessFailure, "expect", d)
 		}
 	case checkHeal:
 		w.heal()

@@ -144,7 +144,8 @@ func (f *faults) pause(at, d time.Duration) {
 // NEWVIEW reaches only 4: its links to 2 and 3 are cut as it is about to
 // leave, and no later NEWVIEW of 1 reaches 4. 2 and 3, half of [1,2,3]
 // without its lowest id but two of three, elect a leader at view 3, while
-// 1 goes on deciding with 4 in view 4, as [1,2,3,4] allows.
+// 1 goes on deciding with 4 in view 4, as [1,2,3,4] allows: an operator
+// evicts 2 (1 alone suspecting 2 removes nobody, as 4 still hears it).
 func (f *faults) crossView(at time.Duration) {
 	const joiner = 4
 	if f.n != joiner {
@@ -164,4 +165,6 @@ func (f *faults) crossView(at time.Duration) {
 	f.add(scenarios.Action{At: armed, Kind: scenarios.ActDrop,
 		Drop:  scenarios.Drop{Type: protocol.MsgNewView, From: 1, To: joiner, Count: 1000},
 		After: &scenarios.Trigger{Type: protocol.MsgNewView, From: 1, To: joiner, Delay: time.Millisecond}})
+	f.add(scenarios.Action{At: armed, Kind: scenarios.ActEvict, Peer: 2,
+		After: &scenarios.Trigger{Type: protocol.MsgNewView, From: 1, To: joiner, Delay: f.ms(2, 1500, "crossViewEvictAfter")}})
 }

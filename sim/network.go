@@ -140,6 +140,8 @@ func (w *world) resetAll(p protocol.PeerID) {
 // to. Blocking breaks the streams between them.
 func (w *world) block(from, to protocol.PeerID, delta int) {
 	w.blocked[from][to] += delta
+	w.rem.touch(from, w.now)
+	w.rem.touch(to, w.now)
 	if delta > 0 {
 		w.resetStreams(from, to)
 	}

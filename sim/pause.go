@@ -24,6 +24,7 @@ func (w *world) pause(a scenarios.Action) {
 		return
 	}
 	w.fault(sp.id, describePause(a))
+	w.rem.touch(sp.id, w.now)
 	sp.pauses++
 	if a.Until > a.At {
 		w.schedule(item{at: w.now + a.Until - a.At, kind: itemResume, peer: sp.id, incarnation: sp.incarnation})

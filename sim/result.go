@@ -48,10 +48,13 @@ type Result struct {
 	At       time.Duration // when it was found
 	Final    []PeerState   // by id, 1..n
 
-	Events    uint64        // queued events handled (deliveries, timer fires, actions)
-	Steps     uint64        // protocol steps
-	Delivered uint64        // messages delivered
-	Dropped   uint64        // messages lost
-	Virtual   time.Duration // virtual time reached
-	Trace     []TraceEvent  // with Options.Trace
+	Events    uint64 // queued events handled (deliveries, timer fires, actions)
+	Steps     uint64 // protocol steps
+	Delivered uint64 // messages delivered
+	Dropped   uint64 // messages lost
+	// FalseRemovals counts the views that removed a peer no fault had
+	// touched since it was added (check_removals.go).
+	FalseRemovals int
+	Virtual       time.Duration // virtual time reached
+	Trace         []TraceEvent  // with Options.Trace
 }

@@ -31,6 +31,7 @@ type world struct {
 	down    int // peers down through churn
 
 	hist     history
+	rem      removals
 	timeline []scenarios.Action // sorted by At, stably
 	armed    []scenarios.Action // timeline actions waiting for a message, in timeline order
 	happened []scenarios.Action // actions that later items refer to, with the times they happen at
@@ -122,6 +123,7 @@ func newWorld(sc scenarios.Scenario, opts Options) *world {
 		blocked:  make([][]int, n+1),
 		timeline: slices.Clone(sc.Timeline),
 		hist:     newHistory(n),
+		rem:      newRemovals(n),
 		p:        printer{w: opts.Out, verbose: opts.Verbose},
 	}
 	w.cfg.Mutation = opts.Mutation
@@ -225,6 +227,8 @@ func (w *world) armHook(sp *simPeer) {
 		sp.hookFired = true
 		// The hook evicts the highest peer: an eviction, for S5.
 		w.hist.reason(victim, w.now)
+		w.rem.touch(victim, w.now)
+		w.rem.touch(sp.id, w.now)
 		w.fault(sp.id, fmt.Sprintf("p%d leader_crash_hook fires: DEL %d sent to all but p%d, then crash", sp.id, victim, spared))
 	})
 }
@@ -316,6 +320,11 @@ func (w *world) note(sp *simPeer, n protocol.Note) {
 		v := protocol.View{ID: n.ViewID, Members: n.Members}
 		if v.ID == 1 && !w.anyOtherHoldsView(sp) {
 			w.hist.newCluster()
+		}
+		if _, seen := w.hist.views[v.ID]; !seen {
+			prev := protocol.View{ID: v.ID - 1, Members: w.hist.views[v.ID-1].members}
+			w.rem.decided(prev, v, w.now, func(q protocol.PeerID) bool { return w.peers[q].alive })
+			w.res.FalseRemovals = w.rem.count
 		}
 		if prop, detail := w.hist.install(sp.id, sp.incarnation, v, w.now); prop != "" {
 			w.fail(SafetyViolation, prop, detail)

@@ -192,6 +192,6 @@ func printStats(w io.Writer, r sim.Result, wall time.Duration) {
 	if wall > 0 {
 		rate = float64(r.Events) / wall.Seconds()
 	}
-	fmt.Fprintf(w, "stats: events=%d virtual=%.3fs wall=%.3fs events/s=%.0f steps=%d delivered=%d dropped=%d\n",
-		r.Events, r.Virtual.Seconds(), wall.Seconds(), rate, r.Steps, r.Delivered, r.Dropped)
+	fmt.Fprintf(w, "stats: events=%d virtual=%.3fs wall=%.3fs events/s=%.0f steps=%d delivered=%d dropped=%d false_removals=%d\n",
+		r.Events, r.Virtual.Seconds(), wall.Seconds(), rate, r.Steps, r.Delivered, r.Dropped, r.FalseRemovals)
 }

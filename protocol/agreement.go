@@ -1,0 +1,144 @@
+package protocol
+
+import "time"
+
+// This file holds how members agree that one of them failed, so that one
+// detector's view of a lossy link never removes a live member alone.
+//
+// Every member watches every other (section 5 of docs/design.md) and
+// tells them all what it suspects: each heartbeat carries the sender's
+// suspicions, and a member whose suspicions change sends a heartbeat
+// round at once. A member q is agreed failed when every observer of q
+// (every other member of the view) that this peer trusts suspects it, and
+// those are a majority of q's observers: this peer by its own detector,
+// the others by their last heartbeat. An observer this peer suspects is
+// not trusted: its last word is stale, and it may be the one that failed.
+// The leader removes a member on suspicion only once it is agreed
+// failed, and a follower campaigns against its leader only once the
+// leader is agreed failed.
+//
+// Why every trusted observer, and not a majority alone: a live member
+// behind lossy links is suspected by each observer a few percent of the
+// time (two heartbeats lost in a row, and until the next one arrives),
+// and in a view of five a majority of its four observers at once turned
+// out to happen about once a minute at 20% loss; all four at once, a
+// hundred times less often. A crash silences the member for all of them
+// alike, so they all speak within milliseconds of one another, as they
+// time the same heartbeats. Why a majority too: a peer cut off from
+// everyone suspects, and so distrusts, all the others, and must not then
+// remove them on its word alone.
+
+// agreedFailed reports whether every observer of q this peer trusts
+// suspects q, and those are a majority of q's observers.
+func (p *Peer) agreedFailed(q PeerID) bool {
+	observers, suspecting := 0, 0
+	for _, o := range p.view.Members {
+		if o == q {
+			continue
+		}
+		observers++
+		switch {
+		case o == p.id:
+			if !p.suspected.has(q) {
+				return false
+			}
+			suspecting++
+		case p.suspected.has(o) || p.joiners.has(o):
+			// Not trusted: neither for nor against. A joiner is one too:
+			// a member asking to join again is out of the view in its own
+			// eyes, and beats no more.
+		case !reportsSuspicion(p.reports[o], q):
+			return false
+		default:
+			suspecting++
+		}
+	}
+	return observers > 0 && 2*suspecting > observers
+}
+
+// reportsSuspicion reports whether a report (a sorted list of suspects)
+// names q.
+func reportsSuspicion(report []PeerID, q PeerID) bool {
+	for _, s := range report {
+		if s == q {
+			return true
+		}
+		if s > q {
+			return false
+		}
+	}
+	return false
+}
+
+// suspicionList returns the members this peer suspects, sorted, for its
+// heartbeats.
+func (p *Peer) suspicionList() []PeerID {
+	var l []PeerID
+	for _, q := range p.view.Members {
+		if p.suspected.has(q) {
+			l = append(l, q)
+		}
+	}
+	return l
+}
+
+// shareSuspicions sends a heartbeat to every other member at once: this
+// peer's suspicions changed, and the others should not wait for the next
+// beat to learn it.
+func (p *Peer) shareSuspicions() {
+	if !p.isMember() {
+		return
+	}
+	p.sendHeartbeats()
+}
+
+// confirmWait is how long a member must stay agreed failed, without a
+// break, before anyone acts on it: SuspectAfter is exactly two
+// heartbeats, so when one round of a member's heartbeats is lost to every
+// observer, they all suspect it a moment before the next round arrives
+// and clears it, and their clearing heartbeats need that moment to
+// arrive. A tenth of a heartbeat interval is far above the latency of a
+// network that carries heartbeats on time, and adds little to the time a
+// crash takes to be agreed.
+func (p *Peer) confirmWait() time.Duration { return p.cfg.HeartbeatInterval / 10 }
+
+// reviewAgreement notes which members are agreed failed now, and since
+// when, after an event that may have changed it; it arms the suspect
+// timer for an agreement that starts.
+func (p *Peer) reviewAgreement() {
+	started := false
+	for q := PeerID(1); int(q) <= p.universe; q++ {
+		now := q != p.id && p.view.Contains(q) && p.agreedFailed(q)
+		switch {
+		case now && !p.agreed.has(q):
+			p.agreed.add(q)
+			p.agreedAt[q] = p.now
+			started = true
+		case !now && p.agreed.has(q):
+			p.agreed.del(q)
+			p.agreedAt[q] = 0
+		}
+	}
+	if started {
+		p.armSuspectTimer()
+	}
+}
+
+// confirmedFailed reports whether q has been agreed failed for
+// confirmWait without a break.
+func (p *Peer) confirmedFailed(q PeerID) bool {
+	return p.agreed.has(q) && p.now-p.agreedAt[q] >= p.confirmWait()
+}
+
+// removeAgreed queues, on the leader, the removal of every member
+// confirmed failed.
+func (p *Peer) removeAgreed() {
+	if p.role != roleLeader {
+		return
+	}
+	for _, q := range p.view.Members {
+		if q != p.id && p.confirmedFailed(q) {
+			p.enqueue(Op{Kind: OpDel, Peer: q}, reasonSuspicion)
+		}
+	}
+}
