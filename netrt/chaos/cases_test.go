@@ -150,7 +150,8 @@ func TestChaos_Delay(t *testing.T) {
 	})
 }
 
-// runCase forms a cluster of five at default timing, lets it rest, injects
+// runCase forms a cluster of five (at default timing unless CHAOS_PEER_FLAGS
+// says otherwise), lets it rest, injects
 // the case's fault, heals it after faultFor, and waits for every peer to
 // agree on one view of all five again. It fails the test on a safety
 // violation, a garbled log line or a peer that exits; recovery and false
@@ -158,7 +159,7 @@ func TestChaos_Delay(t *testing.T) {
 func runCase(t *testing.T, cc chaosCase) {
 	requireNetwork(t)
 	nw := newNetwork(t, peerCount)
-	c := startCluster(t, nw, peerBinary)
+	c := startCluster(t, nw, peerBinary, peerFlags...)
 	start := time.Now()
 	all := make([]int, peerCount)
 	for i := range all {

@@ -67,5 +67,7 @@
 // loss.
 //
 // CHAOS_SHORT=1 (or -short) runs fewer and shorter cases, in at most ten
-// minutes.
+// minutes. CHAOS_LOGS=1 prints every peer's lines after each case, and
+// CHAOS_PEER_FLAGS adds flags to every peer (-v for the runtime's
+// diagnostics, or another timing to compare with the default).
 package chaos

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -23,6 +24,9 @@ import (
 var (
 	// shortRun is -short or CHAOS_SHORT=1: fewer and shorter cases.
 	shortRun bool
+	// peerFlags (CHAOS_PEER_FLAGS, split on spaces) go to every peer:
+	// -v to see reconnects, or other timing to compare with the default.
+	peerFlags []string
 
 	binDir     string // holds the peer binary; removed when the tests end
 	setupOnce  sync.Once
@@ -37,6 +41,7 @@ var (
 func TestMain(m *testing.M) {
 	flag.Parse()
 	shortRun = testing.Short() || os.Getenv("CHAOS_SHORT") == "1"
+	peerFlags = strings.Fields(os.Getenv("CHAOS_PEER_FLAGS"))
 	dir, err := os.MkdirTemp("", "memberly-chaos")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
@@ -127,7 +132,11 @@ func printSummary(w io.Writer) {
 	if shortRun {
 		mode = "short"
 	}
-	fmt.Fprintf(w, "\nchaos summary (%s run, %d peers, default timing)\n", mode, peerCount)
+	timing := "default timing"
+	if len(peerFlags) > 0 {
+		timing = "peer flags " + strings.Join(peerFlags, " ")
+	}
+	fmt.Fprintf(w, "\nchaos summary (%s run, %d peers, %s)\n", mode, peerCount, timing)
 	fmt.Fprintf(w, "targets: every live peer in one view within %v of a heal; no false removal over 60 s of 20%% loss\n\n", healTarget)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "case\tfault\tfor\theal to agreement\twithin target\tfalse removals\tsuspicions\tviews decided")
