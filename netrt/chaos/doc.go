@@ -7,9 +7,9 @@
 //
 // Each test builds its own network of network namespaces, named with the
 // prefix mchaos<pid>-<n>- so that several runs never collide and a run can
-// find what an earlier, crashed one left behind (every namespace whose name
-// starts with mchaos is removed, with the processes inside it, before the
-// tests start):
+// find what an earlier, crashed one left behind: before the tests start,
+// every namespace named mchaos... is removed, with the processes inside
+// it, unless the run whose pid it names is still going.
 //
 //	mchaos<pid>-<n>-sw   the switch: bridge br0 and one port p<i> per peer
 //	mchaos<pid>-<n>-<i>  peer i: eth0 holding 10.231.0.<i>/24, veth to p<i>

@@ -206,9 +206,9 @@ func namespaces(prefix string) ([]string, error) {
 }
 
 // removeStale deletes what an earlier run that did not clean up left
-// behind: every namespace named mchaos..., with its processes, and any link
-// of the host's named so (a bridge or veth of an older layout). It returns
-// what it removed.
+// behind: every namespace named mchaos... whose run is gone, with its
+// processes, and any link of the host's named so (a bridge or veth of an
+// older layout). It returns what it removed.
 func removeStale() ([]string, error) {
 	names, err := namespaces(namePrefix)
 	if err != nil {
@@ -216,6 +216,9 @@ func removeStale() ([]string, error) {
 	}
 	var removed []string
 	for _, ns := range names {
+		if runAlive(ns) {
+			continue
+		}
 		if err := deleteNamespace(ns); err != nil {
 			return removed, err
 		}
@@ -240,6 +243,23 @@ func removeStale() ([]string, error) {
 		}
 	}
 	return removed, nil
+}
+
+// runAlive reports whether namespace ns belongs to another run that is
+// still going: its name holds that run's process id (mchaos<pid>-...), and
+// the process exists. Two runs at once must not remove each other's.
+func runAlive(ns string) bool {
+	digits := strings.TrimPrefix(ns, namePrefix)
+	end := strings.IndexFunc(digits, func(r rune) bool { return r < '0' || r > '9' })
+	if end >= 0 {
+		digits = digits[:end]
+	}
+	pid, err := strconv.Atoi(digits)
+	if err != nil || pid == os.Getpid() {
+		return false
+	}
+	_, err = os.Stat(filepath.Join("/proc", strconv.Itoa(pid)))
+	return err == nil
 }
 
 // probeNetwork reports why the tests cannot run here, or "" when they can:
