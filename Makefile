@@ -5,7 +5,7 @@ GO ?= go
 FUZZTIME ?= 30s
 TRACE ?= $(CURDIR)/leader-crash-loss-seed1.html
 
-.PHONY: help run test e2e demo image lint bench soak fuzz swarm explore clean
+.PHONY: help run test e2e chaos demo image lint bench soak fuzz swarm explore clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ test: lint ## the whole test suite: vet, gofmt, and every test under the race de
 e2e: image ## the seed's four test cases as containers under docker compose, checked like the simulator's runs
 	$(GO) test -tags e2e -count=1 -v -timeout 15m ./docker/
 
+chaos: ## real peers in network namespaces under partitions, cuts, loss and delay, judged by the simulator's checkers (root; CHAOS_SHORT=1 for the short run)
+	$(GO) test -tags chaos -count=1 -v -timeout 30m ./netrt/chaos/
+
 demo: ## five real peers on loopback replay the seed's case 4 in real time, log lines merged
 	$(GO) run ./cmd/peer/demo
 
@@ -33,9 +36,10 @@ image: ## build the static peer binary and the FROM-scratch image memberly-peer 
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o docker/peer ./cmd/peer
 	docker build -t memberly-peer docker
 
-lint: ## go vet (the docker e2e test too) and a gofmt check
+lint: ## go vet (the docker e2e and chaos tests too) and a gofmt check
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./docker/
+	$(GO) vet -tags chaos ./netrt/chaos/
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 

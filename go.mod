@@ -9,3 +9,5 @@ require (
 )
 
 require github.com/pkg/errors v0.9.1
+
+require golang.org/x/sys v0.41.0
