@@ -156,6 +156,7 @@ func (f *faults) crossView(at time.Duration) {
 			a.At = at
 		}
 	}
+	f.blockedJoiner = joiner
 	armed := at - f.ms(0, 1000, "crossViewArmedBefore")
 	until := at + f.ms(3000, 20000, "crossViewCutFor")
 	for _, u := range []protocol.PeerID{2, 3} {

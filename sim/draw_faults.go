@@ -15,6 +15,9 @@ type faults struct {
 	n    int           // peers
 	from time.Duration // when the faults begin
 	end  time.Duration // when they end: the run, or its faults phase, ends
+	// blockedJoiner is a peer whose join a drawn shape means to cut short
+	// (crossView's joiner), or 0: it may never become a member.
+	blockedJoiner protocol.PeerID
 }
 
 // add adds a to the schedule, unless it would come after the end, where
