@@ -24,6 +24,12 @@ const (
 	// backoffMax caps the pause: below the default suspect-after, so a
 	// peer that comes back is reached before anyone gives up on it.
 	backoffMax = 2 * time.Second
+	// staleDialAfter is how long a dial may wait before hearing the peer
+	// cuts it short, to dial again at once. A dial on a LAN is answered
+	// within a round trip, and Linux resends an unanswered SYN only after
+	// a second: a dial still waiting after half of that lost its SYN,
+	// most likely to the partition that hearing the peer shows healed.
+	staleDialAfter = 500 * time.Millisecond
 )
 
 // link carries stream messages to one peer over the one TCP connection
@@ -53,6 +59,10 @@ type link struct {
 	// then says in replace how run is to redial.
 	conn    *stream
 	replace replacement
+	// dialing cuts short the dial in progress, nil when there is none;
+	// dialSince is when it began.
+	dialing   context.CancelFunc
+	dialSince time.Time
 }
 
 // replacement says whether a stall check closed the link's connection,
@@ -112,10 +122,21 @@ func (l *link) name() string { return "peer " + strconv.Itoa(int(l.to)) }
 // backoff of up to backoffMax before its first message from here). A
 // stalled connection is replaced at once: the kernel would go on waiting
 // out its own retransmission backoff, which can last many times longer
-// than the partition did.
+// than the partition did. So is a dial waiting for an answer that will
+// not come (staleDialAfter).
 func (l *link) heard() {
+	now := time.Now()
 	l.mu.Lock()
 	down := l.down
+	var dialingFor time.Duration
+	if l.dialing != nil && now.Sub(l.dialSince) >= staleDialAfter {
+		dialingFor = now.Sub(l.dialSince)
+		l.dialing()
+		l.dialing = nil
+		// The dial fails now, and the token below ends the pause
+		// after it.
+		down = true
+	}
 	upgraded := l.replace == redialBackoff
 	if upgraded {
 		// Closed as stalled while the peer was silent, not yet
@@ -126,6 +147,9 @@ func (l *link) heard() {
 	if upgraded {
 		l.poke()
 	}
+	if dialingFor > 0 {
+		l.r.log.Debug("dial cut short: the peer was heard", "to", l.to, "dialling", dialingFor)
+	}
 	if down {
 		select {
 		case l.redial <- struct{}{}:
@@ -133,7 +157,7 @@ func (l *link) heard() {
 		}
 		return
 	}
-	l.checkStall(time.Now(), true)
+	l.checkStall(now, true)
 }
 
 // checkStall closes the link's connection when it is stalled at now, and
@@ -329,7 +353,7 @@ func (l *link) run(ctx context.Context) {
 				l.r.met.reconnects.Add(1)
 			}
 			dials++
-			c, err := l.dial(ctx)
+			c, err := l.dialCuttable(ctx)
 			if err != nil {
 				failures++
 				l.done(f, true)
@@ -374,6 +398,21 @@ func watch(ctx context.Context, c net.Conn) {
 	defer stop()
 	io.Copy(io.Discard, c)
 	c.Close()
+}
+
+// dialCuttable dials the peer; heard may cut the dial short.
+func (l *link) dialCuttable(ctx context.Context) (net.Conn, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	l.mu.Lock()
+	l.dialing, l.dialSince = cancel, time.Now()
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		l.dialing = nil
+		l.mu.Unlock()
+	}()
+	return l.dial(ctx)
 }
 
 // dial resolves the peer's host afresh and connects to it.

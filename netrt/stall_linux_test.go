@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -127,4 +128,70 @@ func TestLink_RecoversFromDroppedSegments(t *testing.T) {
 	if m == nil || m[1] == "0" {
 		t.Errorf("no debug line for a stall with unacknowledged data; log:\n%s", logs.String())
 	}
+}
+
+// fullListener listens on 127.0.0.2 with an accept queue of one, which
+// it fills with a connection nobody accepts: the kernel then drops every
+// SYN to it, and a dial waits without an answer, as across a partition,
+// until something accepts from it.
+func fullListener(t *testing.T) net.Listener {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(fd), "full listener")
+	defer f.Close()
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil { // room for one
+		t.Fatal(err)
+	}
+	ln, err := net.FileListener(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	filler, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { filler.Close() })
+	// A listening socket's tcp_info counts its accept queue in unacked:
+	// the queue is full once the filler is in it.
+	raw, err := ln.(*net.TCPListener).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the accept queue full", func() bool {
+		p, err := readTCPInfo(raw)
+		return err == nil && p.unacked == 1
+	})
+	return ln
+}
+
+// TestLink_HeardCutsStaleDial: a dial that got no answer for a while is
+// cut short when the peer is heard from, and the link dials again at once
+// (its SYN was most likely lost to a partition that has healed); it then
+// delivers its frame.
+func TestLink_HeardCutsStaleDial(t *testing.T) {
+	ln := fullListener(t)
+	var logs lockedBuffer
+	r := linkRuntime(t, ln.Addr().String(), func(o *Options) {
+		o.DialTimeout = time.Hour // only hearing the peer ends a dial
+		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	l := r.link(2)
+	logOnFailure(t, l, &logs)
+	l.enqueue(seqFrame(0, 64))
+	waitFor(t, "a dial cut short", func() bool {
+		l.heard()
+		return strings.Contains(logs.String(), `msg="dial cut short: the peer was heard" peer=1 to=2`)
+	})
+	sink := frameSinkOn(t, ln) // accepts the filler: SYNs are answered again
+	waitFor(t, "frame 0 at the sink", func() bool {
+		l.heard()
+		return slices.ContainsFunc(sink.received(), func(c []uint64) bool { return slices.Contains(c, 0) })
+	})
 }

@@ -117,6 +117,11 @@ func newFrameSink(t *testing.T, addr string) *frameSink {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return frameSinkOn(t, ln)
+}
+
+// frameSinkOn is a frameSink accepting from ln, which its cleanup closes.
+func frameSinkOn(t *testing.T, ln net.Listener) *frameSink {
 	s := &frameSink{ln: ln}
 	var wg sync.WaitGroup
 	var open sync.Map
