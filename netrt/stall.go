@@ -87,11 +87,12 @@ func stalledTCP(p tcpProgress, pendingFor, stallAfter time.Duration) bool {
 
 // stalledWrite is the stall rule that needs nothing from the kernel: a
 // write waited stallAfter for room in a send buffer that the peer does not
-// empty. Where the kernel tells nothing, it is the only rule; it sees only
-// a stall that has filled the buffer (tens of kilobytes or more, where
-// membership messages are tens of bytes), so there it rarely fires before
-// WriteTimeout. Where the kernel tells, it also catches a peer that
-// acknowledges but takes nothing (its receive window stays shut).
+// empty. Where the kernel tells nothing, it is the only rule, and it sees
+// only a stall that has filled the send buffer (tens of kilobytes or more,
+// where membership messages are tens of bytes): there a stall of a few
+// small frames is left to the kernel. Where the kernel tells, it also
+// catches a peer that acknowledges but takes nothing (its receive window
+// stays shut).
 func stalledWrite(writingFor, stallAfter time.Duration) bool {
 	return writingFor >= stallAfter
 }
