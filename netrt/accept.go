@@ -99,7 +99,9 @@ func (r *runtime) serveConn(ctx context.Context, c net.Conn) {
 		}
 		if !proven {
 			proven = true
-			r.inbound.prove(c)
+			if r.inbound.prove(c, m.From) != nil {
+				r.log.Debug("closed an older connection from the same peer", "from", int(m.From))
+			}
 			c.SetReadDeadline(time.Time{})
 		}
 		if !r.deliver(ctx, m) {

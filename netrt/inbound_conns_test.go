@@ -26,10 +26,10 @@ func TestInboundConns_UnprovenMakeRoomProvenStay(t *testing.T) {
 	}
 	var got []step
 	got = append(got, add(a, nil), add(b, nil))
-	s.prove(a)
+	s.prove(a, 1)
 	got = append(got, add(c, b)) // b, the oldest unproven, makes room
 	got = append(got, add(d, c))
-	s.prove(d)
+	s.prove(d, 2)
 	got = append(got, add(e, nil)) // a and d are proven: e is refused
 	s.remove(a)
 	got = append(got, add(e, nil)) // a closed: room again
@@ -39,6 +39,36 @@ func TestInboundConns_UnprovenMakeRoomProvenStay(t *testing.T) {
 	}
 	if _, err := b.Write([]byte{0}); err == nil {
 		t.Errorf("the displaced connection is still open")
+	}
+}
+
+// TestInboundConns_NewerFromPeerSupersedes: a peer's newer proven
+// connection closes its older one (left open when its end was lost to a
+// partition), and only that one.
+func TestInboundConns_NewerFromPeerSupersedes(t *testing.T) {
+	s := newInboundConns(8)
+	conn := func() net.Conn {
+		a, b := net.Pipe()
+		t.Cleanup(func() { a.Close(); b.Close() })
+		s.add(a)
+		return a
+	}
+	oldOf2, of3, newOf2, newestOf2 := conn(), conn(), conn(), conn()
+	got := []net.Conn{s.prove(oldOf2, 2), s.prove(of3, 3), s.prove(newOf2, 2)}
+	s.remove(newOf2) // closed by its peer: nothing left to supersede
+	got = append(got, s.prove(newestOf2, 2))
+	want := []net.Conn{nil, nil, oldOf2, nil}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b net.Conn) bool { return a == b })); diff != "" {
+		t.Errorf("superseded by each proof (-want +got):\n%s", diff)
+	}
+	if _, err := oldOf2.Write([]byte{0}); err == nil {
+		t.Error("the superseded connection is still open")
+	}
+	s.mu.Lock()
+	_, open3 := s.proven[of3]
+	s.mu.Unlock()
+	if !open3 {
+		t.Error("peer 3's connection was closed by peer 2's")
 	}
 }
 

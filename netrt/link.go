@@ -24,6 +24,12 @@ const (
 	// backoffMax caps the pause: below the default suspect-after, so a
 	// peer that comes back is reached before anyone gives up on it.
 	backoffMax = 2 * time.Second
+	// staleDialAfter is how long a dial may wait before hearing the peer
+	// cuts it short, to dial again at once. A dial on a LAN is answered
+	// within a round trip, and Linux resends an unanswered SYN only after
+	// a second: a dial still waiting after half of that lost its SYN,
+	// most likely to the partition that hearing the peer shows healed.
+	staleDialAfter = 500 * time.Millisecond
 )
 
 // link carries stream messages to one peer over the one TCP connection
@@ -33,11 +39,12 @@ const (
 // exponential backoff and jitter when a dial fails or the connection
 // breaks. Frames wait in a bounded queue meanwhile; when it is full, the
 // oldest is dropped: the protocol retransmits what matters, and the newest
-// frames are the most up to date.
+// frames are the most up to date. A connection that stalls is replaced
+// (stall.go, checkStall).
 type link struct {
 	r    *runtime
 	to   protocol.PeerID
-	wake chan struct{} // holds a token when frames were queued
+	wake chan struct{} // holds a token when frames were queued, or a redial asked for
 	// redial holds a token when the peer was heard from while this link
 	// was down: its pause before the next dial ends at once.
 	redial chan struct{}
@@ -47,7 +54,26 @@ type link struct {
 	writing bool // a frame is out of the queue, being written
 	down    bool // the last dial or write failed: backing off
 	started bool
+	// conn is the connection run writes on, nil while there is none.
+	// Only run sets it and clears it; a stall check may close it, and
+	// then says in replace how run is to redial.
+	conn    *stream
+	replace replacement
+	// dialing cuts short the dial in progress, nil when there is none;
+	// dialSince is when it began.
+	dialing   context.CancelFunc
+	dialSince time.Time
 }
+
+// replacement says whether a stall check closed the link's connection,
+// and how the link is to redial.
+type replacement uint8
+
+const (
+	keep          replacement = iota // not closed by a stall check
+	redialNow                        // the peer was heard from: dial at once
+	redialBackoff                    // the peer was not heard from: the usual backoff
+)
 
 // link returns the link to peer to, creating it on first use. Only the
 // event loop calls it.
@@ -60,7 +86,8 @@ func (r *runtime) link(to protocol.PeerID) *link {
 	return l
 }
 
-// enqueue queues one frame for sending.
+// enqueue queues one frame for sending. A connection found stalled now is
+// replaced, after the usual backoff: the frame would only wait behind it.
 func (l *link) enqueue(frame []byte) {
 	l.mu.Lock()
 	dropped := l.queue.push(frame)
@@ -73,6 +100,13 @@ func (l *link) enqueue(frame []byte) {
 	if start {
 		l.r.spawn(l.run)
 	}
+	if !l.checkStall(time.Now(), false) {
+		l.poke()
+	}
+}
+
+// poke wakes the link's goroutine if it waits for a frame.
+func (l *link) poke() {
 	select {
 	case l.wake <- struct{}{}:
 	default:
@@ -81,21 +115,91 @@ func (l *link) enqueue(frame []byte) {
 
 func (l *link) name() string { return "peer " + strconv.Itoa(int(l.to)) }
 
-// heard tells a link that its peer was just heard from. A link backing off
+// heard tells a link that its peer was just heard from: the network
+// between them works, whatever its connection says. A link backing off
 // after failed dials then dials at once: the peer is up now (a peer that
 // starts after this one first tried it would otherwise wait out a
-// backoff of up to backoffMax before its first message from here).
+// backoff of up to backoffMax before its first message from here). A
+// stalled connection is replaced at once: the kernel would go on waiting
+// out its own retransmission backoff, which can last many times longer
+// than the partition did. So is a dial waiting for an answer that will
+// not come (staleDialAfter).
 func (l *link) heard() {
+	now := time.Now()
 	l.mu.Lock()
 	down := l.down
+	var dialingFor time.Duration
+	if l.dialing != nil && now.Sub(l.dialSince) >= staleDialAfter {
+		dialingFor = now.Sub(l.dialSince)
+		l.dialing()
+		l.dialing = nil
+		// The dial fails now, and the token below ends the pause
+		// after it.
+		down = true
+	}
+	upgraded := l.replace == redialBackoff
+	if upgraded {
+		// Closed as stalled while the peer was silent, not yet
+		// redialled: the peer is back, so no backoff.
+		l.replace = redialNow
+	}
 	l.mu.Unlock()
-	if !down {
+	if upgraded {
+		l.poke()
+	}
+	if dialingFor > 0 {
+		l.r.log.Debug("dial cut short: the peer was heard", "to", l.to, "dialling", dialingFor)
+	}
+	if down {
+		select {
+		case l.redial <- struct{}{}:
+		default:
+		}
 		return
 	}
-	select {
-	case l.redial <- struct{}{}:
-	default:
+	l.checkStall(now, true)
+}
+
+// checkStall closes the link's connection when it is stalled at now, and
+// reports whether it did. heard says the peer was just heard from: the
+// link then dials again at once, and otherwise after its usual backoff
+// (the peer may well be unreachable). Cheap when nothing was written since
+// the kernel last had everything acknowledged: no system call.
+func (l *link) checkStall(now time.Time, heard bool) bool {
+	l.mu.Lock()
+	s := l.conn
+	if s == nil || l.replace != keep {
+		l.mu.Unlock()
+		return false
 	}
+	stalled, p := s.stalled(now, l.r.stallAfter)
+	if !stalled {
+		l.mu.Unlock()
+		return false
+	}
+	l.replace = redialBackoff
+	if heard {
+		l.replace = redialNow
+	}
+	pendingFor, writingFor := durationSince(now, s.pendingSince), durationSince(now, s.writeSince)
+	l.mu.Unlock()
+	// A write blocked on it fails now, and its frame goes first on the
+	// next connection.
+	s.conn.Close()
+	l.r.met.stallRedials.Add(1)
+	l.r.log.Debug("stream stalled: redialling", "to", l.to, "heard", heard,
+		"pending", pendingFor, "writing", writingFor, "unacked", p.unacked,
+		"since_ack", p.sinceAck, "retransmits", p.retransmits, "backoff", p.backoff, "rto", p.rto)
+	l.poke()
+	return true
+}
+
+// durationSince is now-t, or 0 for the zero t.
+func durationSince(now, t time.Time) time.Duration {
+	if t.IsZero() {
+		return 0
+	}
+	return now.Sub(t)
 }
 
 // pause waits d before a redial, or less when the peer is heard from; it
@@ -121,54 +225,126 @@ func (l *link) flushed() bool {
 	return l.down || (l.queue.len() == 0 && !l.writing)
 }
 
-// next waits for a frame and takes it out of the queue; nil when ctx ends.
-func (l *link) next(ctx context.Context) []byte {
+// next waits for a frame and takes it out of the queue. It returns
+// (nil, true) when a stall check asks to dial at once and nothing is
+// queued, and (nil, false) when ctx ends.
+func (l *link) next(ctx context.Context) ([]byte, bool) {
 	for {
 		if ctx.Err() != nil {
-			return nil
+			return nil, false
 		}
 		l.mu.Lock()
 		if f := l.queue.pop(); f != nil {
 			l.writing = true
 			l.mu.Unlock()
-			return f
+			return f, true
 		}
+		now := l.replace == redialNow
 		l.mu.Unlock()
+		if now {
+			return nil, true
+		}
 		select {
 		case <-l.wake:
 		case <-ctx.Done():
-			return nil
+			return nil, false
 		}
 	}
 }
 
-// done ends the write of a frame: sent, or put back after a failure.
+// done ends the write of a frame: sent, or put back after a failure. f is
+// nil after a dial with nothing to send.
 func (l *link) done(f []byte, failed bool) {
 	l.mu.Lock()
 	l.writing = false
 	l.down = failed
-	dropped := failed && l.queue.pushFront(f)
+	dropped := failed && f != nil && l.queue.pushFront(f)
 	l.mu.Unlock()
 	if dropped {
 		l.r.dropped(dropQueueFull, l.name(), nil)
 	}
 }
 
+// current returns the connection to write on, nil when there is none:
+// when a stall check closed it, it is dropped, and how says how to
+// redial.
+func (l *link) current() (s *stream, how replacement) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.replace != keep {
+		how, l.replace, l.conn = l.replace, keep, nil
+	}
+	return l.conn, how
+}
+
+// lose drops s, whose write failed, and says how to redial: as a stall
+// check asked, when one closed it.
+func (l *link) lose(s *stream) replacement {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	how := l.replace
+	if l.conn == s {
+		l.conn, l.replace = nil, keep
+	}
+	return how
+}
+
+// use makes s the link's connection.
+func (l *link) use(s *stream) {
+	l.mu.Lock()
+	l.conn, l.replace = s, keep
+	l.mu.Unlock()
+}
+
+// write writes f on s, with the deadline; the stall checks see how long
+// it has been waiting.
+func (l *link) write(s *stream, f []byte) error {
+	now := time.Now()
+	l.mu.Lock()
+	s.beginWrite(now)
+	l.mu.Unlock()
+	s.conn.SetWriteDeadline(now.Add(l.r.opts.WriteTimeout))
+	_, err := s.conn.Write(f)
+	l.mu.Lock()
+	s.endWrite()
+	l.mu.Unlock()
+	return err
+}
+
+// hangUp closes the link's connection when its goroutine ends.
+func (l *link) hangUp() {
+	l.mu.Lock()
+	s := l.conn
+	l.conn = nil
+	l.mu.Unlock()
+	if s != nil {
+		s.conn.Close()
+	}
+}
+
 // run is the link's goroutine.
 func (l *link) run(ctx context.Context) {
-	var conn net.Conn
-	defer func() {
-		if conn != nil {
-			conn.Close()
-		}
-	}()
+	defer l.hangUp()
 	failures, dials := 0, 0
+	// afterLoss counts a lost connection: a stall check that heard the
+	// peer asks for no backoff, anything else is a failure.
+	afterLoss := func(how replacement) {
+		if how == redialNow {
+			failures = 0
+		} else {
+			failures++
+		}
+	}
 	for {
-		f := l.next(ctx)
-		if f == nil {
+		f, ok := l.next(ctx)
+		if !ok {
 			return
 		}
-		if conn == nil {
+		s, how := l.current()
+		if how != keep {
+			afterLoss(how)
+		}
+		if s == nil {
 			if failures > 0 && !l.pause(ctx, backoff(failures)) {
 				l.done(f, true)
 				return
@@ -177,25 +353,34 @@ func (l *link) run(ctx context.Context) {
 				l.r.met.reconnects.Add(1)
 			}
 			dials++
-			c, err := l.dial(ctx)
+			c, err := l.dialCuttable(ctx)
 			if err != nil {
 				failures++
 				l.done(f, true)
 				l.r.log.Debug("dial failed", "to", l.to, "err", err)
 				continue
 			}
-			conn = c
+			s = newStream(c)
+			if s.raw != nil && l.r.userTimeout > 0 {
+				if err := setUserTimeout(s.raw, l.r.userTimeout); err != nil {
+					l.r.log.Debug("connection kept without a user timeout", "to", l.to, "err", err)
+				}
+			}
+			l.use(s)
 			l.r.spawn(func(ctx context.Context) { watch(ctx, c) })
 			l.r.log.Debug("connected", "to", l.to, "addr", c.RemoteAddr().String())
 		}
-		conn.SetWriteDeadline(time.Now().Add(l.r.opts.WriteTimeout))
-		if _, err := conn.Write(f); err != nil {
+		if f == nil {
+			// Dialled at once after a stall, with nothing to send.
+			l.done(nil, false)
+			continue
+		}
+		if err := l.write(s, f); err != nil {
 			// What the kernel had accepted before is lost with the
 			// connection; the protocol retransmits. This frame was
 			// not sent whole, so it goes first on the next one.
-			conn.Close()
-			conn = nil
-			failures++
+			s.conn.Close()
+			afterLoss(l.lose(s))
 			l.done(f, true)
 			l.r.log.Debug("connection broke", "to", l.to, "err", err)
 			continue
@@ -213,6 +398,21 @@ func watch(ctx context.Context, c net.Conn) {
 	defer stop()
 	io.Copy(io.Discard, c)
 	c.Close()
+}
+
+// dialCuttable dials the peer; heard may cut the dial short.
+func (l *link) dialCuttable(ctx context.Context) (net.Conn, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	l.mu.Lock()
+	l.dialing, l.dialSince = cancel, time.Now()
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		l.dialing = nil
+		l.mu.Unlock()
+	}()
+	return l.dial(ctx)
 }
 
 // dial resolves the peer's host afresh and connects to it.

@@ -31,6 +31,8 @@ func (r *runtime) loop(ctx context.Context) error {
 		// incarnations should.
 		incarnation = uint64(time.Now().UnixNano())
 	}
+	stallCheck := time.NewTicker(r.stallCheck)
+	defer stallCheck.Stop()
 	r.step("start", func(now time.Duration) error { return r.node.Start(now, incarnation) })
 	for !r.stopped {
 		select {
@@ -48,6 +50,8 @@ func (r *runtime) loop(ctx context.Context) error {
 				r.step("timer", func(now time.Duration) error { return r.node.Fire(now, t) })
 			}
 			r.timers.reset(r.now())
+		case <-stallCheck.C:
+			r.checkStalls()
 		case <-crash:
 			r.step("crash", r.node.Crash)
 		}
@@ -56,6 +60,19 @@ func (r *runtime) loop(ctx context.Context) error {
 		return nil
 	}
 	return ErrCrashed
+}
+
+// checkStalls replaces every stalled connection, whether or not its peer
+// is heard from: a peer that stays silent still gets a fresh connection,
+// after the link's backoff, rather than one the kernel may leave waiting
+// long after the network healed.
+func (r *runtime) checkStalls() {
+	now := time.Now()
+	for _, l := range r.links {
+		if l != nil {
+			l.checkStall(now, false)
+		}
+	}
 }
 
 // now is the peer's clock: monotonic time since Run started.

@@ -68,6 +68,8 @@ type metrics struct {
 	viewChanges atomic.Uint64
 	suspicions  atomic.Uint64
 	reconnects  atomic.Uint64
+	// stallRedials counts outbound connections closed as stalled.
+	stallRedials atomic.Uint64
 }
 
 // msgTypes lists the valid message types in wire order.
@@ -115,6 +117,8 @@ func (r *runtime) writeMetrics(w io.Writer) error {
 	sample("memberly_suspicions_total", "", m.suspicions.Load())
 	family("memberly_reconnects_total", "counter", "Outbound TCP dials after a connection to that peer failed or broke.")
 	sample("memberly_reconnects_total", "", m.reconnects.Load())
+	family("memberly_stall_redials_total", "counter", "Outbound TCP connections closed as stalled (data unacknowledged, or a write blocked, past the stall bound); the link redials.")
+	sample("memberly_stall_redials_total", "", m.stallRedials.Load())
 	family("memberly_view_id", "gauge", "Id of the installed view (0 when not a member).")
 	sample("memberly_view_id", "", uint64(st.ViewID))
 	family("memberly_members", "gauge", "Members of the installed view.")

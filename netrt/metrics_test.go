@@ -66,6 +66,9 @@ memberly_suspicions_total 0
 # HELP memberly_reconnects_total Outbound TCP dials after a connection to that peer failed or broke.
 # TYPE memberly_reconnects_total counter
 memberly_reconnects_total 0
+# HELP memberly_stall_redials_total Outbound TCP connections closed as stalled (data unacknowledged, or a write blocked, past the stall bound); the link redials.
+# TYPE memberly_stall_redials_total counter
+memberly_stall_redials_total 0
 # HELP memberly_view_id Id of the installed view (0 when not a member).
 # TYPE memberly_view_id gauge
 memberly_view_id 1

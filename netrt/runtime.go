@@ -45,6 +45,12 @@ type runtime struct {
 	log    *slog.Logger
 	book   *addrBook
 
+	// Bounds on a stalled outbound connection, from SuspectAfter
+	// (stall.go): data unacknowledged for stallAfter stalls it, the
+	// event loop looks every stallCheck, and the kernel aborts it after
+	// userTimeout (none when 0).
+	stallAfter, stallCheck, userTimeout time.Duration
+
 	tcpLn         net.Listener
 	udpConn       *net.UDPConn
 	localIP       netip.Addr     // source address of dials; invalid for any
@@ -129,6 +135,9 @@ func newRuntime(opts Options) (*runtime, error) {
 			r.log.Info("leader crash hook fires", "victim", int(victim), "spared", int(spared))
 		})
 	}
+	r.stallAfter = stallAfterFor(opts.Config.SuspectAfter)
+	r.stallCheck = stallCheckFor(r.stallAfter)
+	r.userTimeout = userTimeoutFor(r.stallAfter)
 	r.snap = r.node.Peer().Status()
 	for i, h := range opts.Hosts {
 		// A peer's id is its position; a Host built by hand may leave
