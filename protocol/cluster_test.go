@@ -133,11 +133,6 @@ func (c *cluster) crash(id protocol.PeerID, at time.Duration) {
 	})
 }
 
-// kill schedules a silent stop of peer id (kill -9: no log line).
-func (c *cluster) kill(id protocol.PeerID, at time.Duration) {
-	c.at(at, func() { c.nodes[id].alive = false })
-}
-
 // hookCase4 arms the seed's -t hook on peer id, from its next start.
 func (c *cluster) hookCase4(id protocol.PeerID) { c.nodes[id].hooked = true }
 

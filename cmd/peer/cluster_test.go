@@ -63,12 +63,8 @@ func TestMain(m *testing.M) {
 func buildPeer(tb testing.TB) string {
 	tb.Helper()
 	buildOnce.Do(func() {
-		goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goCmd); err != nil {
-			goCmd = "go"
-		}
 		peerBinary = filepath.Join(binDir, "peer")
-		out, err := exec.Command(goCmd, "build", "-o", peerBinary, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", peerBinary, ".").CombinedOutput()
 		if err != nil {
 			buildErr = errors.Errorf("go build ./cmd/peer: %v\n%s", err, out)
 		}

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -84,12 +83,8 @@ func requireNetwork(t *testing.T) {
 
 // buildPeer builds the peer binary into dir.
 func buildPeer(dir string) (string, error) {
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goCmd); err != nil {
-		goCmd = "go"
-	}
 	bin := filepath.Join(dir, "peer")
-	out, err := exec.Command(goCmd, "build", "-o", bin, "github.com/memberly/memberly/cmd/peer").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/memberly/memberly/cmd/peer").CombinedOutput()
 	if err != nil {
 		return "", errors.Wrapf(err, "go build ./cmd/peer: %s", out)
 	}

@@ -20,7 +20,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -182,12 +181,8 @@ func stop(running map[int]*exec.Cmd, lines <-chan line, stamp func() string) {
 
 // build builds the peer binary into dir.
 func build(dir string) (string, error) {
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goCmd); err != nil {
-		goCmd = "go"
-	}
 	bin := filepath.Join(dir, "peer")
-	cmd := exec.Command(goCmd, "build", "-o", bin, "github.com/memberly/memberly/cmd/peer")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/memberly/memberly/cmd/peer")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return "", errors.Wrap(err, "building the peer")
