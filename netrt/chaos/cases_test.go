@@ -3,6 +3,7 @@
 package chaos
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -39,9 +40,11 @@ func pick(full, short time.Duration) time.Duration {
 
 // chaosCase is one fault on a formed cluster of five.
 type chaosCase struct {
-	fault         string // what happens, for the logs and the summary
-	faultFor      time.Duration
-	removalTarget bool // no false removal is the target
+	fault    string // what happens, for the logs and the summary
+	faultFor time.Duration
+	// removalsMax is the target for false removals (nil: none, as where a
+	// peer cut off from the quorum is rightly removed).
+	removalsMax *int
 	// inject starts the fault; leader is the formed cluster's leader and
 	// member one of the others.
 	inject func(nw *network, leader, member int) error
@@ -94,11 +97,24 @@ func TestChaos_OneWayCuts(t *testing.T) {
 func TestChaos_Loss(t *testing.T) {
 	t.Run("EveryLink20Percent", func(t *testing.T) {
 		runCase(t, chaosCase{
-			fault:         "20% loss on every link",
-			faultFor:      pick(60*time.Second, 20*time.Second),
-			removalTarget: true,
+			fault:       "20% loss on every link",
+			faultFor:    pick(60*time.Second, 20*time.Second),
+			removalsMax: atMost(0),
 			inject: func(nw *network, _, _ int) error {
 				return nw.loseEverywhere(0.2)
+			},
+		})
+	})
+	t.Run("EveryLink40Percent", func(t *testing.T) {
+		if shortRun {
+			t.Skip("short run: 20% loss only")
+		}
+		runCase(t, chaosCase{
+			fault:       "40% loss on every link",
+			faultFor:    60 * time.Second,
+			removalsMax: atMost(1),
+			inject: func(nw *network, _, _ int) error {
+				return nw.loseEverywhere(0.4)
 			},
 		})
 	})
@@ -121,9 +137,9 @@ func TestChaos_Delay(t *testing.T) {
 		runCase(t, chaosCase{
 			// Every peer's link holds frames 100 ms each way: 200 ms
 			// from peer to peer, a 400 ms round trip.
-			fault:         "100 ms on every link (200 ms peer to peer)",
-			faultFor:      pick(30*time.Second, 10*time.Second),
-			removalTarget: true,
+			fault:       "100 ms on every link (200 ms peer to peer)",
+			faultFor:    pick(30*time.Second, 10*time.Second),
+			removalsMax: atMost(0),
 			inject: func(nw *network, _, _ int) error {
 				for id := 1; id <= nw.peers; id++ {
 					if err := nw.delay(id, 100*time.Millisecond); err != nil {
@@ -191,7 +207,7 @@ func runCase(t *testing.T, cc chaosCase) {
 	healAt := time.Now()
 	t.Logf("%.3f s: healed (removing the fault took %v)", healAt.Sub(start).Seconds(), healAt.Sub(healStart).Round(time.Millisecond))
 
-	f := figures{name: t.Name(), fault: cc.fault, faultFor: cc.faultFor, removalTarget: cc.removalTarget, waited: pick(60*time.Second, 30*time.Second)}
+	f := figures{name: t.Name(), fault: cc.fault, faultFor: cc.faultFor, removalsMax: cc.removalsMax, waited: pick(60*time.Second, 30*time.Second)}
 	if peersRan {
 		if _, ok := waitAgreement(c, all, healAt, f.waited); ok {
 			watch(c, settleFor)
@@ -235,8 +251,8 @@ func judge(t *testing.T, c *cluster, start time.Time, cc chaosCase, f figures) {
 			what = append(what, r.String())
 		}
 		target := ""
-		if cc.removalTarget {
-			target = " (target: none)"
+		if m := cc.removalsMax; m != nil {
+			target = fmt.Sprintf(" (target: at most %d)", *m)
 		}
 		t.Logf("false removals: %d%s %s", len(f.falseRemovals), target, strings.Join(what, ", "))
 		t.Logf("from the fault on: %d suspicions printed, %d views decided", f.suspicions, f.views)
@@ -292,3 +308,6 @@ func roles(c *cluster) (leader, member int) {
 	}
 	return leader, member
 }
+
+// atMost returns a target of at most n false removals.
+func atMost(n int) *int { return &n }
