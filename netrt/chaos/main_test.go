@@ -140,7 +140,7 @@ func printSummary(w io.Writer) {
 			f.name, f.fault, f.faultFor, f.healFigure(), f.healVerdict(), f.removalFigure(), f.suspicions, f.views)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nfalse removals with a target are held to it; in the other cases a peer cut off from the quorum, or silent for longer than -suspect-after, is rightly removed.")
+	fmt.Fprintln(w, "\nfalse removals show their target in brackets where the case has one; in the other cases a peer cut off from the quorum, or silent for longer than -suspect-after, is rightly removed.")
 }
 
 // figures is what one case measured.
