@@ -12,10 +12,11 @@ import "time"
 // (every other member of the view) that this peer trusts suspects it, and
 // those are a majority of q's observers: this peer by its own detector,
 // the others by their last heartbeat. An observer this peer suspects is
-// not trusted: its last word is stale, and it may be the one that failed.
-// The leader removes a member on suspicion only once it is agreed
-// failed, and a follower campaigns against its leader only once the
-// leader is agreed failed.
+// not trusted: its last word is stale, and it may be the one that failed;
+// nor is one joining again, which beats no more. The leader removes a
+// member on suspicion, and a follower campaigns against its leader, only
+// once the agreement has held for confirmWait without a break (settle
+// reviews it after every event).
 //
 // Why every trusted observer, and not a majority alone: a live member
 // behind lossy links is suspected by each observer a few percent of the
