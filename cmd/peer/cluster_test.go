@@ -261,6 +261,7 @@ func (c *cluster) waitFor(what string, cond func() error) {
 // that a view a peer started in cannot pass for one it should reach).
 func (c *cluster) atView(ids []int, minID protocol.ViewID, members []protocol.PeerID, leader protocol.PeerID) func() error {
 	return func() error {
+		agreed := leader // leader 0: any, as long as every peer follows the same one
 		for _, id := range ids {
 			p := c.proc(id)
 			if p.exited() {
@@ -270,7 +271,10 @@ func (c *cluster) atView(ids []int, minID protocol.ViewID, members []protocol.Pe
 			if !ok {
 				return errors.Errorf("peer %d has no view", id)
 			}
-			if !slices.Equal(v.Members, members) || v.Leader != leader || v.ViewID < minID {
+			if agreed == 0 {
+				agreed = v.Leader
+			}
+			if !slices.Equal(v.Members, members) || v.Leader != agreed || v.ViewID < minID {
 				return errors.Errorf("peer %d is at view %d %v led by %d, want %v led by %d, view id %d or later",
 					id, v.ViewID, v.Members, v.Leader, members, leader, minID)
 			}
@@ -279,7 +283,8 @@ func (c *cluster) atView(ids []int, minID protocol.ViewID, members []protocol.Pe
 	}
 }
 
-// waitView waits until every peer of ids is at members led by leader.
+// waitView waits until every peer of ids is at members led by leader (0:
+// by one leader, whichever).
 func (c *cluster) waitView(ids []int, members []protocol.PeerID, leader protocol.PeerID) {
 	c.t.Helper()
 	c.waitViewFrom(ids, 0, members, leader)

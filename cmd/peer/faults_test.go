@@ -431,7 +431,10 @@ func TestCluster_RestartedFounderJoinsTheRunningCluster(t *testing.T) {
 	c.proc(1).killWait()
 	c.start(1)
 	c.start(4)
-	c.waitView(ids(1, 4), members(1, 2, 3, 4), 2)
+	// Led by 2, next in line, or by 3 if 3 suspected 2 for a moment when
+	// the leader's loss was agreed: what matters here is that the new 1
+	// joins the cluster that 2 and 3 run.
+	c.waitView(ids(1, 4), members(1, 2, 3, 4), 0)
 	for _, l := range c.proc(1).views() {
 		if l.ViewID == 1 {
 			t.Errorf("the restarted peer 1 founded a view again: %v", l)
