@@ -129,6 +129,12 @@ func (fx effects) Send(m protocol.Message)       { fx.r.send(&m) }
 func (fx effects) Timer(t protocol.TimerRequest) { fx.r.timers.apply(fx.r.stepAt, t) }
 func (fx effects) Stop()                         { fx.r.stopped = true }
 
+// Save is called only for a durable peer, which this runtime does not run
+// yet: Options offers no data directory.
+func (fx effects) Save(protocol.DurableState) error {
+	return errors.New("netrt: durable state needs a data directory")
+}
+
 // note hands a note to Options.OnNote and counts what metrics count.
 func (r *runtime) note(n protocol.Note) {
 	switch n.Kind {

@@ -46,6 +46,10 @@ type node struct {
 	views       []protocol.View // every view installed, in order, all incarnations
 	installs    []install       // the same, with the incarnation that installed each
 	notes       []protocol.Note
+	// disk is the durable state last stored (Config.Durable), nil when
+	// none; saves counts the stores.
+	disk  *protocol.DurableState
+	saves int
 }
 
 // install is one view installed by one process.
@@ -122,6 +126,30 @@ func (c *cluster) start(id protocol.PeerID, at time.Duration) {
 		n.incarnation++
 		c.check(id, "start", proc.Start(c.now, n.incarnation))
 	})
+}
+
+// resume schedules a restart of peer id at time at from the state it
+// stored, as a durable peer's new process starts.
+func (c *cluster) resume(id protocol.PeerID, at time.Duration) {
+	c.at(at, func() {
+		n := c.nodes[id]
+		if n.alive || n.disk == nil {
+			c.t.Fatalf("peer %d resumed while alive or without stored state", id)
+		}
+		proc, err := protocol.NewNode(c.cfg, id, len(c.nodes)-1, nodeEffects{c, id})
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		n.proc, n.peer, n.alive = proc, proc.Peer(), true
+		n.incarnation++ // the driver's process count; the peer keeps its stored incarnation
+		c.check(id, "resume", proc.Resume(c.now, *n.disk))
+	})
+}
+
+// kill schedules the end of peer id's process at time at, without a word,
+// as kill -9 does.
+func (c *cluster) kill(id protocol.PeerID, at time.Duration) {
+	c.at(at, func() { c.nodes[id].alive = false })
 }
 
 // crash schedules a crash of peer id at time at (it prints "crashing").
@@ -214,6 +242,13 @@ func (fx nodeEffects) Timer(tr protocol.TimerRequest) {
 }
 
 func (fx nodeEffects) Stop() { fx.c.nodes[fx.id].alive = false }
+
+func (fx nodeEffects) Save(s protocol.DurableState) error {
+	n := fx.c.nodes[fx.id]
+	n.disk = &s
+	n.saves++
+	return nil
+}
 
 // runUntil runs every event scheduled up to and including time end.
 func (c *cluster) runUntil(end time.Duration) {

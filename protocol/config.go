@@ -48,6 +48,14 @@ type Config struct {
 	// peers that must stay out once removed.
 	Rejoin bool
 
+	// Durable (switch): the peer asks its driver to store its acceptor
+	// state before anything that depends on it is sent (Output.Save), and
+	// can be started again from it (Event.State) as the same member.
+	// Default off: crash-stop, the seed's behaviour, where a restarted
+	// process is a new member. A durable change costs one fsync per
+	// acceptor.
+	Durable bool
+
 	// Mutation breaks the protocol on purpose, to prove the simulator's
 	// checkers can fail. Leave it MutationNone.
 	Mutation Mutation

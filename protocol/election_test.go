@@ -218,7 +218,7 @@ func TestFollower_NoCampaignPastLastRound(t *testing.T) {
 	// Nor once the agreement on 3 is confirmed.
 	h.expect(nil, h.fire(protocol.TimerSuspect, confirmWait))
 	h.expectNotes()
-	want := protocol.Status{ID: 2, ViewID: 5, Members: ids(1, 2, 3, 4, 5), Leader: 3, Role: "follower", Promise: last, Suspects: ids(1, 3)}
+	want := protocol.Status{ID: 2, Incarnation: 1, ViewID: 5, Members: ids(1, 2, 3, 4, 5), Leader: 3, Role: "follower", Promise: last, Suspects: ids(1, 3)}
 	if diff := cmp.Diff(want, h.p.Status()); diff != "" {
 		t.Errorf("status (-want +got):\n%s", diff)
 	}

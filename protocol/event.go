@@ -24,19 +24,25 @@ const (
 	EventLeave
 	// EventCrash stops the peer for good; it produces the "crashing" note.
 	EventCrash
+	// EventForceView is an operator's way out of a lost majority: the
+	// peer installs a view of itself and the members it hears from, under
+	// a view id ForceViewJump above any it knows, and campaigns in it. It
+	// can lose decisions (docs/design.md, section 14).
+	EventForceView
 )
 
 var eventTypeNames = [...]string{
-	EventStart:   "start",
-	EventMessage: "message",
-	EventTimer:   "timer",
-	EventEvict:   "evict",
-	EventLeave:   "leave",
-	EventCrash:   "crash",
+	EventStart:     "start",
+	EventMessage:   "message",
+	EventTimer:     "timer",
+	EventEvict:     "evict",
+	EventLeave:     "leave",
+	EventCrash:     "crash",
+	EventForceView: "force-view",
 }
 
 func (t EventType) String() string {
-	if t >= EventStart && t <= EventCrash {
+	if t >= EventStart && t <= EventForceView {
 		return eventTypeNames[t]
 	}
 	return "event(" + strconv.Itoa(int(t)) + ")"
@@ -63,6 +69,12 @@ type Event struct {
 	// fresh process installs only the view that added this very
 	// incarnation.
 	Incarnation uint64
+	// State (EventStart), when not nil, is the durable state the peer
+	// stored before it stopped (Output.Save): the peer resumes from it as
+	// the same member, under its stored incarnation, and Incarnation is
+	// not used. Step refuses (ErrBadState) a state that cannot be this
+	// peer's.
+	State *DurableState
 }
 
 // TimerKind names one of a peer's timers. A peer has at most one timer of

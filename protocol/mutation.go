@@ -25,14 +25,19 @@ const (
 	// asking the hosts first, so a restarted peer 1 founds a second
 	// cluster beside the running one, reusing its view ids.
 	MutationFoundAtOnce
+	// MutationVolatilePromise: a durable peer stores its view but not its
+	// promise or the operation it accepted, so after a restart it answers
+	// a lower ballot and forgets what a decision counted on.
+	MutationVolatilePromise
 )
 
 var mutationNames = [...]string{
-	MutationNone:          "none",
-	MutationQuorumOfOne:   "quorum-of-one",
-	MutationSkipRecovery:  "skip-recovery",
-	MutationStalePromises: "stale-promises",
-	MutationFoundAtOnce:   "found-at-once",
+	MutationNone:            "none",
+	MutationQuorumOfOne:     "quorum-of-one",
+	MutationSkipRecovery:    "skip-recovery",
+	MutationStalePromises:   "stale-promises",
+	MutationFoundAtOnce:     "found-at-once",
+	MutationVolatilePromise: "volatile-promise",
 }
 
 func (m Mutation) String() string {

@@ -1,6 +1,10 @@
 package protocol
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Effects is what a Node needs of its runtime: the side effects of an
 // Output. A Node calls them in the order Output documents, one Output at a
@@ -16,6 +20,11 @@ type Effects interface {
 	Timer(TimerRequest)
 	// Stop says the peer crashed or left: feed the Node nothing more.
 	Stop()
+	// Save stores s durably (written and synced) before it returns; it is
+	// called first, and only for a durable peer (Config.Durable). An error
+	// means it is not stored: the Node then carries out nothing else of
+	// that Output and stops, as the state the rest depends on may be lost.
+	Save(s DurableState) error
 }
 
 // Node is the one driver of a Peer that every runtime uses: the simulator,
@@ -58,6 +67,18 @@ func (n *Node) Start(now time.Duration, incarnation uint64) error {
 	return n.step(Event{Type: EventStart, Now: now, Incarnation: incarnation})
 }
 
+// Resume starts the process from the durable state a previous process of
+// this peer stored (see Event.State).
+func (n *Node) Resume(now time.Duration, s DurableState) error {
+	return n.step(Event{Type: EventStart, Now: now, State: &s})
+}
+
+// ForceView makes this member install a view of the members it can reach
+// (see EventForceView).
+func (n *Node) ForceView(now time.Duration) error {
+	return n.step(Event{Type: EventForceView, Now: now})
+}
+
 // Receive delivers a message that arrived from m.From.
 func (n *Node) Receive(now time.Duration, m Message) error {
 	return n.step(Event{Type: EventMessage, Now: now, Msg: m})
@@ -94,6 +115,13 @@ func (n *Node) step(ev Event) error {
 	if err != nil {
 		return err
 	}
+	if out.Save != nil {
+		if err := n.fx.Save(*out.Save); err != nil {
+			n.peer.stop()
+			n.fx.Stop()
+			return fmt.Errorf("%w: %w", ErrSave, err)
+		}
+	}
 	n.apply(out)
 	if n.hook != nil && !n.peer.Stopped() {
 		n.hook.fire(n, ev.Now)
@@ -101,8 +129,12 @@ func (n *Node) step(ev Event) error {
 	return nil
 }
 
-// apply carries out out in the documented order: notes, messages, timers,
-// then the stop.
+// ErrSave is wrapped by the error a Node returns when its durable state
+// could not be stored: the Node has stopped.
+var ErrSave = errors.New("protocol: cannot store the durable state")
+
+// apply carries out out, once its state is stored, in the documented
+// order: notes, messages, timers, then the stop.
 func (n *Node) apply(out Output) {
 	for _, note := range out.Notes {
 		n.fx.Note(note)

@@ -1,6 +1,7 @@
 package protocol_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -10,7 +11,10 @@ import (
 )
 
 // recorder is an Effects that writes down every call, in order.
-type recorder struct{ calls []string }
+type recorder struct {
+	calls   []string
+	saveErr error // what Save returns
+}
 
 func (r *recorder) Note(n protocol.Note)    { r.calls = append(r.calls, "note "+n.String()) }
 func (r *recorder) Send(m protocol.Message) { r.calls = append(r.calls, "send "+m.String()) }
@@ -18,6 +22,10 @@ func (r *recorder) Timer(t protocol.TimerRequest) {
 	r.calls = append(r.calls, "timer "+t.Timer.Kind.String())
 }
 func (r *recorder) Stop() { r.calls = append(r.calls, "stop") }
+func (r *recorder) Save(s protocol.DurableState) error {
+	r.calls = append(r.calls, fmt.Sprintf("save view=%d promise=%s", s.View.ID, s.Promise))
+	return r.saveErr
+}
 
 func (r *recorder) take() []string {
 	c := r.calls

@@ -4,6 +4,11 @@ import "strconv"
 
 // Output is what one Step asks the driver to do. Handle it in this order:
 //
+//  0. Save: when not nil (durable peers only), write the state and make it
+//     durable (fsync) before anything else of this Output happens. Every
+//     message and note may depend on it: a promise or an OK sent but not
+//     stored would be taken back by a crash. If it cannot be stored, the
+//     driver carries out nothing else and stops the process.
 //  1. Notes: log or record them first, so that a peer's log line for a view
 //     is written before any other peer can react to that view.
 //  2. Messages: send each to Msg.To with Msg.Type.Transport(). Stream
@@ -17,6 +22,7 @@ import "strconv"
 // must outlive it. Members slices inside messages and notes are never
 // modified and may be kept.
 type Output struct {
+	Save     *DurableState // valid until the next Step; its slices are never modified
 	Notes    []Note
 	Messages []Message
 	Timers   []TimerRequest
@@ -50,6 +56,14 @@ const (
 	NoteLeft
 	// NoteProposed: the leader proposed Op on view ViewID under Ballot.
 	NoteProposed
+	// NoteResumed: a durable peer started from its stored state, holding
+	// view (ViewID, Members) (none when Members is empty) and promise
+	// Ballot.
+	NoteResumed
+	// NoteForcedView: an operator forced view (ViewID, Members), holding
+	// the members this peer could reach, under Ballot (see
+	// EventForceView). The view-installed note follows.
+	NoteForcedView
 
 	noteKindEnd
 )
@@ -65,6 +79,8 @@ var noteKindNames = [...]string{
 	NoteCrashing:         "crashing",
 	NoteLeft:             "left",
 	NoteProposed:         "proposed",
+	NoteResumed:          "resumed",
+	NoteForcedView:       "forced-view",
 }
 
 func (k NoteKind) String() string {
@@ -83,10 +99,10 @@ type Note struct {
 	ViewID ViewID
 	Leader PeerID
 
-	Members          []PeerID // NoteViewInstalled
+	Members          []PeerID // NoteViewInstalled, NoteResumed, NoteForcedView
 	Subject          PeerID   // NoteSuspected, NoteSuspicionCleared
 	SubjectWasLeader bool     // NoteSuspected
-	Ballot           Ballot   // NoteCandidate, NoteLeader, NoteSteppedDown, NoteProposed
+	Ballot           Ballot   // NoteCandidate, NoteLeader, NoteSteppedDown, NoteProposed, NoteResumed, NoteForcedView
 	Op               Op       // NoteProposed
 	TimedOut         bool     // NoteLeft
 }
@@ -97,6 +113,8 @@ func (n Note) String() string {
 	switch n.Kind {
 	case NoteViewInstalled:
 		s += " " + FormatMembers(n.Members)
+	case NoteResumed, NoteForcedView:
+		s += " " + FormatMembers(n.Members) + " ballot=" + n.Ballot.String()
 	case NoteSuspected, NoteSuspicionCleared:
 		s += " subject=" + strconv.FormatUint(uint64(n.Subject), 10)
 	case NoteCandidate, NoteLeader, NoteSteppedDown:

@@ -191,6 +191,10 @@ type Peer struct {
 	// that would take 2^64 Steps.
 	timerGen [timerKindEnd]uint64
 
+	// saved is the durable state last handed to the driver to store (or
+	// resumed from): a durable peer stores again only what changed.
+	saved DurableState
+
 	out Output // reused by every Step
 }
 
@@ -246,6 +250,7 @@ func (p *Peer) Step(ev Event) (Output, error) {
 	p.out.Messages = p.out.Messages[:0]
 	p.out.Timers = p.out.Timers[:0]
 	p.out.Stopped = false
+	p.out.Save = nil
 	if p.stopped {
 		return p.out, ErrStopped
 	}
@@ -261,6 +266,14 @@ func (p *Peer) Step(ev Event) (Output, error) {
 	case EventStart:
 		if p.started {
 			return p.out, ErrAlreadyStarted
+		}
+		if ev.State != nil {
+			if err := p.checkState(ev.State); err != nil {
+				return p.out, err
+			}
+			p.now = ev.Now
+			p.resume(ev.State)
+			break
 		}
 		p.now = ev.Now
 		p.start(ev.Incarnation)
@@ -286,10 +299,17 @@ func (p *Peer) Step(ev Event) (Output, error) {
 		p.now = ev.Now
 		p.note(Note{Kind: NoteCrashing})
 		p.stop()
+	case EventForceView:
+		if err := p.checkForceView(); err != nil {
+			return p.out, err
+		}
+		p.now = ev.Now
+		p.forceView()
 	default:
 		return p.out, fmt.Errorf("%w: %d", ErrUnknownEvent, ev.Type)
 	}
 	p.settle()
+	p.saveIfChanged()
 	return p.out, nil
 }
 
@@ -310,6 +330,7 @@ func (p *Peer) settle() {
 	}
 }
 
+// start starts a process that holds no stored state.
 func (p *Peer) start(incarnation uint64) {
 	p.started = true
 	p.incarnation = incarnation
@@ -317,6 +338,12 @@ func (p *Peer) start(incarnation uint64) {
 		p.lastHeard[q] = p.now
 	}
 	p.arm(TimerHeartbeat, p.cfg.HeartbeatInterval)
+	p.startFresh()
+}
+
+// startFresh begins what a process that never held a view does: peer 1
+// founds a cluster unless one exists, every other peer joins.
+func (p *Peer) startFresh() {
 	switch {
 	case p.id == 1 && (p.universe == 1 || p.cfg.Mutation == MutationFoundAtOnce):
 		p.found() // nobody to ask (or, broken on purpose, asking nobody)
@@ -548,18 +575,19 @@ func (p *Peer) advertised() Ballot {
 
 // Status is a snapshot of a peer for observers (a /status endpoint, tests).
 type Status struct {
-	ID       PeerID
-	ViewID   ViewID   // installed view, 0 when not a member
-	Members  []PeerID // installed view's members (shared, never modified)
-	Leader   PeerID
-	Role     string // follower, candidate or leader; "joining" or "stopped" when so
-	Promise  Ballot
-	Suspects []PeerID
+	ID          PeerID
+	Incarnation uint64   // this process's (a durable peer's stored one)
+	ViewID      ViewID   // installed view, 0 when not a member
+	Members     []PeerID // installed view's members (shared, never modified)
+	Leader      PeerID
+	Role        string // follower, candidate or leader; "joining" or "stopped" when so
+	Promise     Ballot
+	Suspects    []PeerID
 }
 
 // Status returns a snapshot of the peer.
 func (p *Peer) Status() Status {
-	s := Status{ID: p.id, ViewID: p.view.ID, Members: p.view.Members, Leader: p.leader, Role: p.role.String(), Promise: p.promise}
+	s := Status{ID: p.id, Incarnation: p.incarnation, ViewID: p.view.ID, Members: p.view.Members, Leader: p.leader, Role: p.role.String(), Promise: p.promise}
 	switch {
 	case p.stopped:
 		s.Role = "stopped"
@@ -588,6 +616,13 @@ func (p *Peer) Leader() PeerID { return p.leader }
 
 // IsLeader reports whether this peer leads.
 func (p *Peer) IsLeader() bool { return p.role == roleLeader && !p.stopped }
+
+// Started reports whether the peer took a start (fresh or resumed).
+func (p *Peer) Started() bool { return p.started }
+
+// Incarnation returns the incarnation of this process: the one it started
+// with, or a durable peer's stored one.
+func (p *Peer) Incarnation() uint64 { return p.incarnation }
 
 // Stopped reports whether the peer has crashed or left.
 func (p *Peer) Stopped() bool { return p.stopped }

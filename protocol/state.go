@@ -135,5 +135,25 @@ func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
 	for _, g := range p.timerGen {
 		u(g)
 	}
+	// What was stored last decides whether the next Step stores again.
+	d := &p.saved
+	u(uint64(d.ID))
+	u(d.Incarnation)
+	ballot(d.Promise)
+	u(d.MaxRound)
+	ballot(d.Following)
+	flag(d.HasPending)
+	pending(pendingOp{op: d.PendingOp, viewID: d.PendingViewID, ballot: d.PendingBallot})
+	view(d.View)
+	ballot(d.ViewBallot)
+	op(d.ViewOp)
+	for i := range d.Incarnations {
+		u(d.Incarnations[i])
+		u(d.HeardAs[i])
+	}
+	u(uint64(d.LatestViewID))
+	view(d.Exit)
+	ballot(d.ExitBallot)
+	op(d.ExitOp)
 	return b
 }

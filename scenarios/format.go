@@ -29,6 +29,9 @@ func Format(sc Scenario) []byte {
 		writeDescription(&b, sc.Description)
 	}
 	fmt.Fprintf(&b, "peers: %d\n", sc.Peers)
+	if sc.Timing.Durable {
+		b.WriteString("durable: true\n")
+	}
 	writeBlock(&b, "timing", timingKeyValues(protocol.DefaultConfig(), sc.Timing))
 	writeBlock(&b, "network", networkKeyValues(DefaultNetwork(), sc.Network))
 
@@ -163,9 +166,9 @@ func networkKeyValues(base, n Network) []keyValue {
 func actionKeyValues(a Action, net *Network) []keyValue {
 	var v string
 	switch a.Kind {
-	case ActStart, ActCrash, ActKill, ActRestart, ActLeave:
+	case ActStart, ActCrash, ActKill, ActRestart, ActLeave, ActCorrupt, ActTear:
 		v = peerList(a.Peers)
-	case ActEvict, ActIsolate, ActPause, ActHook:
+	case ActEvict, ActIsolate, ActPause, ActHook, ActForceView:
 		v = peerID(a.Peer)
 	case ActSplit:
 		groups := make([]string, len(a.Groups))
@@ -198,6 +201,9 @@ func actionKeyValues(a Action, net *Network) []keyValue {
 		after := messageFilterKeyValues(t.Type, t.From, t.To)
 		if t.Delay != 0 { // Parse's default
 			after = append(after, keyValue{"delay", duration(t.Delay)})
+		}
+		if t.BeforeSync {
+			after = append(after, keyValue{"fsync", "before"})
 		}
 		kvs = append(kvs, keyValue{"after", flow(after)})
 	}

@@ -30,7 +30,7 @@ func Parse(name string, data []byte) (Scenario, error) {
 	return s, nil
 }
 
-var topKeys = []string{"description", "peers", "timing", "network", "timeline", "expect", "liveness", "run_for", "explore_from", "schedule"}
+var topKeys = []string{"description", "peers", "durable", "timing", "network", "timeline", "expect", "liveness", "run_for", "explore_from", "schedule"}
 
 // scenario reads the top-level mapping. It reads the keys in a fixed order
 // rather than file order, because peer ids anywhere are checked against
@@ -59,6 +59,11 @@ func (p *parser) scenario(root *yaml.Node) (Scenario, error) {
 			return Scenario{}, err
 		}
 	}
+	if d, ok := f["durable"]; ok {
+		if s.Timing.Durable, err = p.boolean(d.val, "durable"); err != nil {
+			return Scenario{}, err
+		}
+	}
 	if n, ok := f["network"]; ok {
 		if s.Network, err = p.network(n.val, "network", s.Network); err != nil {
 			return Scenario{}, err
@@ -71,6 +76,16 @@ func (p *parser) scenario(root *yaml.Node) (Scenario, error) {
 	}
 	if s.Timeline, err = p.timeline(t.val, s.Network); err != nil {
 		return Scenario{}, err
+	}
+	if !s.Timing.Durable {
+		for _, a := range s.Timeline {
+			switch {
+			case a.Kind == ActCorrupt || a.Kind == ActTear:
+				return Scenario{}, p.errf(a.Line, "%s damages a state file, which only durable peers keep: add durable: true", a.Kind)
+			case a.After != nil && a.After.BeforeSync:
+				return Scenario{}, p.errf(a.Line, "after fsync: before needs durable peers, which sync their state: add durable: true")
+			}
+		}
 	}
 
 	e, ok := f["expect"]

@@ -100,6 +100,10 @@ const (
 	ActHook    ActionKind = "leader_crash_hook"
 	// ActHook arms the seed's -t hook (docs/design.md, section 10, case 4) on Peer.
 	ActChurn ActionKind = "churn" // random kills and restarts from At until Until, as Churn says
+	// Storage faults and operator recovery, for durable peers (durable: true).
+	ActCorrupt   ActionKind = "corrupt"    // flip a byte in the state file of Peers: their next start is refused
+	ActTear      ActionKind = "tear"       // cut the state file of Peers in half, as a torn write: their next start is refused
+	ActForceView ActionKind = "force_view" // the operator makes Peer install a view of the members it reaches (protocol.EventForceView)
 )
 
 // Action is one timeline entry.
@@ -108,8 +112,8 @@ type Action struct {
 	Kind ActionKind
 	Line int // line in the file, for messages
 
-	Peers  []protocol.PeerID   // start, crash, kill, restart, leave
-	Peer   protocol.PeerID     // evict, isolate, pause, leader_crash_hook
+	Peers  []protocol.PeerID   // start, crash, kill, restart, leave, corrupt, tear
+	Peer   protocol.PeerID     // evict, isolate, pause, leader_crash_hook, force_view
 	Groups [][]protocol.PeerID // split
 	From   protocol.PeerID     // cut
 	To     protocol.PeerID     // cut
@@ -141,11 +145,20 @@ type Action struct {
 // The Until of a triggered action counts from when it happens: the fault
 // lasts Until-At, as it would at At. A trigger that has not gone off when
 // the liveness phase begins never does.
+//
+// BeforeSync (fsync: before; crash and kill of a durable scenario only)
+// moves the crash earlier: a durable peer stores its state before the
+// step that sends the message does anything else, and the crash comes
+// between the write and its fsync. The write is lost, and so is all the
+// step would have done. Without it (or with fsync: after) a crash as the
+// message is about to leave comes after the fsync: the state is stored,
+// the messages are lost.
 type Trigger struct {
-	Type  protocol.MsgType
-	From  protocol.PeerID
-	To    protocol.PeerID
-	Delay time.Duration
+	Type       protocol.MsgType
+	From       protocol.PeerID
+	To         protocol.PeerID
+	Delay      time.Duration
+	BeforeSync bool
 }
 
 // Churn kills a random live peer every Interval and restarts it DownFor

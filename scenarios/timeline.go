@@ -11,7 +11,7 @@ import (
 
 // actionKinds lists every action, in the order messages name them.
 var actionKinds = []ActionKind{ActStart, ActCrash, ActKill, ActRestart, ActLeave, ActEvict,
-	ActIsolate, ActSplit, ActCut, ActPause, ActDrop, ActNetwork, ActHook, ActChurn}
+	ActIsolate, ActSplit, ActCut, ActPause, ActDrop, ActNetwork, ActHook, ActChurn, ActCorrupt, ActTear, ActForceView}
 
 // entryModifiers are the keys of a timeline entry other than its action.
 var entryModifiers = []string{"at", "until", "after"}
@@ -103,7 +103,7 @@ func (p *parser) trigger(kind ActionKind, t field) (*Trigger, error) {
 		}
 		return nil, p.errf(t.key.Line, "after is only allowed with %s", strings.Join(names, ", "))
 	}
-	f, _, err := p.fields(t.val, "after", []string{"type", "from", "to", "delay"})
+	f, _, err := p.fields(t.val, "after", []string{"type", "from", "to", "delay", "fsync"})
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +115,17 @@ func (p *parser) trigger(kind ActionKind, t field) (*Trigger, error) {
 		if tr.Delay, err = p.duration(d.val, "after delay"); err != nil {
 			return nil, err
 		}
+	}
+	if fs, ok := f["fsync"]; ok {
+		switch {
+		case kind != ActCrash && kind != ActKill:
+			return nil, p.errf(fs.key.Line, "after fsync is only allowed with crash and kill")
+		case tr.Delay != 0:
+			return nil, p.errf(fs.key.Line, "after fsync needs no delay: the crash comes at the fsync")
+		case fs.val.Kind != yaml.ScalarNode || (fs.val.Value != "before" && fs.val.Value != "after"):
+			return nil, p.errf(fs.val.Line, "after fsync: expected before or after, got %s", describe(fs.val))
+		}
+		tr.BeforeSync = fs.val.Value == "before"
 	}
 	return &tr, nil
 }
@@ -148,9 +159,9 @@ func (p *parser) actionValue(a *Action, v *yaml.Node, net *Network) error {
 	what := string(a.Kind)
 	var err error
 	switch a.Kind {
-	case ActStart, ActCrash, ActKill, ActRestart, ActLeave:
+	case ActStart, ActCrash, ActKill, ActRestart, ActLeave, ActCorrupt, ActTear:
 		a.Peers, err = p.peerList(v, what)
-	case ActEvict, ActIsolate, ActPause, ActHook:
+	case ActEvict, ActIsolate, ActPause, ActHook, ActForceView:
 		a.Peer, err = p.peer(v, what)
 	case ActSplit:
 		a.Groups, err = p.split(v)

@@ -94,6 +94,17 @@ func (w *world) act(a scenarios.Action) {
 		if sp.alive {
 			w.armHook(sp)
 		}
+	case scenarios.ActCorrupt, scenarios.ActTear:
+		for _, id := range a.Peers {
+			w.damage(w.peers[id], a.Kind == scenarios.ActTear)
+		}
+	case scenarios.ActForceView:
+		if sp := w.peers[a.Peer]; sp.alive {
+			w.fault(a.Peer, fmt.Sprintf("operator forces a view at p%d", a.Peer))
+			w.input(sp, protocol.Event{Type: protocol.EventForceView})
+		} else {
+			w.fault(a.Peer, fmt.Sprintf("force a view at p%d: it is down; skipped", a.Peer))
+		}
 	case scenarios.ActChurn:
 		w.fault(0, fmt.Sprintf("churn every %v, down for %v, until %v", a.Churn.Interval, a.Churn.DownFor, a.Until))
 		w.churnOn = true
@@ -123,8 +134,14 @@ func (w *world) partition(a scenarios.Action, delta int) {
 	}
 }
 
-// startPeer starts a fresh process for sp: its first start, or a restart.
+// startPeer starts a new process for sp: its first start, or a restart.
+// A durable peer's resumes from the state on its disk; any other is a
+// fresh process under a new incarnation.
 func (w *world) startPeer(sp *simPeer, why string) {
+	state, refused := w.storedState(sp, why)
+	if refused {
+		return
+	}
 	sp.endProcess()
 	sp.incarnation++
 	node, err := protocol.NewNode(w.cfg, sp.id, w.sc.Peers, simEffects{w: w, sp: sp, incarnation: sp.incarnation})
@@ -135,8 +152,17 @@ func (w *world) startPeer(sp *simPeer, why string) {
 	sp.node, sp.p, sp.alive, sp.started, sp.left = node, node.Peer(), true, true, false
 	w.armHook(sp)
 	w.resetAll(sp.id) // a new process has new connections
-	w.fault(sp.id, fmt.Sprintf("%s p%d (incarnation %d)", why, sp.id, sp.incarnation))
 	w.rem.touch(sp.id, w.now)
+	if state != nil {
+		w.fault(sp.id, fmt.Sprintf("%s p%d from its state file (incarnation %d, view %d, promise %s)",
+			why, sp.id, state.Incarnation, state.View.ID, state.Promise))
+		w.step(sp, protocol.Event{Type: protocol.EventStart, State: state})
+		if !sp.p.Started() {
+			sp.alive = false // refused: the binary exits with status 2
+		}
+		return
+	}
+	w.fault(sp.id, fmt.Sprintf("%s p%d (incarnation %d)", why, sp.id, sp.incarnation))
 	w.step(sp, protocol.Event{Type: protocol.EventStart, Incarnation: sp.incarnation})
 }
 

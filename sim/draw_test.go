@@ -36,13 +36,17 @@ func cutsOff(a scenarios.Action, p, q protocol.PeerID) bool {
 	return false
 }
 
-// TestRandomScenario_RestartedPeer1KeepsAPeerReachable: a schedule that
-// restarts peer 1 leaves it one other peer that no fault cuts off from it,
-// stops or ends.
+// TestRandomScenario_RestartedPeer1KeepsAPeerReachable: a crash-stop
+// schedule that restarts peer 1 leaves it one other peer that no fault
+// cuts off from it, stops or ends. (A durable peer 1 resumes from its
+// state file and never founds again: it needs no such peer.)
 func TestRandomScenario_RestartedPeer1KeepsAPeerReachable(t *testing.T) {
 	restarts := 0
 	for seed := uint64(1); seed <= drawSeeds; seed++ {
 		sc := sim.RandomScenario(seed)
+		if sc.Timing.Durable {
+			continue
+		}
 		if !slices.ContainsFunc(sc.Timeline, func(a scenarios.Action) bool {
 			return a.Kind == scenarios.ActRestart && slices.Contains(a.Peers, 1)
 		}) {
@@ -60,15 +64,17 @@ func TestRandomScenario_RestartedPeer1KeepsAPeerReachable(t *testing.T) {
 		}
 	}
 	// Restarts of peer 1 must be common, not a rarity.
-	if restarts < drawSeeds/10 {
+	if restarts < drawSeeds/15 {
 		t.Errorf("%d of %d scenarios restart peer 1, want at least a tenth", restarts, drawSeeds)
 	}
 }
 
 // TestRandomScenario_LivenessKeepsToSurvivableFaults: with a liveness
-// phase, crashes (triggered ones too) hit fewer than half of the peers
-// and come without partitions or loss, and every partition, cut and pause
-// heals, pauses within 2 s.
+// phase, every partition, cut and pause heals, pauses within 2 s, and no
+// state file is damaged. Crash-stop crashes (triggered ones too) hit
+// fewer than half of the peers and come without partitions or loss;
+// durable peers come back as the same members, and a majority of them or
+// all may crash, with any network.
 func TestRandomScenario_LivenessKeepsToSurvivableFaults(t *testing.T) {
 	for seed := uint64(1); seed <= drawSeeds; seed++ {
 		sc := sim.RandomScenario(seed)
@@ -78,6 +84,8 @@ func TestRandomScenario_LivenessKeepsToSurvivableFaults(t *testing.T) {
 		crashes, partitions := 0, 0
 		for _, a := range sc.Timeline {
 			switch a.Kind {
+			case scenarios.ActCorrupt, scenarios.ActTear:
+				t.Errorf("seed %d: %s in a liveness scenario", seed, a.Kind)
 			case scenarios.ActCrash, scenarios.ActKill:
 				crashes++
 			case scenarios.ActIsolate, scenarios.ActSplit, scenarios.ActCut, scenarios.ActPause:
@@ -91,6 +99,9 @@ func TestRandomScenario_LivenessKeepsToSurvivableFaults(t *testing.T) {
 			case scenarios.ActLeave, scenarios.ActHook, scenarios.ActChurn:
 				t.Errorf("seed %d: %s in a liveness scenario", seed, a.Kind)
 			}
+		}
+		if sc.Timing.Durable {
+			continue
 		}
 		if crashes > (sc.Peers-1)/2 {
 			t.Errorf("seed %d: %d crashes of %d peers", seed, crashes, sc.Peers)
@@ -134,6 +145,57 @@ func TestRandomScenario_DrawsCorrelatedFaults(t *testing.T) {
 				seen[name]++
 			}
 		}
+	}
+	for name := range kinds {
+		if seen[name] < drawSeeds/50 {
+			t.Errorf("%s in %d of %d scenarios, want at least one in 50", name, seen[name], drawSeeds)
+		}
+	}
+}
+
+// TestRandomScenario_DrawsDurableFaults: a third of the swarm's scenarios
+// have durable peers, and every fault only they survive, or only they can
+// get wrong, shows up among them.
+func TestRandomScenario_DrawsDurableFaults(t *testing.T) {
+	kinds := map[string]func(sc scenarios.Scenario) bool{
+		"a majority killed or crashed at once": func(sc scenarios.Scenario) bool {
+			at := map[time.Duration]int{}
+			for _, a := range sc.Timeline {
+				if (a.Kind == scenarios.ActKill || a.Kind == scenarios.ActCrash) && a.After == nil {
+					at[a.At]++
+				}
+			}
+			for _, n := range at {
+				if n > sc.Peers/2 && n > 1 {
+					return true
+				}
+			}
+			return false
+		},
+		"a crash before an fsync": func(sc scenarios.Scenario) bool {
+			return slices.ContainsFunc(sc.Timeline, func(a scenarios.Action) bool { return a.After != nil && a.After.BeforeSync })
+		},
+		"a damaged state file": func(sc scenarios.Scenario) bool {
+			return slices.ContainsFunc(sc.Timeline, func(a scenarios.Action) bool {
+				return a.Kind == scenarios.ActCorrupt || a.Kind == scenarios.ActTear
+			})
+		},
+	}
+	seen, durable := map[string]int{}, 0
+	for seed := uint64(1); seed <= drawSeeds; seed++ {
+		sc := sim.RandomScenario(seed)
+		if !sc.Timing.Durable {
+			continue
+		}
+		durable++
+		for name, is := range kinds {
+			if is(sc) {
+				seen[name]++
+			}
+		}
+	}
+	if durable < drawSeeds/4 || durable > drawSeeds/2 {
+		t.Errorf("%d of %d scenarios are durable, want about a third", durable, drawSeeds)
 	}
 	for name := range kinds {
 		if seen[name] < drawSeeds/50 {

@@ -38,6 +38,12 @@ func TestMutation_CheckersCatchBrokenProtocol(t *testing.T) {
 		// draws.
 		{"found-at-once staged", protocol.MutationFoundAtOnce, func(uint64) scenarios.Scenario { return load("restart-founder") }},
 		{"found-at-once", protocol.MutationFoundAtOnce, sim.RandomScenario},
+		// A durable acceptor that forgets what it accepted shows when a
+		// decision rests on its acceptance, the decider dies, and it
+		// restarts before the next leader asks: durable-accept-kept
+		// stages it, and the swarm draws it among its durable faults.
+		{"volatile-promise staged", protocol.MutationVolatilePromise, func(uint64) scenarios.Scenario { return load("durable-accept-kept") }},
+		{"volatile-promise", protocol.MutationVolatilePromise, sim.RandomScenario},
 	}
 	for _, c := range cases {
 		m := c.mutation

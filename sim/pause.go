@@ -88,6 +88,7 @@ func (w *world) hold(sp *simPeer, ev protocol.Event, msgID uint64) {
 // next process of the peer starts afresh.
 func (sp *simPeer) endProcess() {
 	sp.pauses, sp.held, sp.outbox = 0, nil, nil
+	sp.syncing, sp.unsynced, sp.afterSync = false, nil, nil
 }
 
 func describePause(a scenarios.Action) string {

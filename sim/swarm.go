@@ -63,6 +63,11 @@ func DrawScenario(c Chooser, liveness bool) scenarios.Scenario {
 		f.any()
 	}
 	f.keepPeer1Reachable()
+	// Drawn last, so that the choices above, and with them every
+	// crash-stop scenario, are the same as before durable peers existed.
+	if d.oneIn(3, "durable") {
+		f.durable(liveness)
+	}
 	sc.Expect = scenarios.Expect{Within: faultsEnd}
 	sc.RunFor = faultsEnd
 	if liveness {

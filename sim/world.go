@@ -69,6 +69,13 @@ type simPeer struct {
 	// ended during it, never sent: logged together once the event is done.
 	lost []protocol.Message
 
+	// disk is a durable peer's synced state file (nil: none); unsynced
+	// is the write of the current step, synced at its end with the step's
+	// effects held meanwhile (see disk.go).
+	disk, unsynced []byte
+	syncing        bool
+	afterSync      []sideEffect
+
 	pauses int                // pauses in force: while above zero the process is stopped
 	held   []heldInput        // what reached it while stopped, in order
 	outbox []protocol.Message // the rest of the step a pause stopped it in, sent when it continues
@@ -186,6 +193,7 @@ func (w *world) step(sp *simPeer, ev protocol.Event) {
 	}
 	sp.stepping = true
 	w.stepNode(sp, ev)
+	w.sync(sp, simEffects{w: w, sp: sp, incarnation: sp.incarnation})
 	sp.stepping = false
 	w.reportLost(sp)
 	for len(sp.deferred) > 0 && sp.alive {
@@ -200,7 +208,13 @@ func (w *world) stepNode(sp *simPeer, ev protocol.Event) {
 	var err error
 	switch n := sp.node; ev.Type {
 	case protocol.EventStart:
-		err = n.Start(w.now, ev.Incarnation)
+		if ev.State != nil {
+			err = n.Resume(w.now, *ev.State)
+		} else {
+			err = n.Start(w.now, ev.Incarnation)
+		}
+	case protocol.EventForceView:
+		err = n.ForceView(w.now)
 	case protocol.EventMessage:
 		err = n.Receive(w.now, ev.Msg)
 	case protocol.EventTimer:
@@ -271,12 +285,18 @@ func (fx simEffects) gone() bool {
 }
 
 func (fx simEffects) Note(n protocol.Note) {
+	if fx.holdUntilSynced(sideEffect{note: &n}) {
+		return
+	}
 	if !fx.w.done && !fx.gone() {
 		fx.w.note(fx.sp, n)
 	}
 }
 
 func (fx simEffects) Send(m protocol.Message) {
+	if fx.holdUntilSynced(sideEffect{msg: &m}) {
+		return
+	}
 	w, sp := fx.w, fx.sp
 	switch {
 	case w.done:
@@ -290,6 +310,9 @@ func (fx simEffects) Send(m protocol.Message) {
 }
 
 func (fx simEffects) Timer(tr protocol.TimerRequest) {
+	if fx.holdUntilSynced(sideEffect{timer: &tr}) {
+		return
+	}
 	w := fx.w
 	if tr.Cancel || w.done || fx.gone() {
 		return // stale fires are ignored by the peer
@@ -304,6 +327,9 @@ func (fx simEffects) Timer(tr protocol.TimerRequest) {
 // Stop: a crash or a finished leave, the process exits. What it sent is
 // still delivered, as the kernel flushes a closing socket.
 func (fx simEffects) Stop() {
+	if fx.holdUntilSynced(sideEffect{stop: true}) {
+		return
+	}
 	if fx.sp.incarnation == fx.incarnation {
 		fx.sp.alive = false
 	}
@@ -326,7 +352,9 @@ func (w *world) note(sp *simPeer, n protocol.Note) {
 			w.rem.decided(prev, v, w.now, func(q protocol.PeerID) bool { return w.peers[q].alive })
 			w.res.FalseRemovals = w.rem.count
 		}
-		if prop, detail := w.hist.install(sp.id, sp.incarnation, v, w.now); prop != "" {
+		// S1 spans a durable peer's restarts: the same member, under its
+		// stored incarnation, never installs a view twice.
+		if prop, detail := w.hist.install(sp.id, sp.p.Incarnation(), v, w.now); prop != "" {
 			w.fail(SafetyViolation, prop, detail)
 		}
 	case protocol.NoteSuspected:

@@ -132,6 +132,13 @@ func (fx effects) Timer(tr protocol.TimerRequest) {
 	*t = armed{timer: tr.Timer, deadline: s.now + tr.After, on: true}
 }
 
+// Save stores a durable peer's state at once: the exploration's crashes
+// fall between steps, never between a store and the messages after it.
+func (fx effects) Save(st protocol.DurableState) error {
+	fx.to.s.procs[fx.id].disk = protocol.EncodeState(st, 0)
+	return nil
+}
+
 func (fx effects) Stop() {
 	s := fx.to.s
 	s.procs[fx.id].alive = false

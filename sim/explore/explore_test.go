@@ -38,6 +38,7 @@ func TestExplore_RealProtocolWithinBound(t *testing.T) {
 		{"explore-four", short},
 		{"explore-four", deepShort},
 		{"explore-restart", deepShort},
+		{"explore-durable", deepShort},
 	} {
 		r, err := explore.Run(load(t, tc.scenario), tc.opts)
 		if err != nil {
@@ -77,6 +78,9 @@ func TestExplore_CatchesEveryMutation(t *testing.T) {
 		{"stale-promises", "explore-four", deep},
 		// A restarted peer 1 founds view 1 again and adds the joiner to it.
 		{"found-at-once", "explore-restart", deep},
+		// A restarted durable acceptor that forgot the acceptance a
+		// decision rested on lets the next leader decide against it.
+		{"volatile-promise", "explore-durable", deep},
 	}
 	var covered []string
 	for _, tc := range rows {

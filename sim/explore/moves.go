@@ -346,12 +346,21 @@ func (x *explorer) start(s *state, id protocol.PeerID) {
 	if err != nil {
 		return // the configuration was validated when the scenario was read
 	}
-	p.node, p.alive, p.lastView = node, true, 0
+	p.node, p.alive = node, true
 	p.incarnation++
 	for k := range p.timers {
 		p.timers[k].on = false
 	}
 	s.dropTo(id) // a new process has new connections
+	if x.cfg.Durable && p.disk != nil {
+		// The same member again: S1 spans the restart.
+		if st, err := protocol.DecodeState(p.disk, id, 0); err == nil && node.Resume(s.now, st) == nil {
+			return
+		}
+		s.violation = &violation{"setup", fmt.Sprintf("p%d cannot resume from its stored state", id)}
+		return
+	}
+	p.lastView = 0 // a new process: S1 starts over
 	node.Start(s.now, p.incarnation)
 }
 

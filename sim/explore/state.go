@@ -73,6 +73,10 @@ type proc struct {
 	incarnation uint64
 	lastView    protocol.ViewID // the process's last install, for S1
 	timers      []armed         // by protocol.TimerKind
+	// disk is the state file a durable peer stored last (nil when none):
+	// it outlives the process, and a restart resumes from it. Never
+	// modified: a store replaces it.
+	disk []byte
 
 	// enc caches the process's part of a state key, with times relative
 	// to encAt. A process shared by several states is never changed
@@ -96,6 +100,10 @@ func (p *proc) encoding(now time.Duration) []byte {
 		u(uint64(bit(p.alive)))
 		u(p.incarnation)
 		u(uint64(p.lastView))
+		if !p.alive {
+			u(uint64(len(p.disk)))
+			b = append(b, p.disk...)
+		}
 		if p.alive {
 			b = p.node.Peer().AppendState(b, now)
 			for _, t := range p.timers {

@@ -1,0 +1,216 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+)
+
+// The state file of a durable peer, version 1:
+//
+//	8 bytes    "MEMBERLY"
+//	byte       StateVersion
+//	8 bytes    cluster: the driver's fingerprint of its cluster, little-endian
+//	uvarint    peer id
+//	uvarint    length of the body, in bytes
+//	body       the DurableState, field by field as uvarints (below)
+//	4 bytes    CRC-32C of everything before it, little-endian
+//
+// The body: Incarnation; Promise (round, leader); MaxRound; Following;
+// HasPending (0 or 1); PendingOp (kind, peer, incarnation); PendingViewID;
+// PendingBallot; View (id, member count, members); ViewBallot; ViewOp;
+// then per member of View its incarnation and heard-as incarnation;
+// LatestViewID; Exit (id, count, members); ExitBallot; ExitOp.
+//
+// A file is whole or refused: a torn write (which write-then-rename
+// prevents, but a disk may still do), a flipped bit or a truncation fails
+// the checksum or the length; a file of another peer or cluster, or of a
+// later version, is refused by name. None is ever read as a fresh start.
+
+// StateVersion is the version of the state file layout this build writes
+// and reads.
+const StateVersion = 1
+
+// stateMagic opens every state file.
+const stateMagic = "MEMBERLY"
+
+// Errors DecodeState wraps: what is wrong with a state file.
+var (
+	ErrStateCorrupt = errors.New("state file is corrupt")
+	ErrStateVersion = errors.New("state file has an unknown version")
+	ErrStateForeign = errors.New("state file belongs to another peer or cluster")
+)
+
+var crc32c = crc32.MakeTable(crc32.Castagnoli)
+
+// EncodeState returns the state file holding s, for the cluster whose
+// fingerprint is cluster.
+func EncodeState(s DurableState, cluster uint64) []byte {
+	var body []byte
+	u := func(v uint64) { body = binary.AppendUvarint(body, v) }
+	ballot := func(b Ballot) { u(b.Round); u(uint64(b.Leader)) }
+	op := func(o Op) { u(uint64(o.Kind)); u(uint64(o.Peer)); u(o.Incarnation) }
+	view := func(v View) {
+		u(uint64(v.ID))
+		u(uint64(len(v.Members)))
+		for _, q := range v.Members {
+			u(uint64(q))
+		}
+	}
+	u(s.Incarnation)
+	ballot(s.Promise)
+	u(s.MaxRound)
+	ballot(s.Following)
+	if s.HasPending {
+		u(1)
+	} else {
+		u(0)
+	}
+	op(s.PendingOp)
+	u(uint64(s.PendingViewID))
+	ballot(s.PendingBallot)
+	view(s.View)
+	ballot(s.ViewBallot)
+	op(s.ViewOp)
+	for i := range s.View.Members {
+		u(s.Incarnations[i])
+		u(s.HeardAs[i])
+	}
+	u(uint64(s.LatestViewID))
+	view(s.Exit)
+	ballot(s.ExitBallot)
+	op(s.ExitOp)
+
+	b := append([]byte(stateMagic), StateVersion)
+	b = binary.LittleEndian.AppendUint64(b, cluster)
+	b = binary.AppendUvarint(b, uint64(s.ID))
+	b = binary.AppendUvarint(b, uint64(len(body)))
+	b = append(b, body...)
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crc32c))
+}
+
+// DecodeState reads the state file b of peer id in the cluster whose
+// fingerprint is cluster. Whether the state makes sense for the peer is
+// checked when it starts from it (ErrBadState).
+func DecodeState(b []byte, id PeerID, cluster uint64) (DurableState, error) {
+	var s DurableState
+	head := len(stateMagic) + 1 + 8
+	if len(b) < head+4 || !bytes.HasPrefix(b, []byte(stateMagic)) {
+		return s, fmt.Errorf("%w: %d bytes, not a state file", ErrStateCorrupt, len(b))
+	}
+	if v := b[len(stateMagic)]; v != StateVersion {
+		return s, fmt.Errorf("%w: version %d, this build reads version %d", ErrStateVersion, v, StateVersion)
+	}
+	sum := binary.LittleEndian.Uint32(b[len(b)-4:])
+	if got := crc32.Checksum(b[:len(b)-4], crc32c); got != sum {
+		return s, fmt.Errorf("%w: checksum %08x, stored %08x (torn or damaged)", ErrStateCorrupt, got, sum)
+	}
+	if c := binary.LittleEndian.Uint64(b[len(stateMagic)+1:]); c != cluster {
+		return s, fmt.Errorf("%w: cluster %016x, this peer's is %016x", ErrStateForeign, c, cluster)
+	}
+	d := stateDecoder{b: b[head : len(b)-4]}
+	if who := d.u(); who != uint64(id) {
+		if d.err != nil {
+			return s, d.err
+		}
+		return s, fmt.Errorf("%w: it is peer %d's, this is peer %d", ErrStateForeign, who, id)
+	}
+	s.ID = id
+	if n := d.u(); d.err == nil && n != uint64(len(d.b)) {
+		return s, fmt.Errorf("%w: body of %d bytes, %d stored", ErrStateCorrupt, n, len(d.b))
+	}
+	s.Incarnation = d.u()
+	s.Promise = d.ballot()
+	s.MaxRound = d.u()
+	s.Following = d.ballot()
+	switch d.u() {
+	case 0:
+	case 1:
+		s.HasPending = true
+	default:
+		d.fail("pending flag")
+	}
+	s.PendingOp = d.op()
+	s.PendingViewID = ViewID(d.u())
+	s.PendingBallot = d.ballot()
+	s.View = d.view()
+	s.ViewBallot = d.ballot()
+	s.ViewOp = d.op()
+	if n := len(s.View.Members); n > 0 && d.err == nil {
+		s.Incarnations = make([]uint64, n)
+		s.HeardAs = make([]uint64, n)
+		for i := range n {
+			s.Incarnations[i], s.HeardAs[i] = d.u(), d.u()
+		}
+	}
+	s.LatestViewID = ViewID(d.u())
+	s.Exit = d.view()
+	s.ExitBallot = d.ballot()
+	s.ExitOp = d.op()
+	if d.err == nil && len(d.b) > 0 {
+		d.fail(fmt.Sprintf("%d bytes after the state", len(d.b)))
+	}
+	return s, d.err
+}
+
+// stateDecoder reads uvarints until the first error, which it keeps.
+type stateDecoder struct {
+	b   []byte
+	err error
+}
+
+func (d *stateDecoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: bad %s", ErrStateCorrupt, what)
+	}
+}
+
+func (d *stateDecoder) u() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("number")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *stateDecoder) id() PeerID {
+	v := d.u()
+	if v > MaxPeers {
+		d.fail("peer id")
+		return 0
+	}
+	return PeerID(v)
+}
+
+func (d *stateDecoder) ballot() Ballot { return Ballot{Round: d.u(), Leader: d.id()} }
+
+func (d *stateDecoder) op() Op {
+	k := d.u()
+	if k > uint64(OpDel) {
+		d.fail("operation kind")
+	}
+	return Op{Kind: OpKind(k), Peer: d.id(), Incarnation: d.u()}
+}
+
+func (d *stateDecoder) view() View {
+	v := View{ID: ViewID(d.u())}
+	n := d.u()
+	if n > MaxPeers {
+		d.fail("member count")
+		return v
+	}
+	if n > 0 && d.err == nil {
+		v.Members = make([]PeerID, n)
+		for i := range v.Members {
+			v.Members[i] = d.id()
+		}
+	}
+	return v
+}
