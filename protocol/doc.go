@@ -19,10 +19,15 @@
 // [1] only if no cluster answers, every other peer starts joining), EventMessage (a decoded message
 // from Msg.From), EventTimer (a timer the peer armed has fired), EventEvict
 // (an operator asks the leader to remove a peer), EventLeave (leave
-// gracefully) and EventCrash (stop for good, printing "crashing").
+// gracefully), EventCrash (stop for good, printing "crashing") and
+// EventForceView (an operator's recovery from a lost majority).
 //
 // The driver handles an Output in this order:
 //
+//  0. Save: a durable peer's (Config.Durable) state to store, written and
+//     synced, before anything else of the Output; when it cannot be
+//     stored, nothing else is done and the process stops. A new process
+//     resumes from it (EventStart with Event.State) as the same member.
 //  1. Notes: log them (FormatNote renders the seed's log lines) or record
 //     them, before anything else, so a peer's line for a view precedes any
 //     other peer's reaction to it.
@@ -44,8 +49,9 @@
 //
 // Node is the driver every Memberly runtime uses: it owns a Peer, turns a
 // process start, messages, timers and operator requests into events, and
-// carries out each Output in the order below through an Effects. A start
-// and a restart are the same call, Node.Start.
+// carries out each Output in the order above through an Effects. A
+// crash-stop start and restart are the same call, Node.Start; a durable
+// peer's restart is Node.Resume.
 //
 // # Messages
 //

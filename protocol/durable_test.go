@@ -225,3 +225,32 @@ func TestDurable_ForceViewAfterLostMajority(t *testing.T) {
 		t.Errorf("forcing without a view: %v, want ErrForceView", err)
 	}
 }
+
+// A durable change costs each member two stores, as docs/design.md says:
+// one as it accepts the REQ (the leader, as it proposes), one as it
+// installs the view. Heartbeats and suspicions store nothing.
+func TestDurable_TwoStoresPerChange(t *testing.T) {
+	c := newCluster(t, 5, durableConfig())
+	seedJoin(c)
+	c.runUntil(sec(12))
+	before := map[protocol.PeerID]int{}
+	for id := protocol.PeerID(1); id <= 4; id++ {
+		before[id] = c.nodes[id].saves
+	}
+	c.runUntil(sec(20))
+	for id := protocol.PeerID(1); id <= 4; id++ {
+		if n := c.nodes[id].saves - before[id]; n != 0 {
+			t.Errorf("peer %d stored %d times while nothing changed", id, n)
+		}
+	}
+	c.crash(5, sec(20))
+	c.runUntil(sec(30))
+	allInOneView(t, c, "6[1,2,3,4]", 1, 2, 3, 4)
+	got, want := map[protocol.PeerID]int{}, map[protocol.PeerID]int{}
+	for id := protocol.PeerID(1); id <= 4; id++ {
+		got[id], want[id] = c.nodes[id].saves-before[id], 2
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("stores for one change (-want +got):\n%s\n%s", diff, c.dump())
+	}
+}

@@ -27,7 +27,7 @@ const (
 	// EventForceView is an operator's way out of a lost majority: the
 	// peer installs a view of itself and the members it hears from, under
 	// a view id ForceViewJump above any it knows, and campaigns in it. It
-	// can lose decisions (docs/design.md, section 14).
+	// can lose decisions (docs/design.md, section 15).
 	EventForceView
 )
 

@@ -123,7 +123,8 @@ func (w *world) storedState(sp *simPeer, why string) (s *protocol.DurableState, 
 	}
 	st, err := protocol.DecodeState(sp.disk, sp.id, stateCluster)
 	if err != nil {
-		w.fault(sp.id, fmt.Sprintf("%s p%d: refused to start: %v; it stays down (exit 2)", why, sp.id, err))
+		// Worded so that traces do not mark it as a start.
+		w.fault(sp.id, fmt.Sprintf("p%d refuses its state file (%s): %v; it stays down (exit 2)", sp.id, why, err))
 		return nil, true
 	}
 	return &st, false

@@ -57,6 +57,9 @@ func (p *printer) header(w *world) {
 	}
 	c := w.cfg
 	fmt.Fprintf(&b, "  peers:    %d\n", sc.Peers)
+	if c.Durable {
+		b.WriteString("  durable:  every peer stores its state, synced, before it acts on it, and resumes from it\n")
+	}
 	fmt.Fprintf(&b, "  timing:   heartbeat=%v suspect_after=%v retry=%v join_retry=%v leave_timeout=%v rejoin=%v\n",
 		c.HeartbeatInterval, c.SuspectAfter, c.RetryInterval, c.JoinRetryInterval, c.LeaveTimeout, c.Rejoin)
 	if c.Mutation != protocol.MutationNone {
@@ -94,9 +97,10 @@ func describeAction(a scenarios.Action) string {
 		return describeAction(untimed) + lasting + ", " + describeTrigger(*t)
 	}
 	switch a.Kind {
-	case scenarios.ActStart, scenarios.ActCrash, scenarios.ActKill, scenarios.ActRestart, scenarios.ActLeave:
+	case scenarios.ActStart, scenarios.ActCrash, scenarios.ActKill, scenarios.ActRestart, scenarios.ActLeave,
+		scenarios.ActCorrupt, scenarios.ActTear:
 		return string(a.Kind) + " " + protocol.FormatMembers(a.Peers)
-	case scenarios.ActEvict, scenarios.ActHook:
+	case scenarios.ActEvict, scenarios.ActHook, scenarios.ActForceView:
 		return fmt.Sprintf("%s %d", a.Kind, a.Peer)
 	case scenarios.ActPause:
 		return describePause(a)

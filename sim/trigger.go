@@ -66,6 +66,9 @@ func (w *world) setOff(m protocol.Message) (now []scenarios.Action) {
 // describeTrigger says when an armed action happens.
 func describeTrigger(t scenarios.Trigger) string {
 	what := describeMatch(t.Type, t.From, t.To, "message")
+	if t.BeforeSync {
+		return "before the fsync of the state the next " + what + " depends on"
+	}
 	if t.Delay == 0 {
 		return "as the next " + what + " is about to leave"
 	}
