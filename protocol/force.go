@@ -53,8 +53,8 @@ func (p *Peer) forceView() {
 	}
 	p.maxRound++
 	b := Ballot{Round: p.maxRound, Leader: p.id}
-	p.note(Note{Kind: NoteForcedView, Members: members, Ballot: b})
 	p.install(v, b, Op{})
+	p.note(Note{Kind: NoteForcedView, Members: members, Ballot: b})
 	for _, q := range members {
 		if q != p.id {
 			p.sendNewView(q)

@@ -57,12 +57,13 @@ const (
 	// NoteProposed: the leader proposed Op on view ViewID under Ballot.
 	NoteProposed
 	// NoteResumed: a durable peer started from its stored state, holding
-	// view (ViewID, Members) (none when Members is empty) and promise
-	// Ballot.
+	// view (ViewID, Members) and promise Ballot. With no Members it holds
+	// no view, and ViewID is the highest view id it knew (a member's
+	// highest is always its own view's).
 	NoteResumed
 	// NoteForcedView: an operator forced view (ViewID, Members), holding
-	// the members this peer could reach, under Ballot (see
-	// EventForceView). The view-installed note follows.
+	// this peer and the members it could reach, under Ballot (see
+	// EventForceView). It follows the forced view's view-installed note.
 	NoteForcedView
 
 	noteKindEnd

@@ -44,58 +44,42 @@ func (p *Peer) Clone() *Peer {
 // Invariant: every field of Peer but cfg and out is encoded here, and
 // copied by Clone (TestState_CoversEveryField counts them).
 func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
-	u := func(v uint64) { b = binary.AppendUvarint(b, v) }
-	flag := func(v bool) {
-		if v {
-			u(1)
-		} else {
-			u(0)
-		}
-	}
-	at := func(d time.Duration) { b = binary.AppendVarint(b, int64(d-base)) }
-	ballot := func(x Ballot) { u(x.Round); u(uint64(x.Leader)) }
-	op := func(o Op) { u(uint64(o.Kind)); u(uint64(o.Peer)); u(o.Incarnation) }
-	view := func(v View) {
-		u(uint64(v.ID))
-		u(uint64(len(v.Members)))
-		for _, q := range v.Members {
-			u(uint64(q))
-		}
-	}
-	pending := func(x pendingOp) { op(x.op); u(uint64(x.viewID)); ballot(x.ballot) }
+	e := uvarints(b)
+	at := func(d time.Duration) { e = binary.AppendVarint(e, int64(d-base)) }
+	pending := func(x pendingOp) { e.op(x.op); e.u(uint64(x.viewID)); e.ballot(x.ballot) }
 	set := func(s peerSet) {
 		for q := 1; q < len(s); q++ {
-			flag(s[q])
+			e.flag(s[q])
 		}
 	}
 
-	u(uint64(p.id))
-	u(uint64(p.universe))
-	u(p.incarnation)
-	flag(p.started)
-	flag(p.stopped)
+	e.u(uint64(p.id))
+	e.u(uint64(p.universe))
+	e.u(p.incarnation)
+	e.flag(p.started)
+	e.flag(p.stopped)
 	at(p.now)
-	view(p.view)
-	ballot(p.viewBallot)
-	op(p.viewOp)
-	u(uint64(p.latestViewID))
+	e.view(p.view)
+	e.ballot(p.viewBallot)
+	e.op(p.viewOp)
+	e.u(uint64(p.latestViewID))
 	for q := 1; q <= p.universe; q++ {
-		u(p.incarnations[q])
-		u(p.heardAs[q])
+		e.u(p.incarnations[q])
+		e.u(p.heardAs[q])
 		at(p.lastHeard[q])
-		u(uint64(p.knownView[q]))
+		e.u(uint64(p.knownView[q]))
 		pending(p.answers[q])
-		u(uint64(len(p.reports[q])))
+		e.u(uint64(len(p.reports[q])))
 		for _, s := range p.reports[q] {
-			u(uint64(s))
+			e.u(uint64(s))
 		}
 	}
-	ballot(p.promise)
-	u(p.maxRound)
-	u(uint64(p.leader))
-	ballot(p.following)
+	e.ballot(p.promise)
+	e.u(p.maxRound)
+	e.u(uint64(p.leader))
+	e.ballot(p.following)
 	pending(p.pending)
-	flag(p.hasPending)
+	e.flag(p.hasPending)
 	set(p.suspected)
 	set(p.departed)
 	set(p.agreed)
@@ -104,56 +88,39 @@ func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
 			at(p.agreedAt[q])
 		}
 	}
-	flag(p.suspectDue != 0) // zero: nothing due, at any time
+	e.flag(p.suspectDue != 0) // zero: nothing due, at any time
 	if p.suspectDue != 0 {
 		at(p.suspectDue)
 	}
 	set(p.joiners)
-	u(uint64(p.role))
-	ballot(p.ballot)
-	u(uint64(len(p.queue)))
+	e.u(uint64(p.role))
+	e.ballot(p.ballot)
+	e.u(uint64(len(p.queue)))
 	for _, q := range p.queue {
-		op(q.op)
-		u(uint64(q.reason))
+		e.op(q.op)
+		e.u(uint64(q.reason))
 	}
-	flag(p.inflight)
+	e.flag(p.inflight)
 	pending(p.proposal)
 	set(p.acks)
 	set(p.promised)
-	flag(p.quorumPromised)
-	u(uint64(p.oldLeader))
-	view(p.exit)
-	ballot(p.exitBallot)
-	op(p.exitOp)
-	flag(p.founding)
+	e.flag(p.quorumPromised)
+	e.u(uint64(p.oldLeader))
+	e.view(p.exit)
+	e.ballot(p.exitBallot)
+	e.op(p.exitOp)
+	e.flag(p.founding)
 	set(p.noCluster)
-	flag(p.joining)
-	u(uint64(p.joinTarget))
-	flag(p.joinAnswered)
-	flag(p.joinRedirected)
-	flag(p.leaving)
+	e.flag(p.joining)
+	e.u(uint64(p.joinTarget))
+	e.flag(p.joinAnswered)
+	e.flag(p.joinRedirected)
+	e.flag(p.leaving)
 	for _, g := range p.timerGen {
-		u(g)
+		e.u(g)
 	}
 	// What was stored last decides whether the next Step stores again.
-	d := &p.saved
-	u(uint64(d.ID))
-	u(d.Incarnation)
-	ballot(d.Promise)
-	u(d.MaxRound)
-	ballot(d.Following)
-	flag(d.HasPending)
-	pending(pendingOp{op: d.PendingOp, viewID: d.PendingViewID, ballot: d.PendingBallot})
-	view(d.View)
-	ballot(d.ViewBallot)
-	op(d.ViewOp)
-	for i := range d.Incarnations {
-		u(d.Incarnations[i])
-		u(d.HeardAs[i])
-	}
-	u(uint64(d.LatestViewID))
-	view(d.Exit)
-	ballot(d.ExitBallot)
-	op(d.ExitOp)
-	return b
+	e.u(uint64(p.saved.ID))
+	e.durable(&p.saved)
+	return e
 }

@@ -48,41 +48,8 @@ var crc32c = crc32.MakeTable(crc32.Castagnoli)
 // EncodeState returns the state file holding s, for the cluster whose
 // fingerprint is cluster.
 func EncodeState(s DurableState, cluster uint64) []byte {
-	var body []byte
-	u := func(v uint64) { body = binary.AppendUvarint(body, v) }
-	ballot := func(b Ballot) { u(b.Round); u(uint64(b.Leader)) }
-	op := func(o Op) { u(uint64(o.Kind)); u(uint64(o.Peer)); u(o.Incarnation) }
-	view := func(v View) {
-		u(uint64(v.ID))
-		u(uint64(len(v.Members)))
-		for _, q := range v.Members {
-			u(uint64(q))
-		}
-	}
-	u(s.Incarnation)
-	ballot(s.Promise)
-	u(s.MaxRound)
-	ballot(s.Following)
-	if s.HasPending {
-		u(1)
-	} else {
-		u(0)
-	}
-	op(s.PendingOp)
-	u(uint64(s.PendingViewID))
-	ballot(s.PendingBallot)
-	view(s.View)
-	ballot(s.ViewBallot)
-	op(s.ViewOp)
-	for i := range s.View.Members {
-		u(s.Incarnations[i])
-		u(s.HeardAs[i])
-	}
-	u(uint64(s.LatestViewID))
-	view(s.Exit)
-	ballot(s.ExitBallot)
-	op(s.ExitOp)
-
+	var body uvarints
+	body.durable(&s)
 	b := append([]byte(stateMagic), StateVersion)
 	b = binary.LittleEndian.AppendUint64(b, cluster)
 	b = binary.AppendUvarint(b, uint64(s.ID))
