@@ -23,7 +23,7 @@ test: lint ## the whole test suite: vet, gofmt, and every test under the race de
 	@# the other core would skew.
 	$(GO) test -race -count=1 ./cmd/peer/...
 
-e2e: image ## the seed's four test cases as containers under docker compose, checked like the simulator's runs
+e2e: image ## the seed's four test cases, and a restart of durable peers, as containers under docker compose, checked like the simulator's runs
 	$(GO) test -tags e2e -count=1 -v -timeout 15m ./docker/
 
 chaos: ## real peers in network namespaces under partitions, cuts, loss and delay, judged by the simulator's checkers (root; CHAOS_SHORT=1 for the short run)
@@ -66,10 +66,11 @@ explore: ## the explorer: the real protocol past a million states twice, then ea
 swarm: ## 2000 random scenarios on every CPU
 	$(GO) run ./cmd/simulate -swarm -runs 2000
 
-fuzz: ## fuzz the wire decoder, log lines, a peer's input, scenarios, network frames and hosts files (FUZZTIME each, 30s unless set)
+fuzz: ## fuzz the wire decoder, log lines, a peer's input, state files, scenarios, network frames and hosts files (FUZZTIME each, 30s unless set)
 	$(GO) test ./protocol -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./protocol -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./protocol -run '^$$' -fuzz '^FuzzStep$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./protocol -run '^$$' -fuzz '^FuzzDecodeState$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzFormat$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./netrt -run '^$$' -fuzz '^FuzzReadFrame$$' -fuzztime $(FUZZTIME)

@@ -53,6 +53,14 @@ func expectation(e scenarios.Expect, logs []peerLog) (why string, hopeless bool)
 // passes, or ctx is cancelled. It returns the last logs read and, unless
 // the expectation held, why not.
 func (c *cluster) await(ctx context.Context, e scenarios.Expect, deadline, settle time.Duration) ([]peerLog, string) {
+	return c.awaitLogs(ctx, func(logs []peerLog) (string, bool) { return expectation(e, logs) }, deadline, settle)
+}
+
+// awaitLogs polls the logs every second until judge finds nothing wrong
+// with them for settle, says it never will (hopeless), ctx ends or
+// deadline passes; it returns the last logs read and what was wrong, or
+// "".
+func (c *cluster) awaitLogs(ctx context.Context, judge func([]peerLog) (why string, hopeless bool), deadline, settle time.Duration) ([]peerLog, string) {
 	var logs []peerLog
 	var heldSince time.Time
 	tick := time.NewTicker(time.Second)
@@ -63,7 +71,7 @@ func (c *cluster) await(ctx context.Context, e scenarios.Expect, deadline, settl
 		if err == nil {
 			logs = got
 		}
-		why, hopeless := expectation(e, logs)
+		why, hopeless := judge(logs)
 		switch {
 		case ctx.Err() != nil:
 			return logs, "interrupted: " + context.Cause(ctx).Error()

@@ -77,6 +77,34 @@ type Options struct {
 	// restarts.
 	Incarnation uint64
 
+	// DataDir, when set, makes the peer durable (Config.Durable): it keeps
+	// its state in DIR/state, written and synced before anything that
+	// depends on it is sent, and a later process started on the same
+	// directory resumes from it as the same member (same incarnation, same
+	// promises, same view) instead of joining as a new one. The directory
+	// is created if needed (0700) and locked: Listen refuses a second
+	// process on it. A state file that cannot be used (ErrState) is never
+	// discarded silently: Listen fails until ResetState discards it. The
+	// state file records the hosts' Fingerprint: editing the hosts file
+	// (or the ports completing its lines) makes every existing state file
+	// foreign, and each peer must then start with ResetState.
+	DataDir string
+	// ResetState (needs DataDir) removes the state file before the start:
+	// the peer forgets its promises and its view, and starts as a new
+	// member under a new incarnation. It is logged on OperatorLog.
+	ResetState bool
+	// ForceView (needs DataDir holding a state file, not with ResetState:
+	// Listen refuses a peer that has no view stored) is the way out of a
+	// lost majority: SuspectAfter plus HeartbeatInterval after Run starts
+	// the peer, once it has heard from every member it can reach, it
+	// installs a view of itself and those members (protocol.ForceViewJump
+	// above any view id it knows; see protocol.Node.ForceView). It can
+	// lose decisions the lost members made: use it on one survivor only,
+	// when the others are gone for good. A refusal (the peer holds no
+	// view) is logged on OperatorLog; the forced view shows as a
+	// protocol.NoteForcedView note.
+	ForceView bool
+
 	// OnNote is called on the event loop for every note the peer produces,
 	// before any message of the same step is sent (the seed's log lines
 	// come from here). It must not block for long.
@@ -84,6 +112,11 @@ type Options struct {
 	// Logger receives diagnostics (drops, reconnects, bad input); nil
 	// discards them.
 	Logger *slog.Logger
+	// OperatorLog receives the few lines an operator asked for by an
+	// option and must see whatever the diagnostics level: the state file
+	// ResetState removed, or why ForceView was refused. nil sends them to
+	// Logger.
+	OperatorLog *slog.Logger
 
 	DialTimeout  time.Duration // default 1 s
 	WriteTimeout time.Duration // default 2 s
@@ -93,6 +126,9 @@ type Options struct {
 // ErrCrashed is returned by Run when the peer crashed on purpose (-c or -t).
 var ErrCrashed = errors.New("netrt: peer crashed")
 
+// A durable peer that cannot store its state stops at once: Run returns
+// an error wrapping protocol.ErrSave, which names the file and the failure.
+
 // Runtime is one running peer.
 type Runtime struct {
 	impl *runtime
@@ -100,6 +136,10 @@ type Runtime struct {
 
 // Listen validates opts and binds the peer's TCP and UDP addresses. An
 // address in use, an id outside Hosts or a bad key is an error naming it.
+// With DataDir it also locks the directory and reads the state file: a
+// directory in use by another process is an error, and a state file that
+// cannot be used one wrapping ErrState. The lock is held until Run
+// returns.
 func Listen(opts Options) (*Runtime, error) {
 	r, err := newRuntime(opts)
 	if err != nil {
@@ -110,8 +150,12 @@ func Listen(opts Options) (*Runtime, error) {
 
 // Run starts the peer and runs its event loop until the peer stops: nil
 // after a finished graceful leave, ErrCrashed after a crash, or ctx's error
-// when ctx is cancelled (without leaving: cancel is a kill). It closes the
-// sockets before returning. A Runtime runs once: a second Run is an error.
+// when ctx is cancelled (without leaving: cancel is a kill). A durable peer
+// resumes from the state Listen read, if any, and otherwise starts fresh;
+// one whose state cannot be stored stops and Run returns an error wrapping
+// protocol.ErrSave. It closes the sockets (and releases the data
+// directory) before returning. A Runtime runs once: a second Run is an
+// error.
 //
 // When the peer stops on its own (a leave or a crash), Run first lets the
 // messages of its last steps go out, for at most DialTimeout plus

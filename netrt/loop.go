@@ -31,9 +31,27 @@ func (r *runtime) loop(ctx context.Context) error {
 		// incarnations should.
 		incarnation = uint64(time.Now().UnixNano())
 	}
+	var force <-chan time.Time
+	if r.opts.ForceView {
+		// By then every member this peer can reach has been heard from,
+		// and every other one suspected (SuspectAfter after the start).
+		t := time.NewTimer(r.opts.Config.SuspectAfter + r.opts.Config.HeartbeatInterval)
+		defer t.Stop()
+		force = t.C
+	}
 	stallCheck := time.NewTicker(r.stallCheck)
 	defer stallCheck.Stop()
-	r.step("start", func(now time.Duration) error { return r.node.Start(now, incarnation) })
+	if r.resumeFrom != nil {
+		st := *r.resumeFrom
+		err := r.step("start", func(now time.Duration) error { return r.node.Resume(now, st) })
+		if errors.Is(err, protocol.ErrBadState) {
+			// Listen tried this very start: only a changed protocol
+			// gets here.
+			return &stateError{r.store.path, err}
+		}
+	} else {
+		r.step("start", func(now time.Duration) error { return r.node.Start(now, incarnation) })
+	}
 	for !r.stopped {
 		select {
 		case <-ctx.Done():
@@ -43,23 +61,53 @@ func (r *runtime) loop(ctx context.Context) error {
 		case ev := <-r.control:
 			r.operate(ev)
 		case <-r.timers.clock.C:
-			for _, t := range r.timers.takeDue(r.now()) {
-				if r.stopped {
-					break
-				}
-				r.step("timer", func(now time.Duration) error { return r.node.Fire(now, t) })
-			}
-			r.timers.reset(r.now())
+			r.fireDue()
 		case <-stallCheck.C:
 			r.checkStalls()
 		case <-crash:
 			r.step("crash", r.node.Crash)
+		case <-force:
+			r.forceView()
 		}
+	}
+	if r.saveErr != nil {
+		return errors.Wrapf(r.saveErr, "netrt: peer %d stopped", r.id)
 	}
 	if r.left {
 		return nil
 	}
 	return ErrCrashed
+}
+
+// forceView carries out Options.ForceView: the timers due are fired first,
+// so that the suspicions whose time has come are raised and the forced
+// view leaves out every member silent for SuspectAfter.
+func (r *runtime) forceView() {
+	r.fireDue()
+	if r.stopped {
+		return
+	}
+	before := r.node.Peer().View()
+	err := r.step("force view", r.node.ForceView)
+	switch {
+	case errors.Is(err, protocol.ErrSave):
+		// Run reports it.
+	case err != nil:
+		r.oplog.Error("cannot force a view", "view", before.String(), "err", err)
+	default:
+		r.log.Info("forced a view", "was", before.String(), "now", r.node.Peer().View().String())
+	}
+}
+
+// fireDue fires the node's timers that are due.
+func (r *runtime) fireDue() {
+	for _, t := range r.timers.takeDue(r.now()) {
+		if r.stopped {
+			break
+		}
+		r.step("timer", func(now time.Duration) error { return r.node.Fire(now, t) })
+	}
+	r.timers.reset(r.now())
 }
 
 // checkStalls replaces every stalled connection, whether or not its peer
@@ -109,7 +157,13 @@ func (r *runtime) operate(ev protocol.Event) {
 func (r *runtime) step(what string, call func(now time.Duration) error) error {
 	r.stepAt = r.now()
 	err := call(r.stepAt)
-	if err != nil {
+	switch {
+	case errors.Is(err, protocol.ErrSave):
+		// Not a refusal: the node stopped, and Run reports why.
+		if r.saveErr == nil {
+			r.saveErr = err
+		}
+	case err != nil:
 		r.dropped(dropRefused, what, err)
 	}
 	r.timers.reset(r.now())
@@ -129,10 +183,21 @@ func (fx effects) Send(m protocol.Message)       { fx.r.send(&m) }
 func (fx effects) Timer(t protocol.TimerRequest) { fx.r.timers.apply(fx.r.stepAt, t) }
 func (fx effects) Stop()                         { fx.r.stopped = true }
 
-// Save is called only for a durable peer, which this runtime does not run
-// yet: Options offers no data directory.
-func (fx effects) Save(protocol.DurableState) error {
-	return errors.New("netrt: durable state needs a data directory")
+// Save stores the state of a durable peer (Options.DataDir), synced,
+// before the node carries out the rest of the output.
+func (fx effects) Save(s protocol.DurableState) error {
+	if fx.r.store == nil {
+		return errors.New("netrt: a durable peer needs a data directory")
+	}
+	start := time.Now()
+	err := fx.r.store.save(s)
+	fx.r.met.saveNanos.Add(uint64(time.Since(start)))
+	if err != nil {
+		fx.r.met.saveFailures.Add(1)
+		return err
+	}
+	fx.r.met.saves.Add(1)
+	return nil
 }
 
 // note hands a note to Options.OnNote and counts what metrics count.

@@ -70,6 +70,10 @@ type metrics struct {
 	reconnects  atomic.Uint64
 	// stallRedials counts outbound connections closed as stalled.
 	stallRedials atomic.Uint64
+	// A durable peer's saves: how many, how many failed, and the time
+	// they took (written, synced, renamed, directory synced).
+	saves, saveFailures atomic.Uint64
+	saveNanos           atomic.Uint64
 }
 
 // msgTypes lists the valid message types in wire order.
@@ -119,6 +123,12 @@ func (r *runtime) writeMetrics(w io.Writer) error {
 	sample("memberly_reconnects_total", "", m.reconnects.Load())
 	family("memberly_stall_redials_total", "counter", "Outbound TCP connections closed as stalled (data unacknowledged, or a write blocked, past the stall bound); the link redials.")
 	sample("memberly_stall_redials_total", "", m.stallRedials.Load())
+	family("memberly_state_saves_total", "counter", "States a durable peer stored (each written and synced before what depends on it was sent).")
+	sample("memberly_state_saves_total", "", m.saves.Load())
+	family("memberly_state_save_failures_total", "counter", "States a durable peer could not store; the peer stops at the first.")
+	sample("memberly_state_save_failures_total", "", m.saveFailures.Load())
+	family("memberly_state_save_seconds_total", "counter", "Time spent storing states, in seconds.")
+	bw.WriteString("memberly_state_save_seconds_total " + strconv.FormatFloat(float64(m.saveNanos.Load())/1e9, 'g', -1, 64) + "\n")
 	family("memberly_view_id", "gauge", "Id of the installed view (0 when not a member).")
 	sample("memberly_view_id", "", uint64(st.ViewID))
 	family("memberly_members", "gauge", "Members of the installed view.")

@@ -69,6 +69,15 @@ memberly_reconnects_total 0
 # HELP memberly_stall_redials_total Outbound TCP connections closed as stalled (data unacknowledged, or a write blocked, past the stall bound); the link redials.
 # TYPE memberly_stall_redials_total counter
 memberly_stall_redials_total 0
+# HELP memberly_state_saves_total States a durable peer stored (each written and synced before what depends on it was sent).
+# TYPE memberly_state_saves_total counter
+memberly_state_saves_total 0
+# HELP memberly_state_save_failures_total States a durable peer could not store; the peer stops at the first.
+# TYPE memberly_state_save_failures_total counter
+memberly_state_save_failures_total 0
+# HELP memberly_state_save_seconds_total Time spent storing states, in seconds.
+# TYPE memberly_state_save_seconds_total counter
+memberly_state_save_seconds_total 0
 # HELP memberly_view_id Id of the installed view (0 when not a member).
 # TYPE memberly_view_id gauge
 memberly_view_id 1

@@ -43,7 +43,16 @@ type runtime struct {
 	stepAt time.Duration
 	seal   *sealer
 	log    *slog.Logger
+	oplog  *slog.Logger // Options.OperatorLog, or log
 	book   *addrBook
+
+	// store is the data directory of a durable peer (nil otherwise), and
+	// resumeFrom the state Listen read from it (nil: start fresh).
+	store      *store
+	resumeFrom *protocol.DurableState
+	// saveErr is the node's error when a state could not be stored: the
+	// peer stopped, and Run reports it.
+	saveErr error
 
 	// Bounds on a stalled outbound connection, from SuspectAfter
 	// (stall.go): data unacknowledged for stallAfter stalls it, the
@@ -92,6 +101,17 @@ func newRuntime(opts Options) (*runtime, error) {
 		return nil, errors.Errorf("netrt: %d hosts, at most %d", n, protocol.MaxPeers)
 	case opts.ID < 1 || int(opts.ID) > n:
 		return nil, errors.Errorf("netrt: peer id %d outside the hosts 1..%d", opts.ID, n)
+	case opts.DataDir == "" && opts.ResetState:
+		return nil, errors.New("netrt: ResetState needs a DataDir: only a durable peer has a state file")
+	case opts.DataDir == "" && opts.ForceView:
+		return nil, errors.New("netrt: ForceView needs a DataDir: only a durable peer resumes holding a view to force")
+	case opts.DataDir == "" && opts.Config.Durable:
+		return nil, errors.New("netrt: Config.Durable needs a DataDir to store the state in")
+	case opts.ResetState && opts.ForceView:
+		return nil, errors.New("netrt: ForceView needs the stored view, which ResetState discards")
+	}
+	if opts.DataDir != "" {
+		opts.Config.Durable = true
 	}
 	seal, err := newSealer(opts.Key)
 	if err != nil {
@@ -110,12 +130,17 @@ func newRuntime(opts Options) (*runtime, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	oplog := opts.OperatorLog
+	if oplog == nil {
+		oplog = log
+	}
 	r := &runtime{
 		opts:      opts,
 		id:        opts.ID,
 		addrs:     make([]peerAddr, n+1),
 		seal:      seal,
 		log:       log.With("peer", int(opts.ID)),
+		oplog:     oplog.With("peer", int(opts.ID)),
 		book:      newAddrBook(),
 		inbound:   newInboundConns(maxInbound(n)),
 		replays:   newReplayGuard(n),
@@ -155,8 +180,14 @@ func newRuntime(opts Options) (*runtime, error) {
 			return nil, err
 		}
 	}
+	if opts.DataDir != "" {
+		if err := r.openDataDir(); err != nil {
+			return nil, err
+		}
+	}
 	b, err := bind(self, opts.Broadcast)
 	if err != nil {
+		r.closeStore()
 		return nil, errors.Wrapf(err, "netrt: peer %d", r.id)
 	}
 	r.tcpLn, r.udpConn, r.localIP = b.tcp, b.udp, b.localIP
@@ -204,6 +235,7 @@ func (r *runtime) run(ctx context.Context) error {
 	r.udpConn.Close()
 	r.wg.Wait()
 	r.timers.stop()
+	r.closeStore()
 	return err
 }
 

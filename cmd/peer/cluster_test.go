@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -316,7 +317,8 @@ func status(addr string) (statusJSON, error) {
 }
 
 // checkSafety checks every process's log: all of it parses as the seed's
-// lines (unless -v or -log json was given), S1 (each process installs strictly
+// lines (unless -v or -log json was given; a durable peer's operator lines
+// and a start-up error line are allowed), S1 (each process installs strictly
 // increasing view ids), S4 (only views holding itself) and S2 (all installs
 // of a view id have the same members).
 func (c *cluster) checkSafety() error {
@@ -328,6 +330,7 @@ func (c *cluster) checkSafety() error {
 	for _, p := range procs {
 		text := p.text()
 		lines, skipped := protocol.ParseLogText(text)
+		skipped -= p.allowedExtraLines()
 		if skipped != 0 && !slices.Contains(p.args, "-v") && !slices.Contains(p.args, "json") {
 			return errors.Errorf("peer %d printed %d lines that are not the seed's:\n%s", p.id, skipped, text)
 		}
@@ -462,6 +465,98 @@ func (p *proc) lastView() (protocol.Line, bool) {
 		return protocol.Line{}, false
 	}
 	return vs[len(vs)-1], true
+}
+
+// allowedExtraLines counts the lines p may print beside the seed's: the
+// operator lines of a durable peer (-data-dir), and the one line of a
+// start-up error (exit status 2).
+func (p *proc) allowedExtraLines() int {
+	n := 0
+	if slices.Contains(p.args, "-data-dir") {
+		n += len(p.opLines())
+	}
+	if p.exited() && p.exitStatus() == exitStartup {
+		for _, e := range p.all() {
+			if strings.HasPrefix(e.text, "peer: ") {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// exitStatus is the exit status of a process that exited.
+func (p *proc) exitStatus() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.status
+}
+
+// all returns every line printed so far.
+func (p *proc) all() []entry {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.out)
+}
+
+// opLine is an operator line (slog's text format) a durable peer prints:
+// its message and its other fields.
+type opLine struct {
+	level, msg string
+	fields     map[string]string
+}
+
+// parseOpLine parses a slog text line: key=value pairs, a value quoted when
+// it holds spaces. ok is false for anything else.
+func parseOpLine(s string) (opLine, bool) {
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, "time=") {
+		return opLine{}, false
+	}
+	l := opLine{fields: map[string]string{}}
+	for s != "" {
+		key, rest, ok := strings.Cut(s, "=")
+		if !ok || key == "" || strings.ContainsAny(key, " \"") {
+			return opLine{}, false
+		}
+		var value string
+		if strings.HasPrefix(rest, `"`) {
+			q, err := strconv.QuotedPrefix(rest)
+			if err != nil {
+				return opLine{}, false
+			}
+			value, _ = strconv.Unquote(q)
+			rest = rest[len(q):]
+		} else {
+			value, rest, _ = strings.Cut(rest, " ")
+			rest = " " + rest
+		}
+		l.fields[key] = value
+		s = strings.TrimLeft(rest, " ")
+	}
+	l.level, l.msg = l.fields["level"], l.fields["msg"]
+	return l, l.level != "" && l.msg != ""
+}
+
+// opLines returns the operator lines printed so far.
+func (p *proc) opLines() []opLine {
+	var ls []opLine
+	for _, e := range p.all() {
+		if l, ok := parseOpLine(e.text); ok {
+			ls = append(ls, l)
+		}
+	}
+	return ls
+}
+
+// opLine returns the first operator line with msg.
+func (p *proc) opLine(msg string) (opLine, bool) {
+	for _, l := range p.opLines() {
+		if l.msg == msg {
+			return l, true
+		}
+	}
+	return opLine{}, false
 }
 
 // printed reports whether p printed a message line with msg.

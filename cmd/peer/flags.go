@@ -30,6 +30,13 @@ type config struct {
 	logFormat   string // "text" or "json"
 	httpAddr    string
 	verbose     bool
+	dataDir     string // -data-dir: keep the state there (durable peer)
+	resetState  bool   // -reset-state: discard the stored state first
+	forceView   bool   // -force-view: force a view of the reachable members
+	// leaveOnSignal (-leave-on-signal): SIGTERM or SIGINT leaves the group
+	// first. Default on, the seed's behaviour, but off with -data-dir: a
+	// durable peer is stopped to be restarted, as a member.
+	leaveOnSignal bool
 }
 
 // Log formats accepted by -log.
@@ -92,6 +99,16 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 	fs.StringVar(&cfg.logFormat, "log", logText, "log `format`: text (the seed's lines) or json (one object per line)")
 	fs.StringVar(&cfg.httpAddr, "http", "", "serve GET /status and /metrics on this `address`")
 	fs.BoolVar(&cfg.verbose, "v", false, "also log diagnostics (drops, reconnects, bad input) on stderr")
+	fs.StringVar(&cfg.dataDir, "data-dir", "", "keep this peer's state in `dir` (created if needed, one process per directory): "+
+		"restarted on it, the peer resumes as the same member, with its view and promises, instead of joining as a new one; "+
+		"every change costs a write and an fsync. Editing the hosts file makes the stored state foreign: start every peer with -reset-state then")
+	fs.BoolVar(&cfg.resetState, "reset-state", false, "with -data-dir: discard the stored state before starting; "+
+		"the peer forgets its view, promises and incarnation, and joins as a new member")
+	fs.BoolVar(&cfg.forceView, "force-view", false, "with -data-dir holding this peer's state, when a majority of its view is gone for good: "+
+		"once started (after -suspect-after plus -heartbeat), install a view of this peer and the members it hears from, "+
+		"its id 1000 above any known. It can lose decisions only the lost members knew of; use it on one survivor only")
+	fs.BoolVar(&cfg.leaveOnSignal, "leave-on-signal", true, "on SIGTERM or SIGINT, leave the group before exiting; "+
+		"default true, but false with -data-dir, where a signal stops the peer as a member that resumes when restarted")
 	// The flag package calls Usage on every parse error; the usage text
 	// is printed for -help only (see parseFlags).
 	fs.Usage = func() {}
@@ -100,7 +117,7 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 
 // printUsage writes the usage text of fs to w.
 func printUsage(fs *flag.FlagSet, w io.Writer) {
-	fmt.Fprintf(w, "usage: peer -h hosts [-d seconds] [-c seconds] [-t] [-id n] [flags]\n\n")
+	fmt.Fprintf(w, "usage: peer -h hosts [-d seconds] [-c seconds] [-t] [-id n] [-data-dir dir] [flags]\n\n")
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
@@ -137,10 +154,28 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	if cfg.logFormat != logText && cfg.logFormat != logJSON {
 		return cfg, errors.Errorf("-log %q: want text or json", cfg.logFormat)
 	}
+	if cfg.dataDir != "" && !flagGiven(fs, "leave-on-signal") {
+		cfg.leaveOnSignal = false
+	}
+	switch {
+	case cfg.resetState && cfg.dataDir == "":
+		return cfg, errors.New("-reset-state needs -data-dir: without it the peer stores no state")
+	case cfg.forceView && cfg.dataDir == "":
+		return cfg, errors.New("-force-view needs -data-dir: only a peer resumed from its state holds a view to force")
+	case cfg.forceView && cfg.resetState:
+		return cfg, errors.New("-force-view cannot go with -reset-state: it forces the stored view, which -reset-state discards")
+	}
 	if err := cfg.proto.Validate(); err != nil {
 		return cfg, errors.New(flagNames.Replace(err.Error()))
 	}
 	return cfg, nil
+}
+
+// flagGiven reports whether name was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // flagNames rewrites Config's field names in Validate's errors into the

@@ -19,13 +19,17 @@ type statusSource interface {
 
 // statusJSON is the body of GET /status.
 type statusJSON struct {
-	ID       protocol.PeerID   `json:"id"`
-	ViewID   protocol.ViewID   `json:"view_id"`
-	Members  []protocol.PeerID `json:"members"`
-	Leader   protocol.PeerID   `json:"leader"`
-	Suspects []protocol.PeerID `json:"suspects"`
-	Ballot   ballotJSON        `json:"ballot"`
-	Role     string            `json:"role"`
+	ID protocol.PeerID `json:"id"`
+	// Incarnation names this process among the peer's (a durable peer's
+	// is the one it resumed with). It may exceed 2^53: a client must read
+	// it as a 64-bit integer, not a float.
+	Incarnation uint64            `json:"incarnation"`
+	ViewID      protocol.ViewID   `json:"view_id"`
+	Members     []protocol.PeerID `json:"members"`
+	Leader      protocol.PeerID   `json:"leader"`
+	Suspects    []protocol.PeerID `json:"suspects"`
+	Ballot      ballotJSON        `json:"ballot"`
+	Role        string            `json:"role"`
 }
 
 type ballotJSON struct {
@@ -79,8 +83,9 @@ func newHandler(src statusSource) http.Handler {
 
 func writeStatus(w http.ResponseWriter, s protocol.Status) {
 	body := statusJSON{
-		ID:     s.ID,
-		ViewID: s.ViewID,
+		ID:          s.ID,
+		Incarnation: s.Incarnation,
+		ViewID:      s.ViewID,
 		// Empty lists render as [] rather than null: clients iterate them.
 		Members:  nonNil(s.Members),
 		Leader:   s.Leader,

@@ -40,7 +40,7 @@ func serve(h http.Handler, method, path string) *http.Response {
 
 func TestHandler_Status(t *testing.T) {
 	src := fakeSource{status: protocol.Status{
-		ID: 2, ViewID: 7, Members: []protocol.PeerID{2, 3, 4}, Leader: 2, Role: "leader",
+		ID: 2, Incarnation: 1_700_000_000_123_456_789, ViewID: 7, Members: []protocol.PeerID{2, 3, 4}, Leader: 2, Role: "leader",
 		Promise: protocol.Ballot{Round: 1, Leader: 2}, Suspects: []protocol.PeerID{4},
 	}}
 	resp := serve(newHandler(src), http.MethodGet, "/status")
@@ -50,13 +50,17 @@ func TestHandler_Status(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q, want application/json", ct)
 	}
+	// Numbers as written: an incarnation does not fit a float64.
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
 	var got map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+	if err := dec.Decode(&got); err != nil {
 		t.Fatal(err)
 	}
+	n := func(s string) json.Number { return json.Number(s) }
 	want := map[string]any{
-		"id": 2.0, "view_id": 7.0, "members": []any{2.0, 3.0, 4.0}, "leader": 2.0,
-		"suspects": []any{4.0}, "ballot": map[string]any{"round": 1.0, "leader": 2.0}, "role": "leader",
+		"id": n("2"), "incarnation": n("1700000000123456789"), "view_id": n("7"), "members": []any{n("2"), n("3"), n("4")}, "leader": n("2"),
+		"suspects": []any{n("4")}, "ballot": map[string]any{"round": n("1"), "leader": n("2")}, "role": "leader",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("/status (-want +got):\n%s", diff)
@@ -67,7 +71,7 @@ func TestHandler_StatusJoiningHasEmptyLists(t *testing.T) {
 	src := fakeSource{status: protocol.Status{ID: 5, Role: "joining", Promise: protocol.InitialBallot}}
 	resp := serve(newHandler(src), http.MethodGet, "/status")
 	body, _ := io.ReadAll(resp.Body)
-	want := `{"id":5,"view_id":0,"members":[],"leader":0,"suspects":[],"ballot":{"round":0,"leader":1},"role":"joining"}` + "\n"
+	want := `{"id":5,"incarnation":0,"view_id":0,"members":[],"leader":0,"suspects":[],"ballot":{"round":0,"leader":1},"role":"joining"}` + "\n"
 	if diff := cmp.Diff(want, string(body)); diff != "" {
 		t.Errorf("/status (-want +got):\n%s", diff)
 	}

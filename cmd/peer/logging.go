@@ -25,13 +25,66 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // noteWriter returns the netrt.Options.OnNote callback that logs the notes
-// the seed logs, in format (logText or logJSON), on w. The others (candidacy,
-// proposals, ...) are left out: extra lines could confuse the seed's harness.
+// the seed logs, in format (logText or logJSON), on w, and the two notes of
+// a durable peer an operator must see (operatorNotes). The others
+// (candidacy, proposals, ...) are left out: extra lines could confuse the
+// seed's harness.
 func noteWriter(format string, w io.Writer) func(protocol.Note) {
+	seed := textNotes(w)
 	if format == logJSON {
-		return jsonNotes(w)
+		seed = jsonNotes(w)
 	}
-	return textNotes(w)
+	ops := operatorNotes(format, w)
+	return func(n protocol.Note) {
+		switch n.Kind {
+		case protocol.NoteResumed, protocol.NoteForcedView:
+			ops(n)
+		default:
+			seed(n)
+		}
+	}
+}
+
+// operatorLog returns the logger of the lines an operator must see whatever
+// -v says, in format: slog's, as the diagnostics, never the seed's, which
+// the seed's harness reads. Only -data-dir and its flags produce them (a
+// resumed state, a forced view, a reset state file), so a peer run with the
+// seed's flags prints the seed's lines alone.
+func operatorLog(format string, w io.Writer) *slog.Logger {
+	if format == logJSON {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// operatorNotes logs the notes of a durable peer on the operator's log:
+//
+//	time=... level=INFO msg=resumed peer_id=2 view_id=5 leader=1 members=[1,2,3,4,5] ballot=(3,1)
+//	time=... level=WARN msg=forced-view peer_id=2 view_id=5 leader=1 members=[1,2] ballot=(4,2)
+//
+// msg is the note kind and the header is the seed line's, as in the JSON
+// lines; the members are "members", not "memb_list": neither note installs
+// a view (a forced view's install follows as a seed line).
+func operatorNotes(format string, w io.Writer) func(protocol.Note) {
+	logger := operatorLog(format, w)
+	return func(n protocol.Note) {
+		level := slog.LevelInfo
+		if n.Kind == protocol.NoteForcedView {
+			// It can lose decisions: worth a warning.
+			level = slog.LevelWarn
+		}
+		members := slog.String("members", protocol.FormatMembers(n.Members))
+		if format == logJSON {
+			members = slog.Any("members", nonNil(n.Members))
+		}
+		logger.LogAttrs(context.Background(), level, n.Kind.String(),
+			slog.Uint64("peer_id", uint64(n.Peer)),
+			slog.Uint64("view_id", uint64(n.ViewID)),
+			slog.Uint64("leader", uint64(n.Leader)),
+			members,
+			slog.String("ballot", n.Ballot.String()),
+		)
+	}
 }
 
 // textNotes writes the seed's lines exactly, one Write per line so that

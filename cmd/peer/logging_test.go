@@ -177,3 +177,83 @@ func TestLockedWriter_ConcurrentLinesStayWhole(t *testing.T) {
 		}
 	}
 }
+
+// durableNotes are a resumed and a forced-view note between seed lines.
+var durableNotes = []protocol.Note{
+	{Kind: protocol.NoteResumed, Peer: 2, ViewID: 5, Leader: 1, Members: []protocol.PeerID{1, 2, 3, 4, 5}, Ballot: protocol.Ballot{Round: 3, Leader: 1}},
+	{Kind: protocol.NoteViewInstalled, Peer: 2, ViewID: 6, Leader: 1, Members: []protocol.PeerID{1, 2, 3, 4}},
+	{Kind: protocol.NoteForcedView, Peer: 2, ViewID: 6, Leader: 2, Members: []protocol.PeerID{1, 2}, Ballot: protocol.Ballot{Round: 4, Leader: 2}},
+	{Kind: protocol.NoteResumed, Peer: 3, ViewID: 0, Leader: 0, Ballot: protocol.InitialBallot},
+}
+
+// The notes of a durable peer are slog lines, as the diagnostics are, and
+// the seed lines around them stay exactly the seed's.
+func TestTextNotes_DurableNotes(t *testing.T) {
+	var w writeRecorder
+	write := noteWriter(logText, &w)
+	for _, n := range durableNotes {
+		write(n)
+	}
+	if len(w.writes) != 4 {
+		t.Fatalf("writes %q, want 4", w.writes)
+	}
+	want := []string{
+		` level=INFO msg=resumed peer_id=2 view_id=5 leader=1 members=[1,2,3,4,5] ballot=(3,1)` + "\n",
+		"{peer_id:2, view_id: 6, leader: 1, memb_list: [1,2,3,4]}\n",
+		` level=WARN msg=forced-view peer_id=2 view_id=6 leader=2 members=[1,2] ballot=(4,2)` + "\n",
+		` level=INFO msg=resumed peer_id=3 view_id=0 leader=0 members=[] ballot=(0,1)` + "\n",
+	}
+	for i, s := range w.writes {
+		got := s
+		if i != 1 {
+			// The time varies; the rest does not.
+			time, rest, ok := strings.Cut(s, " ")
+			if !ok || !strings.HasPrefix(time, "time=") {
+				t.Errorf("write %d %q does not start with time=", i, s)
+			}
+			got = " " + rest
+		}
+		if got != want[i] {
+			t.Errorf("write %d = %q, want %q", i, got, want[i])
+		}
+	}
+	lines, skipped := protocol.ParseLogText(strings.Join(w.writes, ""))
+	if len(lines) != 1 || skipped != 3 {
+		t.Errorf("ParseLogText: %d seed lines, %d skipped; want 1 and 3: the notes must not read as seed lines", len(lines), skipped)
+	}
+}
+
+func TestJSONNotes_DurableNotes(t *testing.T) {
+	var w writeRecorder
+	write := noteWriter(logJSON, &w)
+	for _, n := range durableNotes {
+		write(n)
+	}
+	type line struct {
+		Level    string            `json:"level"`
+		Msg      string            `json:"msg"`
+		PeerID   protocol.PeerID   `json:"peer_id"`
+		ViewID   protocol.ViewID   `json:"view_id"`
+		Leader   protocol.PeerID   `json:"leader"`
+		Members  []protocol.PeerID `json:"members"`
+		MembList []protocol.PeerID `json:"memb_list"`
+		Ballot   string            `json:"ballot"`
+	}
+	want := []line{
+		{Level: "INFO", Msg: "resumed", PeerID: 2, ViewID: 5, Leader: 1, Members: []protocol.PeerID{1, 2, 3, 4, 5}, Ballot: "(3,1)"},
+		{Level: "INFO", Msg: "view-installed", PeerID: 2, ViewID: 6, Leader: 1, MembList: []protocol.PeerID{1, 2, 3, 4}},
+		{Level: "WARN", Msg: "forced-view", PeerID: 2, ViewID: 6, Leader: 2, Members: []protocol.PeerID{1, 2}, Ballot: "(4,2)"},
+		{Level: "INFO", Msg: "resumed", PeerID: 3, Members: []protocol.PeerID{}, Ballot: "(0,1)"},
+	}
+	var got []line
+	for i, s := range w.writes {
+		var l line
+		if err := json.Unmarshal([]byte(s), &l); err != nil || strings.Count(s, "\n") != 1 {
+			t.Fatalf("write %d %q: %v, want one JSON line", i, s, err)
+		}
+		got = append(got, l)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("JSON lines (-want +got):\n%s", diff)
+	}
+}

@@ -10,8 +10,15 @@
 //
 // SIGTERM or SIGINT leaves the group gracefully; a second one exits at once.
 // The exit status is 0 after a graceful leave, 1 after a crash (-c, -t), a
-// second signal or a runtime failure, and 2 for a start-up error, which is
-// printed as one line "peer: what is wrong".
+// second signal or a runtime failure (a state that -data-dir cannot store),
+// and 2 for a start-up error, which is printed as one line "peer: what is
+// wrong": a state file in -data-dir that cannot be used is one.
+//
+// With -data-dir the peer is durable: it stores its state there, and a
+// process started again on that directory resumes as the same member. It
+// then also prints, in slog's format (never the seed's), the lines an
+// operator must see: that it resumed, that -reset-state removed a state
+// file, that -force-view forced a view or could not.
 package main
 
 import (
@@ -19,6 +26,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -90,14 +98,18 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		Broadcast:       cfg.broadcast,
 		LeaderCrashHook: cfg.leaderCrash,
 		CrashAfter:      cfg.crashAfter,
+		DataDir:         cfg.dataDir,
+		ResetState:      cfg.resetState,
+		ForceView:       cfg.forceView,
 		OnNote:          noteWriter(cfg.logFormat, out),
 		Logger:          diag,
+		OperatorLog:     operatorLog(cfg.logFormat, out),
 	})
 	if err != nil {
 		if httpLn != nil {
 			httpLn.Close()
 		}
-		return startupError(stderr, err)
+		return startupError(stderr, stateHint(err))
 	}
 	if httpLn != nil {
 		srv := newServer(rt, serverLog(diag))
@@ -109,6 +121,9 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- rt.Run(ctx) }()
+	if !cfg.leaveOnSignal {
+		return superviseMember(done, cancel, sigs, stderr, operatorLog(cfg.logFormat, out))
+	}
 	return supervise(rt, done, cancel, sigs, stderr)
 }
 
@@ -131,6 +146,25 @@ func supervise(rt *netrt.Runtime, done <-chan error, kill context.CancelFunc, si
 	}
 }
 
+// superviseMember waits for a durable peer to stop. A signal stops it
+// where it is, without leaving: its state is on disk, every change it
+// took part in synced, and a restart on the same data directory resumes
+// it as the same member, as restarting a machine or a container should.
+// It exits 0.
+func superviseMember(done <-chan error, stop context.CancelFunc, sigs <-chan os.Signal, stderr io.Writer, log *slog.Logger) int {
+	select {
+	case err := <-done:
+		return exitStatus(err, stderr)
+	case <-sigs:
+		log.Info("stopping on a signal without leaving: restart on the same -data-dir to resume as the same member")
+		stop()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			return exitStatus(err, stderr)
+		}
+		return exitOK
+	}
+}
+
 // exitStatus maps Run's result to the exit status.
 func exitStatus(err error, stderr io.Writer) int {
 	switch {
@@ -139,9 +173,22 @@ func exitStatus(err error, stderr io.Writer) int {
 	case errors.Is(err, netrt.ErrCrashed):
 		// The peer has printed "crashing" already.
 		return exitCrashed
+	case errors.Is(err, netrt.ErrState):
+		// A state the start refused: a start-up error, as when Listen
+		// finds it.
+		return startupError(stderr, stateHint(err))
 	}
 	fmt.Fprintf(stderr, "peer: %v\n", err)
 	return exitCrashed
+}
+
+// stateHint adds to an error about a state file (netrt.ErrState) the way
+// out, and what it costs.
+func stateHint(err error) error {
+	if !errors.Is(err, netrt.ErrState) {
+		return err
+	}
+	return errors.Errorf("%v: start with -reset-state to discard it (this peer then joins as a new member)", err)
 }
 
 // startupError prints err as the one line "peer: what is wrong".

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/memberly/memberly/netrt"
 	"github.com/memberly/memberly/protocol"
 )
 
@@ -26,7 +27,7 @@ func TestParseFlags_Defaults(t *testing.T) {
 	}
 	want := config{
 		hostsFile: "hosts", tcpPort: 8080, udpPort: 8081,
-		proto: protocol.DefaultConfig(), logFormat: logText,
+		proto: protocol.DefaultConfig(), logFormat: logText, leaveOnSignal: true,
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(config{})); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
@@ -38,7 +39,7 @@ func TestParseFlags_Values(t *testing.T) {
 		"-h", "hosts", "-d", "0.5", "-c", "12", "-t", "-id", "3", "-tcp-port", "7000", "-udp-port", "7001",
 		"-heartbeat", "100ms", "-suspect-after", "250ms", "-retry", "50ms", "-join-retry", "200ms",
 		"-leave-timeout", "2s", "-rejoin=false", "-broadcast", "-key-file", "k", "-log", "json",
-		"-http", "127.0.0.1:9000", "-v",
+		"-http", "127.0.0.1:9000", "-v", "-data-dir", "/var/lib/memberly", "-force-view",
 	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -52,9 +53,20 @@ func TestParseFlags_Values(t *testing.T) {
 			LeaveTimeout: 2 * time.Second, Rejoin: false,
 		},
 		broadcast: true, keyFile: "k", logFormat: logJSON, httpAddr: "127.0.0.1:9000", verbose: true,
+		dataDir: "/var/lib/memberly", forceView: true,
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(config{})); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseFlags_ResetState(t *testing.T) {
+	got, err := parseFlags([]string{"-h", "hosts", "-data-dir", "d", "-reset-state"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.dataDir != "d" || !got.resetState || got.forceView {
+		t.Errorf("config %+v, want data dir d and reset-state alone", got)
 	}
 }
 
@@ -151,6 +163,13 @@ func TestRun_StartupErrors(t *testing.T) {
 	elsewhere := writeFile(t, dir, "elsewhere", "peer-one.invalid\npeer-two.invalid\n")
 	shortKey := writeFile(t, dir, "short.key", "abcd\n")
 	hexlessKey := writeFile(t, dir, "hexless.key", strings.Repeat("xy", 32)+"\n")
+	// A state file one bit off, and one of another cluster.
+	corruptDir := filepath.Join(dir, "corrupt")
+	state := validState(t, hosts)
+	state[len(state)-1] ^= 1
+	writeFile(t, mkdir(t, corruptDir), "state", string(state))
+	foreignDir := filepath.Join(dir, "foreign")
+	writeFile(t, mkdir(t, foreignDir), "state", string(protocol.EncodeState(protocol.DurableState{ID: 1, Incarnation: 1}, 12345)))
 
 	// A port held by this test: the peer cannot bind it.
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
@@ -194,6 +213,16 @@ func TestRun_StartupErrors(t *testing.T) {
 		{"leave timeout below retry", append(ok, "-retry", "2s", "-leave-timeout", "1s"), []string{"-leave-timeout", "-retry"}},
 		{"join retry negative", append(ok, "-join-retry", "-1s"), []string{"-join-retry"}},
 		{"bad http address", append(ok, "-http", "127.0.0.1:http-port"), []string{"-http"}},
+		{"reset without data dir", append(ok, "-reset-state"), []string{"-reset-state", "-data-dir"}},
+		{"force without data dir", append(ok, "-force-view"), []string{"-force-view", "-data-dir"}},
+		{"force and reset", append(ok, "-data-dir", dir, "-force-view", "-reset-state"), []string{"-force-view", "-reset-state"}},
+		{"force without a state", append(ok, "-data-dir", filepath.Join(dir, "new-data"), "-force-view"), []string{"cannot force a view", "new-data holds no state file"}},
+		{"data dir is a file", append(ok, "-data-dir", hosts), []string{"data directory", hosts}},
+		{"corrupt state file", append(ok, "-data-dir", corruptDir), []string{
+			"state file " + filepath.Join(corruptDir, "state") + ": state file is corrupt: checksum",
+			": start with -reset-state to discard it (this peer then joins as a new member)"}},
+		{"foreign state file", append(ok, "-data-dir", foreignDir), []string{
+			"state file " + filepath.Join(foreignDir, "state") + ": state file belongs to another peer or cluster: cluster", "-reset-state"}},
 		{"unknown flag", append(ok, "-x"), []string{"-x"}},
 		{"argument", append(ok, "extra"), []string{"unexpected argument", "extra"}},
 	} {
@@ -211,6 +240,45 @@ func TestRun_StartupErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// mkdir creates dir and returns it.
+func mkdir(t *testing.T, dir string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// validState is the state file of peer 1 of the hosts file at path, as a
+// fresh durable start stores it: a peer can resume from it.
+func validState(t *testing.T, path string) []byte {
+	t.Helper()
+	hosts, err := netrt.ReadHosts(path, 8080, 8081)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return protocol.EncodeState(protocol.DurableState{ID: 1, Incarnation: 1}, hosts.Fingerprint())
+}
+
+// A data directory serves one process: a second is refused at start.
+func TestRun_DataDirInUse(t *testing.T) {
+	dataDir := t.TempDir()
+	args := singlePeer(t, "-data-dir", dataDir)
+	first, sigs, exit := runAsync(t, args...)
+	waitStderr(t, first, bootstrapLine)
+	stderr, status := runSync(t, singlePeer(t, "-data-dir", dataDir)...)
+	if status != exitStartup || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "in use by another process") {
+		t.Errorf("second peer on %s: exit %d, stderr %q; want 2 and one line saying it is in use", dataDir, status, stderr)
+	}
+	if strings.Contains(stderr, "-reset-state") {
+		t.Errorf("stderr %q suggests -reset-state, which cannot help", stderr)
+	}
+	sigs <- syscall.SIGTERM
+	if status := waitStatus(t, exit); status != exitOK {
+		t.Errorf("first peer: exit status %d, want 0; stderr:\n%s", status, first.String())
 	}
 }
 
