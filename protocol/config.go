@@ -11,15 +11,15 @@ import (
 // against the other peers' heartbeat interval.
 type Config struct {
 	// HeartbeatInterval (duration) is how often a member sends HEARTBEAT to
-	// every other member. Default 1.1 s, the seed's: one datagram per member
+	// every other member; at least MinHeartbeatInterval. Default 1.1 s, the seed's: one datagram per member
 	// per second is negligible load and gives two chances to be heard within
 	// the default SuspectAfter.
 	HeartbeatInterval time.Duration
 
 	// SuspectAfter (duration) is how long a member may stay silent before it
 	// is suspected. Default 2.2 s, the seed's: two heartbeat intervals, so one
-	// lost datagram alone never raises a suspicion. Must exceed
-	// HeartbeatInterval, or every member would be suspected between beats.
+	// lost datagram alone never raises a suspicion. Must be at least twice
+	// HeartbeatInterval, for that reason.
 	SuspectAfter time.Duration
 
 	// RetryInterval (duration) is how often REQ, NEWVIEW, NEWLEADER and LEAVE
@@ -74,6 +74,12 @@ func DefaultConfig() Config {
 	}
 }
 
+// MinHeartbeatInterval is the shortest HeartbeatInterval Validate accepts:
+// below it a peer of a large view sends a datagram more often than a
+// scheduler keeps time, and a typing slip (1ns for 1s) would make every
+// peer flood every other.
+const MinHeartbeatInterval = 10 * time.Millisecond
+
 // ErrConfig is wrapped by every error Validate returns.
 var ErrConfig = errors.New("invalid config")
 
@@ -94,8 +100,12 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%w: %s is %v, must be positive", ErrConfig, f.name, f.d)
 		}
 	}
-	if c.SuspectAfter <= c.HeartbeatInterval {
-		return fmt.Errorf("%w: SuspectAfter %v must exceed HeartbeatInterval %v, or members are suspected between heartbeats",
+	if c.HeartbeatInterval < MinHeartbeatInterval {
+		return fmt.Errorf("%w: HeartbeatInterval %v is below %v: a peer would spend its time heartbeating, and timers that short are not kept",
+			ErrConfig, c.HeartbeatInterval, MinHeartbeatInterval)
+	}
+	if c.SuspectAfter < 2*c.HeartbeatInterval {
+		return fmt.Errorf("%w: SuspectAfter %v must be at least twice HeartbeatInterval %v, or one lost heartbeat makes a member suspected",
 			ErrConfig, c.SuspectAfter, c.HeartbeatInterval)
 	}
 	if c.LeaveTimeout < c.RetryInterval {

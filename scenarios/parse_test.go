@@ -206,7 +206,7 @@ func TestParse_Rejects(t *testing.T) {
 		// Timing.
 		{"unknown timing key", withTop("timing:\n  heartbeet: 1s"), `x.yaml:7: unknown key "heartbeet" in timing`},
 		{"timing invalid", withTop("timing:\n  heartbeat: 2s\n  suspect_after: 1s"),
-			"x.yaml:6: timing: invalid config: SuspectAfter 1s must exceed HeartbeatInterval 2s"},
+			"x.yaml:6: timing: invalid config: SuspectAfter 1s must be at least twice HeartbeatInterval 2s"},
 		{"timing zero", withTop("timing:\n  retry: 0s"), "x.yaml:6: timing: invalid config: RetryInterval is 0s, must be positive"},
 		{"rejoin not a bool", withTop("timing:\n  rejoin: yes"), `x.yaml:7: rejoin: expected true or false, got "yes"`},
 		{"timing not a mapping", withTop("timing: 1s"), `x.yaml:6: timing: expected a mapping of keys (heartbeat,`},

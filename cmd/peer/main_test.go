@@ -210,6 +210,8 @@ func TestRun_StartupErrors(t *testing.T) {
 		{"heartbeat zero", append(ok, "-heartbeat", "0"), []string{"-heartbeat", "positive"}},
 		{"heartbeat not a duration", append(ok, "-heartbeat", "fast"), []string{"-heartbeat"}},
 		{"suspect before heartbeat", append(ok, "-heartbeat", "1s", "-suspect-after", "1s"), []string{"-suspect-after", "-heartbeat"}},
+		{"heartbeat below the floor", append(ok, "-heartbeat", "1ns", "-suspect-after", "2ns"), []string{"-heartbeat 1ns is below 10ms"}},
+		{"suspect under two heartbeats", append(ok, "-heartbeat", "1s", "-suspect-after", "1.5s"), []string{"-suspect-after 1.5s must be at least twice -heartbeat 1s"}},
 		{"leave timeout below retry", append(ok, "-retry", "2s", "-leave-timeout", "1s"), []string{"-leave-timeout", "-retry"}},
 		{"join retry negative", append(ok, "-join-retry", "-1s"), []string{"-join-retry"}},
 		{"bad http address", append(ok, "-http", "127.0.0.1:http-port"), []string{"-http"}},
