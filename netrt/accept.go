@@ -92,7 +92,7 @@ func (r *runtime) serveConn(ctx context.Context, c net.Conn) {
 		m, reason, err := r.admit(ctx, payload, plain, src, protocol.Stream)
 		if reason != dropNone {
 			r.dropped(reason, from, err)
-			if reason == dropMalformed || reason == dropBadSeal {
+			if reason == dropMalformed || reason == dropBadSeal || reason == dropUnknownKey {
 				return
 			}
 			continue

@@ -56,9 +56,12 @@ type Options struct {
 	Hosts  Hosts           // the universe (required)
 	Config protocol.Config // protocol timing; must Validate
 
-	// Key (32 bytes) seals every frame and datagram with AES-256-GCM;
-	// nil sends in the clear.
-	Key []byte
+	// Keys is the keyring: each key is 32 bytes, and with any, every
+	// frame and datagram is sealed with AES-256-GCM. The first key (the
+	// primary) seals; every key opens, so a cluster can rotate keys
+	// without a pause (see SetKeys). No two keys may be alike. None sends
+	// in the clear.
+	Keys [][]byte
 	// Broadcast sends heartbeats to BroadcastAddr instead of to each
 	// member's address. A heartbeat still names one receiver, so there is
 	// still one datagram per member; every peer receives them all and
@@ -169,6 +172,20 @@ func (r *Runtime) Leave() { r.impl.leave() }
 
 // Evict asks the peer, which should be the leader, to remove p.
 func (r *Runtime) Evict(p protocol.PeerID) { r.impl.evict(p) }
+
+// SetKeys replaces the keyring (see Options.Keys) while the peer runs,
+// or before: every message sealed from then on uses the new primary key,
+// and every message received is opened with the new keys. Readers and the
+// sender see the whole new keyring at once, never a mix; it is safe to
+// call from any goroutine. Stamps go on as before, so peers notice
+// nothing but the key. A bad keyring is an error and changes nothing. A
+// peer started without keys cannot take any, and one started with keys
+// cannot drop them all: both need a restart.
+//
+// To rotate keys without a pause, take every peer through three steps,
+// each on all peers before the next starts: add the new key second; make
+// it first; remove the old one.
+func (r *Runtime) SetKeys(keys [][]byte) error { return r.impl.setKeys(keys) }
 
 // Status returns a snapshot of the peer, safe to call from any goroutine.
 func (r *Runtime) Status() protocol.Status { return r.impl.status() }

@@ -90,23 +90,26 @@ func TestCluster_WrongKeyCannotJoin(t *testing.T) {
 	other := make([]byte, keySize)
 	other[0] = 1
 	for _, tc := range []struct {
-		name string
-		key3 []byte
+		name  string
+		keys3 [][]byte
 	}{
-		{"other key", other},
+		{"other key", [][]byte{other}},
 		{"no key", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := startCluster(t, 3, func(o *Options) {
-				o.Key = key
+				o.Keys = [][]byte{key}
 				if o.ID == 3 {
-					o.Key = tc.key3
+					o.Keys = tc.keys3
 				}
 			})
 			waitView(t, []protocol.PeerID{1, 2}, p[1], p[2])
 			// Peer 3 keeps asking peer 1 (and, moving on, peer 2) to
-			// join: each attempt is dropped unopened.
-			waitFor(t, "peer 1 to drop several bad seals", func() bool { return p[1].drops(dropBadSeal) >= 3 })
+			// join: each attempt names a key peer 1 does not hold, or is
+			// too short to be sealed at all, and is dropped unopened.
+			waitFor(t, "peer 1 to drop several JOINs", func() bool {
+				return p[1].drops(dropUnknownKey)+p[1].drops(dropBadSeal) >= 3
+			})
 			if st := p[3].rt.Status(); st.ViewID != 0 {
 				t.Errorf("peer 3 with the wrong key installed view %d %v", st.ViewID, st.Members)
 			}
@@ -185,5 +188,66 @@ func TestCluster_HostNames(t *testing.T) {
 		if n := q.drops(dropIdentity); n != 0 {
 			t.Errorf("peer %d dropped %d messages for identity", q.id, n)
 		}
+	}
+}
+
+// TestCluster_KeyRotationWithoutViewChange rotates the keyring of a
+// running cluster from [A] to [B] in the three rolling steps, with
+// SetKeys while heartbeats flow: nobody is suspected, no view changes,
+// nothing is dropped. Then a peer holding only A can no longer join.
+func TestCluster_KeyRotationWithoutViewChange(t *testing.T) {
+	a, b := testKey(0xa), testKey(0xb)
+	hosts := loopbackHosts(t, 4, freePort(t, 4))
+	p := []*testPeer{nil}
+	for id := 1; id <= 3; id++ {
+		p = append(p, startPeer(t, Options{ID: protocol.PeerID(id), Hosts: hosts, Config: testConfig(), Keys: [][]byte{a}}))
+	}
+	members := []protocol.PeerID{1, 2, 3}
+	waitView(t, members, p[1], p[2], p[3])
+	// Joined: from here on, nothing may change.
+	baseline := map[protocol.PeerID]int{}
+	for _, q := range p[1:] {
+		baseline[q.id] = len(q.noteKinds())
+	}
+	heartbeats := func(q *testPeer) uint64 { return q.rt.impl.met.in[protocol.MsgHeartbeat].Load() }
+	for _, ring := range [][][]byte{{a, b}, {b, a}, {b}} {
+		for _, q := range p[1:] {
+			if err := q.rt.SetKeys(ring); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := map[protocol.PeerID]uint64{}
+		for _, q := range p[1:] {
+			before[q.id] = heartbeats(q)
+		}
+		waitFor(t, "heartbeats under the new keyring", func() bool {
+			for _, q := range p[1:] {
+				if heartbeats(q) < before[q.id]+10 {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	for _, q := range p[1:] {
+		for _, k := range q.noteKinds()[baseline[q.id]:] {
+			if k == protocol.NoteSuspected || k == protocol.NoteViewInstalled {
+				t.Errorf("peer %d noted %v during the rotation", q.id, k)
+			}
+		}
+		for _, d := range []dropReason{dropUnknownKey, dropBadSeal, dropReplayed} {
+			if n := q.drops(d); n != 0 {
+				t.Errorf("peer %d dropped %d messages as %v during the rotation", q.id, n, d)
+			}
+		}
+	}
+
+	old := startPeer(t, Options{ID: 4, Hosts: hosts, Config: testConfig(), Keys: [][]byte{a}})
+	waitFor(t, "peer 1 to drop JOINs sealed with the old key", func() bool { return p[1].drops(dropUnknownKey) >= 3 })
+	if st := old.rt.Status(); st.ViewID != 0 {
+		t.Errorf("peer 4 with the old key installed view %d %v", st.ViewID, st.Members)
+	}
+	if diff := cmp.Diff(members, p[1].members()); diff != "" {
+		t.Errorf("peer 1's view (-want +got):\n%s", diff)
 	}
 }

@@ -9,8 +9,9 @@ import (
 )
 
 // A frame on a TCP stream is a 4-byte big-endian payload length, then the
-// payload: an encoded message, sealed when a key is set. A datagram is a
-// bare payload: UDP keeps its boundaries already.
+// payload: an encoded message, sealed when the peer has keys (see sealer
+// for its layout). A datagram is a bare payload: UDP keeps its boundaries
+// already.
 const frameHeaderLen = 4
 
 // maxPayloadSize bounds every payload, framed or not: the largest message

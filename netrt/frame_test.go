@@ -66,7 +66,7 @@ func TestFrame_Errors(t *testing.T) {
 // decodes must encode back to the same bytes.
 func FuzzReadFrame(f *testing.F) {
 	key := bytes.Repeat([]byte{42}, keySize)
-	s, err := newSealer(key)
+	s, err := newSealer([][]byte{key})
 	if err != nil {
 		f.Fatal(err)
 	}

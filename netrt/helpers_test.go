@@ -200,3 +200,14 @@ func waitView(t *testing.T, members []protocol.PeerID, peers ...*testPeer) {
 		return true
 	})
 }
+
+// noteKinds returns the kinds of the notes the peer produced so far.
+func (p *testPeer) noteKinds() []protocol.NoteKind {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	kinds := make([]protocol.NoteKind, len(p.notes))
+	for i, n := range p.notes {
+		kinds[i] = n.Kind
+	}
+	return kinds
+}

@@ -16,6 +16,9 @@ import (
 // reaches the peer.
 func (r *runtime) admit(ctx context.Context, payload, plain []byte, src netip.AddrPort, tr protocol.Transport) (protocol.Message, dropReason, error) {
 	opened, stamp, err := r.seal.open(plain, payload)
+	if errors.Is(err, errUnknownKey) {
+		return protocol.Message{}, dropUnknownKey, err
+	}
 	if err != nil {
 		return protocol.Message{}, dropBadSeal, err
 	}

@@ -197,35 +197,63 @@ func TestInput_DatagramDropsLoggedOncePerHost(t *testing.T) {
 	}
 }
 
-// A sealed message stamped above any clock reading, 2^64-1 say, is
-// dropped: recorded, it would silence its sender for good. The sender's
-// next message still gets through.
-func TestInput_StampAboveAnyClockIsDropped(t *testing.T) {
-	key := testKey(7)
-	p := startCluster(t, 2, func(o *Options) { o.Key = key })
-	waitView(t, []protocol.PeerID{1, 2}, p[1], p[2])
+// keyedReceiver binds, without running it, peer 1 of a loopback universe
+// of two with keys. src is peer 2's UDP address, where its heartbeats come
+// from.
+func keyedReceiver(t *testing.T, keys ...[]byte) (r *runtime, src netip.AddrPort) {
+	t.Helper()
+	r = listenOnly(t, func(o *Options) { o.Keys = keys })
+	a := r.addrs[2]
+	return r, netip.AddrPortFrom(netip.MustParseAddr(a.udpHost), a.udpPort)
+}
 
-	forger, err := newSealer(key)
+// sealedAt seals plain with keys as a sender whose clock reads at.
+func sealedAt(t *testing.T, at time.Time, plain []byte, keys ...[]byte) []byte {
+	t.Helper()
+	s, err := newSealer(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hb := encode(t, protocol.Message{Type: protocol.MsgHeartbeat, From: 2, To: 1,
-		Ballot: protocol.InitialBallot, ViewID: p[2].rt.Status().ViewID})
-	// seal makes no such stamp: seal by hand.
-	stamped := append(binary.BigEndian.AppendUint64(nil, math.MaxUint64), hb...)
-	largest := forger.aead.Seal(nil, nil, stamped, nil)
-	// Ahead of peer 2's own stamps, so that it is fresh.
-	forger.now = func() time.Time { return time.Now().Add(time.Hour) }
-	next := mustSeal(t, forger, hb)
+	s.now = func() time.Time { return at }
+	return mustSeal(t, s, plain)
+}
 
-	src := netip.MustParseAddrPort(p[2].rt.UDPAddr())
-	r := p[1].rt.impl
+// heartbeat is an encoded heartbeat from one peer to another.
+func heartbeat(t *testing.T, from, to protocol.PeerID) []byte {
+	return encode(t, protocol.Message{Type: protocol.MsgHeartbeat, From: from, To: to, Ballot: protocol.InitialBallot, ViewID: 1})
+}
+
+// admitReason admits payload as a datagram from src and says why it was
+// dropped, dropNone's name when it was not.
+func admitReason(r *runtime, payload []byte, src netip.AddrPort) string {
+	_, reason, _ := r.admit(context.Background(), payload, make([]byte, 0, maxPayloadSize), src, protocol.Datagram)
+	return reason.String()
+}
+
+// accepted is what admitReason returns for a message let through.
+var accepted = dropNone.String()
+
+// A sealed message stamped above any clock reading, 2^64-1 say, is
+// dropped as no clock's. The sender's next message still gets through.
+func TestInput_StampAboveAnyClockIsDropped(t *testing.T) {
+	now := time.Now()
+	r, src := keyedReceiver(t, testKey(7))
+	forger, err := newSealer([][]byte{testKey(7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb := heartbeat(t, 2, 1)
+	// seal makes no such stamp: seal by hand.
+	primary := forger.ring.Load().keys[0]
+	header := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint32(nil, uint32(primary.id)), math.MaxUint64)
+	largest := primary.aead.Seal(bytes.Clone(header), nil, hb, header)
+	next := sealedAt(t, now, hb, testKey(7))
+
 	var got []string
 	for _, payload := range [][]byte{largest, next} {
-		_, reason, _ := r.admit(context.Background(), payload, make([]byte, 0, maxPayloadSize), src, protocol.Datagram)
-		got = append(got, reason.String())
+		got = append(got, admitReason(r, payload, src))
 	}
-	if diff := cmp.Diff([]string{"bad-stamp", dropNone.String()}, got); diff != "" {
+	if diff := cmp.Diff([]string{"bad-stamp", accepted}, got); diff != "" {
 		t.Errorf("admitting a heartbeat stamped 2^64-1, then one stamped by a clock (-want +got):\n%s", diff)
 	}
 }
@@ -233,26 +261,14 @@ func TestInput_StampAboveAnyClockIsDropped(t *testing.T) {
 // A sealed heartbeat replayed from its sender's address is dropped and
 // counted, however well it opens.
 func TestInput_ReplayedSealedInputIsDropped(t *testing.T) {
-	key := testKey(7)
-	p := startCluster(t, 2, func(o *Options) { o.Key = key })
-	waitView(t, []protocol.PeerID{1, 2}, p[1], p[2])
-
-	forger, err := newSealer(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Ahead of peer 2's own stamps, so that the first copy is fresh.
-	forger.now = func() time.Time { return time.Now().Add(time.Hour) }
-	payload := mustSeal(t, forger, encode(t, protocol.Message{Type: protocol.MsgHeartbeat, From: 2, To: 1,
-		Ballot: protocol.InitialBallot, ViewID: p[2].rt.Status().ViewID}))
-	src := netip.MustParseAddrPort(p[2].rt.UDPAddr())
-	r := p[1].rt.impl
+	now := time.Now()
+	r, src := keyedReceiver(t, testKey(7))
+	payload := sealedAt(t, now, heartbeat(t, 2, 1), testKey(7))
 	var got []string
 	for range 2 {
-		_, reason, _ := r.admit(context.Background(), payload, make([]byte, 0, maxPayloadSize), src, protocol.Datagram)
-		got = append(got, reason.String())
+		got = append(got, admitReason(r, payload, src))
 	}
-	if diff := cmp.Diff([]string{dropNone.String(), "replayed"}, got); diff != "" {
+	if diff := cmp.Diff([]string{accepted, "replayed"}, got); diff != "" {
 		t.Errorf("admitting one sealed heartbeat twice (-want +got):\n%s", diff)
 	}
 }

@@ -33,6 +33,7 @@ const (
 	dropConnLimit     // an inbound connection over the limit was closed
 	dropReplayed      // sealed input older than what its sender sent since
 	dropBadStamp      // sealed input stamped above any clock reading
+	dropUnknownKey    // input naming a key id not in the keyring (another key, or clear text)
 
 	dropReasonEnd
 )
@@ -51,6 +52,7 @@ var dropReasonNames = [...]string{
 	dropConnLimit:     "conn-limit",
 	dropReplayed:      "replayed",
 	dropBadStamp:      "bad-stamp",
+	dropUnknownKey:    "unknown-key",
 }
 
 func (d dropReason) String() string {
@@ -170,13 +172,14 @@ var dropMessages = [...]string{
 	dropIdentity:      "dropping a message whose sender id does not match its address",
 	dropUnknownSender: "dropping a message from an id outside the hosts file",
 	dropMisaddressed:  "dropping a message addressed to another peer",
-	dropBadSeal:       "dropping sealed input that does not open with our key",
+	dropBadSeal:       "dropping sealed input that does not open with the key it names",
 	dropQueueFull:     "send queue full: dropping its oldest frame",
 	dropRefused:       "the peer refused an event",
 	dropSendFailed:    "could not send a message",
 	dropConnLimit:     "too many inbound connections: closing one",
 	dropReplayed:      "dropping sealed input replayed or overtaken",
 	dropBadStamp:      "dropping sealed input stamped above any clock reading",
+	dropUnknownKey:    "dropping input that names no key of ours (another key, or not sealed)",
 }
 
 // dropSubjects name, in the log, what dropped's addr argument is.
@@ -193,6 +196,7 @@ var dropSubjects = [...]string{
 	dropConnLimit:     "from",
 	dropReplayed:      "from",
 	dropBadStamp:      "from",
+	dropUnknownKey:    "from",
 }
 
 // dropped counts a drop and logs it; addr is the sender's address (the

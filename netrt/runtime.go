@@ -113,7 +113,7 @@ func newRuntime(opts Options) (*runtime, error) {
 	if opts.DataDir != "" {
 		opts.Config.Durable = true
 	}
-	seal, err := newSealer(opts.Key)
+	seal, err := newSealer(opts.Keys)
 	if err != nil {
 		return nil, err
 	}
@@ -287,6 +287,9 @@ func (r *runtime) status() protocol.Status {
 	s.Suspects = slices.Clone(s.Suspects)
 	return s
 }
+
+// setKeys implements SetKeys.
+func (r *runtime) setKeys(keys [][]byte) error { return r.seal.setKeys(keys) }
 
 func (r *runtime) tcpAddr() string { return r.tcpLn.Addr().String() }
 func (r *runtime) udpAddr() string { return r.udpConn.LocalAddr().String() }

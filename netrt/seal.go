@@ -1,9 +1,12 @@
 package netrt
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"sync/atomic"
 	"time"
@@ -13,20 +16,37 @@ import (
 	"github.com/memberly/memberly/protocol"
 )
 
-// keySize is the length of Options.Key: AES-256.
-const keySize = 32
+// Lengths in a sealed payload (see sealer).
+const (
+	keySize  = 32 // of each key in Options.Keys: AES-256
+	keyIDLen = 4
+	stampLen = 8
+	nonceLen = 12
+	tagLen   = 16
+	// sealHeaderLen is the part in clear in front: key id and stamp.
+	sealHeaderLen = keyIDLen + stampLen
+	// sealOverhead is what sealing adds to a message.
+	sealOverhead = sealHeaderLen + nonceLen + tagLen
+)
 
-// stampLen is the length of the stamp sealed in front of every message.
-const stampLen = 8
-
-// sealOverhead is what sealing adds to a payload: a random 12-byte nonce in
-// front, the stamp, and a 16-byte GCM tag behind.
-const sealOverhead = 12 + stampLen + 16
-
-// sealer seals payloads with AES-256-GCM under the cluster's shared key:
-// nonce || ciphertext(stamp || message) || tag. The whole encoded message,
-// type and sender included, is inside the sealed part, so without the key
-// a process can neither read, forge nor alter a message.
+// sealer seals payloads with AES-256-GCM under the cluster's keyring. A
+// sealed payload is
+//
+//	key id (4) | stamp (8) | nonce (12) | ciphertext (message) | tag (16)
+//
+// The key id names the key that sealed it (keyID): the receiver picks that
+// key from its keyring without trying each, and refuses a payload whose
+// key id it does not know before any AES work, which keeps a flood of junk
+// cheap. The stamp is big-endian. Both travel in clear, as additional
+// data covered by the tag; the nonce is random; the whole encoded message,
+// type and sender included, is inside the ciphertext. So without a key of
+// the ring a process can neither read, forge nor alter a message, nor
+// move a message's stamp.
+//
+// The first key of the ring (the primary) seals; every key opens. That is
+// what rotating a key without a pause needs: every peer first adds the new
+// key second (it opens what anyone seals with it), then makes it primary,
+// then drops the old one, each step everywhere before the next starts.
 //
 // The stamp stops replays. Ballots and view ids only grow, so an old
 // message cannot undo a change, but a replayed heartbeat is a sign of life:
@@ -49,7 +69,9 @@ const sealOverhead = 12 + stampLen + 16
 //
 // A nil *sealer is the clear-text mode: seal and open return their input.
 type sealer struct {
-	aead cipher.AEAD
+	// ring is the keyring in use, replaced whole by setKeys: a reader or
+	// the event loop sees either the old ring or the new one.
+	ring atomic.Pointer[keyring]
 	// last is the last stamp sealed. Only the event loop seals.
 	last uint64
 	now  func() time.Time
@@ -59,28 +81,116 @@ type sealer struct {
 // stays below it until the year 2262.
 const maxStamp = math.MaxInt64
 
-// newSealer returns the sealer for key, nil for a nil key.
-func newSealer(key []byte) (*sealer, error) {
-	if key == nil {
-		return nil, nil
-	}
-	if len(key) != keySize {
-		return nil, errors.Errorf("netrt: key of %d bytes, want %d (AES-256)", len(key), keySize)
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, errors.Wrap(err, "netrt: key")
-	}
-	aead, err := cipher.NewGCMWithRandomNonce(block)
-	if err != nil {
-		return nil, errors.Wrap(err, "netrt: key")
-	}
-	return &sealer{aead: aead, now: time.Now}, nil
+// keyID names a key on the wire: the first four bytes of the SHA-256 of a
+// fixed label and the key. It says which key sealed a payload and nothing
+// about the key itself.
+type keyID uint32
+
+// keyIDLabel separates key ids from any other use of a key's hash.
+const keyIDLabel = "memberly key id\x00"
+
+func idOf(key []byte) keyID {
+	h := sha256.New()
+	h.Write([]byte(keyIDLabel))
+	h.Write(key)
+	return keyID(binary.BigEndian.Uint32(h.Sum(nil)))
 }
 
-// seal returns plain stamped and sealed, in a new slice. It fails only
-// once the stamps are spent: the last one was maxStamp, and receivers
-// refuse any larger.
+// String is the id as 8 hex digits, as logs show it.
+func (id keyID) String() string { return fmt.Sprintf("%08x", uint32(id)) }
+
+// KeyID returns the id that sealed messages carry for key, as 8 hex
+// digits: logs name keys by it, never by the key.
+func KeyID(key []byte) string { return idOf(key).String() }
+
+// keyring is a set of keys, the first one primary. It is never modified:
+// setKeys installs a new one.
+type keyring struct {
+	keys []ringKey
+}
+
+type ringKey struct {
+	id   keyID
+	aead cipher.AEAD
+}
+
+// newKeyring checks keys (at least one, each keySize bytes, no two alike)
+// and prepares them.
+func newKeyring(keys [][]byte) (*keyring, error) {
+	if len(keys) == 0 {
+		return nil, errors.New("netrt: no keys")
+	}
+	ring := &keyring{keys: make([]ringKey, 0, len(keys))}
+	for i, key := range keys {
+		if len(key) != keySize {
+			return nil, errors.Errorf("netrt: key %d of %d bytes, want %d (AES-256)", i+1, len(key), keySize)
+		}
+		id := idOf(key)
+		for j, k := range ring.keys {
+			if k.id != id {
+				continue
+			}
+			if bytes.Equal(keys[j], key) {
+				return nil, errors.Errorf("netrt: key %d repeats key %d", i+1, j+1)
+			}
+			return nil, errors.Errorf("netrt: keys %d and %d share the key id %s: replace one", j+1, i+1, id)
+		}
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, errors.Wrapf(err, "netrt: key %d", i+1)
+		}
+		aead, err := cipher.NewGCMWithRandomNonce(block)
+		if err != nil {
+			return nil, errors.Wrapf(err, "netrt: key %d", i+1)
+		}
+		ring.keys = append(ring.keys, ringKey{id: id, aead: aead})
+	}
+	return ring, nil
+}
+
+// find returns the key named id, nil when the ring has none.
+func (k *keyring) find(id keyID) cipher.AEAD {
+	for _, rk := range k.keys {
+		if rk.id == id {
+			return rk.aead
+		}
+	}
+	return nil
+}
+
+// newSealer returns the sealer for keys, nil (clear text) for none.
+func newSealer(keys [][]byte) (*sealer, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	ring, err := newKeyring(keys)
+	if err != nil {
+		return nil, err
+	}
+	s := &sealer{now: time.Now}
+	s.ring.Store(ring)
+	return s, nil
+}
+
+// setKeys replaces the keyring, at once for every reader and the event
+// loop. Stamps go on from the last one: they belong to the sender, not to
+// a key. A peer that started in the clear stays in the clear, and one
+// that seals cannot drop every key.
+func (s *sealer) setKeys(keys [][]byte) error {
+	if s == nil {
+		return errors.New("netrt: this peer runs in the clear (started without keys): restart it with keys to seal")
+	}
+	ring, err := newKeyring(keys)
+	if err != nil {
+		return err
+	}
+	s.ring.Store(ring)
+	return nil
+}
+
+// seal returns plain stamped and sealed with the primary key, in a new
+// slice. It fails only once the stamps are spent: the last one was
+// maxStamp, and receivers refuse any larger.
 func (s *sealer) seal(plain []byte) ([]byte, error) {
 	if s == nil {
 		return plain, nil
@@ -91,14 +201,23 @@ func (s *sealer) seal(plain []byte) ([]byte, error) {
 	// A clock before 1970 reads negative: as a uint64 it would be near
 	// 2^64, and its stamps would hold back those of the clock set right.
 	s.last = max(s.last+1, uint64(max(s.now().UnixNano(), 0)))
-	stamped := binary.BigEndian.AppendUint64(make([]byte, 0, stampLen+len(plain)), s.last)
-	stamped = append(stamped, plain...)
-	return s.aead.Seal(make([]byte, 0, len(plain)+sealOverhead), nil, stamped, nil), nil
+	primary := s.ring.Load().keys[0]
+	out := make([]byte, sealHeaderLen, sealOverhead+len(plain))
+	binary.BigEndian.PutUint32(out, uint32(primary.id))
+	binary.BigEndian.PutUint64(out[keyIDLen:], s.last)
+	// The header is the additional data: Seal appends behind it, so
+	// the two do not overlap.
+	return primary.aead.Seal(out, nil, plain, out[:sealHeaderLen]), nil
 }
 
+// errUnknownKey: a payload names a key id that is not in the keyring.
+var errUnknownKey = errors.New("sealed with a key this peer does not hold")
+
 // open returns the message sealed in sealed, appended to dst[:0], and its
-// stamp, or an error when it was not sealed with this key or was altered.
-// In clear-text mode it returns sealed and stamp 0.
+// stamp, or an error when it is too short to be sealed, names a key not in
+// the ring (errUnknownKey, found before any AES work), or was not sealed
+// with that key or was altered. In clear-text mode it returns sealed and
+// stamp 0.
 func (s *sealer) open(dst, sealed []byte) (plain []byte, stamp uint64, err error) {
 	if s == nil {
 		return sealed, 0, nil
@@ -106,12 +225,26 @@ func (s *sealer) open(dst, sealed []byte) (plain []byte, stamp uint64, err error
 	if len(sealed) < sealOverhead {
 		return nil, 0, errors.Errorf("sealed input of %d bytes is shorter than the %d-byte seal", len(sealed), sealOverhead)
 	}
-	opened, err := s.aead.Open(dst[:0], nil, sealed, nil)
+	id := keyID(binary.BigEndian.Uint32(sealed))
+	aead := s.ring.Load().find(id)
+	if aead == nil {
+		return nil, 0, errors.Wrapf(errUnknownKey, "key id %s", id)
+	}
+	opened, err := aead.Open(dst[:0], nil, sealed[sealHeaderLen:], sealed[:sealHeaderLen])
 	if err != nil {
-		return nil, 0, errors.Wrap(err, "open sealed input")
+		return nil, 0, errors.Wrapf(err, "open sealed input (key id %s)", id)
 	}
 	// The tag covers the stamp: whoever sealed this had the key.
-	return opened[stampLen:], binary.BigEndian.Uint64(opened), nil
+	return opened, binary.BigEndian.Uint64(sealed[keyIDLen:]), nil
+}
+
+// sealedStamp returns the stamp in front of a sealed payload, unchecked:
+// only for payloads this peer sealed itself.
+func sealedStamp(payload []byte) (uint64, bool) {
+	if len(payload) < sealHeaderLen {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(payload[keyIDLen:]), true
 }
 
 // replayGuard remembers, by transport and sender, the highest stamp

@@ -95,7 +95,8 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 	fs.DurationVar(&cfg.proto.LeaveTimeout, "leave-timeout", def.LeaveTimeout, "give up a graceful leave after this `long`")
 	fs.BoolVar(&cfg.proto.Rejoin, "rejoin", def.Rejoin, "join again after being removed while alive")
 	fs.BoolVar(&cfg.broadcast, "broadcast", false, "send heartbeats to the broadcast address (255.255.255.255:udp-port) instead of to each member's address")
-	fs.StringVar(&cfg.keyFile, "key-file", "", "`file` holding a 32-byte key as 64 hex digits: seal all traffic with AES-256-GCM")
+	fs.StringVar(&cfg.keyFile, "key-file", "", "`file` of keys, one per line as 64 hex digits (32 bytes; # comments allowed): "+
+		"seal all traffic with AES-256-GCM, under the first key, and open it with any")
 	fs.StringVar(&cfg.logFormat, "log", logText, "log `format`: text (the seed's lines) or json (one object per line)")
 	fs.StringVar(&cfg.httpAddr, "http", "", "serve GET /status and /metrics on this `address`")
 	fs.BoolVar(&cfg.verbose, "v", false, "also log diagnostics (drops, reconnects, bad input) on stderr")

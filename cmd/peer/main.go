@@ -94,7 +94,7 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		ID:              ident.id,
 		Hosts:           ident.hosts,
 		Config:          cfg.proto,
-		Key:             ident.key,
+		Keys:            ident.keys,
 		Broadcast:       cfg.broadcast,
 		LeaderCrashHook: cfg.leaderCrash,
 		CrashAfter:      cfg.crashAfter,

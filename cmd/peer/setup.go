@@ -16,8 +16,9 @@ import (
 // keySize is the AES-256 key length netrt seals traffic with.
 const keySize = 32
 
-// maxKeyFile bounds what is read of a key file: a key is 64 hex digits, and
-// a path to something endless (/dev/zero, say) must not fill the memory.
+// maxKeyFile bounds what is read of a key file: a key is a line of 64 hex
+// digits, and a file holds a few of them during a rotation; a path to
+// something endless (/dev/zero, say) must not fill the memory.
 const maxKeyFile = 4096
 
 // identity is what the command line resolves to once the hosts file and the
@@ -25,7 +26,7 @@ const maxKeyFile = 4096
 type identity struct {
 	hosts netrt.Hosts
 	id    protocol.PeerID
-	key   []byte // nil: traffic in the clear
+	keys  [][]byte // the keyring, primary first; nil: traffic in the clear
 }
 
 // resolve reads the files cfg names and finds this peer's id.
@@ -46,7 +47,7 @@ func resolve(cfg config) (identity, error) {
 		return ident, errors.Errorf("%v; -id chooses a line", err)
 	}
 	if cfg.keyFile != "" {
-		if ident.key, err = readKeyFile(cfg.keyFile); err != nil {
+		if ident.keys, err = readKeyFile(cfg.keyFile); err != nil {
 			return ident, err
 		}
 	}
@@ -76,9 +77,8 @@ func findSelf(hosts netrt.Hosts) (protocol.PeerID, error) {
 	return hosts.FindSelf(hostname, addrs)
 }
 
-// readKeyFile reads a key file: 64 hex digits, surrounding whitespace
-// allowed.
-func readKeyFile(path string) ([]byte, error) {
+// readKeyFile reads a key file (see parseKeys).
+func readKeyFile(path string) ([][]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, errors.Wrap(err, "key file")
@@ -89,20 +89,41 @@ func readKeyFile(path string) ([]byte, error) {
 		return nil, errors.Wrapf(err, "key file %s", path)
 	}
 	if len(data) > maxKeyFile {
-		return nil, errors.Errorf("key file %s: want %d hex digits, the file is larger than %d bytes", path, 2*keySize, maxKeyFile)
+		return nil, errors.Errorf("key file %s: larger than %d bytes; want a few lines of %d hex digits", path, maxKeyFile, 2*keySize)
 	}
-	return parseKey(data, path)
+	return parseKeys(data, path)
 }
 
-// parseKey decodes a key file's contents; path is for messages.
-func parseKey(data []byte, path string) ([]byte, error) {
-	s := strings.TrimSpace(string(data))
-	if len(s) != 2*keySize {
-		return nil, errors.Errorf("key file %s: want %d hex digits (a %d-byte key), found %d characters", path, 2*keySize, keySize, len(s))
+// parseKeys decodes a key file's contents: one key per line, 64 hex
+// digits (32 bytes), surrounding whitespace allowed; blank lines and #
+// comments are skipped. The first key seals, and all of them open (see
+// netrt.Options.Keys). Errors name the file and the line, as
+// "key file path:line: ...". path is for messages.
+func parseKeys(data []byte, path string) ([][]byte, error) {
+	var keys [][]byte
+	lineOf := map[string]int{} // key, as decoded, to its line
+	for i, raw := range strings.Split(string(data), "\n") {
+		line := i + 1
+		text, _, _ := strings.Cut(raw, "#")
+		text = strings.TrimSpace(text)
+		if text == "" {
+			continue
+		}
+		if len(text) != 2*keySize {
+			return nil, errors.Errorf("key file %s:%d: want %d hex digits (a %d-byte key), found %d characters", path, line, 2*keySize, keySize, len(text))
+		}
+		key, err := hex.DecodeString(text)
+		if err != nil {
+			return nil, errors.Errorf("key file %s:%d: want %d hex digits: %v", path, line, 2*keySize, err)
+		}
+		if first, dup := lineOf[string(key)]; dup {
+			return nil, errors.Errorf("key file %s:%d: the same key as line %d", path, line, first)
+		}
+		lineOf[string(key)] = line
+		keys = append(keys, key)
 	}
-	key, err := hex.DecodeString(s)
-	if err != nil {
-		return nil, errors.Errorf("key file %s: want %d hex digits: %v", path, 2*keySize, err)
+	if len(keys) == 0 {
+		return nil, errors.Errorf("key file %s: no key (every line is blank or a comment); want %d hex digits on a line", path, 2*keySize)
 	}
-	return key, nil
+	return keys, nil
 }

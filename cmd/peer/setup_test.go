@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,42 +21,62 @@ func testKey() []byte {
 	return key
 }
 
-func TestParseKey_Valid(t *testing.T) {
-	for name, data := range map[string]string{
-		"bare":       testKeyHex,
-		"newline":    testKeyHex + "\n",
-		"whitespace": " \t\n" + testKeyHex + " \r\n\n",
-		"upper case": strings.ToUpper(testKeyHex),
+// otherKeyHex is a second key, for keyrings.
+const otherKeyHex = "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100"
+
+func otherKey() []byte {
+	key := testKey()
+	slices.Reverse(key)
+	return key
+}
+
+func TestParseKeys_Valid(t *testing.T) {
+	for _, tc := range []struct {
+		name, data string
+		want       [][]byte
+	}{
+		{"bare", testKeyHex, [][]byte{testKey()}},
+		{"newline", testKeyHex + "\n", [][]byte{testKey()}},
+		{"whitespace", " \t\n" + testKeyHex + " \r\n\n", [][]byte{testKey()}},
+		{"upper case", strings.ToUpper(testKeyHex), [][]byte{testKey()}},
+		{"two keys", testKeyHex + "\n" + otherKeyHex + "\n", [][]byte{testKey(), otherKey()}},
+		{"primary second in the file", otherKeyHex + "\n" + testKeyHex, [][]byte{otherKey(), testKey()}},
+		{"comments and blank lines", "# new primary, since May\n\n" + otherKeyHex + "  # B\n  # old one\n" + testKeyHex + "\n\n",
+			[][]byte{otherKey(), testKey()}},
 	} {
-		got, err := parseKey([]byte(data), "k")
+		got, err := parseKeys([]byte(tc.data), "k")
 		if err != nil {
-			t.Errorf("%s: %v", name, err)
+			t.Errorf("%s: %v", tc.name, err)
 			continue
 		}
-		if diff := cmp.Diff(testKey(), got); diff != "" {
-			t.Errorf("%s: key (-want +got):\n%s", name, diff)
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s: keys (-want +got):\n%s", tc.name, diff)
 		}
 	}
 }
 
-func TestParseKey_Invalid(t *testing.T) {
+func TestParseKeys_Invalid(t *testing.T) {
+	const path = "/etc/memberly.key"
 	for _, tc := range []struct {
 		name, data, want string
 	}{
-		{"empty", "", "found 0 characters"},
-		{"short", testKeyHex[:62], "found 62 characters"},
-		{"long", testKeyHex + "00", "found 66 characters"},
-		{"not hex", "zz" + testKeyHex[2:], "invalid byte"},
-		{"inner space", testKeyHex[:32] + " " + testKeyHex[33:], "invalid byte"},
-		{"two keys", testKeyHex + "\n" + testKeyHex, "found 129 characters"},
+		{"empty", "", path + ": no key (every line is blank or a comment); want 64 hex digits on a line"},
+		{"comments only", "# no key yet\n\n", path + ": no key (every line is blank or a comment); want 64 hex digits on a line"},
+		{"short", testKeyHex[:62], path + ":1: want 64 hex digits (a 32-byte key), found 62 characters"},
+		{"long", testKeyHex + "00", path + ":1: want 64 hex digits (a 32-byte key), found 66 characters"},
+		{"not hex", "zz" + testKeyHex[2:], path + ":1: want 64 hex digits: encoding/hex: invalid byte: U+007A 'z'"},
+		{"inner space", testKeyHex[:32] + " " + testKeyHex[33:], path + ":1: want 64 hex digits: encoding/hex: invalid byte: U+0020 ' '"},
+		{"two keys on a line", testKeyHex + " " + otherKeyHex, path + ":1: want 64 hex digits (a 32-byte key), found 129 characters"},
+		{"bad second key", "# ring\n" + testKeyHex + "\n\n" + otherKeyHex[:63] + "\n", path + ":4: want 64 hex digits (a 32-byte key), found 63 characters"},
+		{"repeated key", testKeyHex + "\n" + otherKeyHex + "\n" + strings.ToUpper(testKeyHex), path + ":3: the same key as line 1"},
 	} {
-		_, err := parseKey([]byte(tc.data), "/etc/memberly.key")
-		if err == nil {
-			t.Errorf("%s: no error", tc.name)
-			continue
+		_, err := parseKeys([]byte(tc.data), path)
+		got := ""
+		if err != nil {
+			got = err.Error()
 		}
-		if !strings.Contains(err.Error(), "/etc/memberly.key") || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %q, want the file and %q", tc.name, err, tc.want)
+		if diff := cmp.Diff("key file "+tc.want, got); diff != "" {
+			t.Errorf("%s: error (-want +got):\n%s", tc.name, diff)
 		}
 	}
 }
@@ -87,7 +108,7 @@ func TestReadKeyFile_Valid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(testKey(), got); diff != "" {
-		t.Errorf("key (-want +got):\n%s", diff)
+	if diff := cmp.Diff([][]byte{testKey()}, got); diff != "" {
+		t.Errorf("keys (-want +got):\n%s", diff)
 	}
 }
