@@ -61,6 +61,13 @@ type Options struct {
 	// primary) seals; every key opens, so a cluster can rotate keys
 	// without a pause (see SetKeys). No two keys may be alike. None sends
 	// in the clear.
+	//
+	// Sealed messages carry their sender's wall-clock time, and a
+	// receiver refuses one stamped more than Config.SuspectAfter behind
+	// or ahead of its own clock: the peers' clocks must agree within
+	// that (NTP keeps them so). Refusals for the clock are counted
+	// (stale-stamp, future-stamp) and logged on OperatorLog, at most
+	// every 10 s per sender.
 	Keys [][]byte
 	// Broadcast sends heartbeats to BroadcastAddr instead of to each
 	// member's address. A heartbeat still names one receiver, so there is

@@ -235,7 +235,7 @@ func TestCluster_KeyRotationWithoutViewChange(t *testing.T) {
 				t.Errorf("peer %d noted %v during the rotation", q.id, k)
 			}
 		}
-		for _, d := range []dropReason{dropUnknownKey, dropBadSeal, dropReplayed} {
+		for _, d := range []dropReason{dropUnknownKey, dropBadSeal, dropStaleStamp, dropFutureStamp, dropReplayed} {
 			if n := q.drops(d); n != 0 {
 				t.Errorf("peer %d dropped %d messages as %v during the rotation", q.id, n, d)
 			}

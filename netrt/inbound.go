@@ -46,12 +46,21 @@ func (r *runtime) admit(ctx context.Context, payload, plain []byte, src netip.Ad
 	if !r.checkIdentity(ctx, m.From, src, tr) {
 		return protocol.Message{}, dropIdentity, errors.Errorf("%s claims to be from %d", m.Type, m.From)
 	}
-	if r.seal != nil && stamp > maxStamp {
-		// No clock makes it, and once accepted no later stamp of its
-		// sender would be above it.
+	if r.seal == nil {
+		return m, dropNone, nil
+	}
+	if stamp > maxStamp {
+		// No clock makes it.
 		return protocol.Message{}, dropBadStamp, errors.Errorf("%s from %d stamped %d, above any clock reading (%d)", m.Type, m.From, stamp, uint64(maxStamp))
 	}
-	if r.seal != nil && !r.replays.fresh(m.From, tr, stamp) {
+	// Fresh first, then in order: only a stamp within the window may
+	// raise the replay guard's mark (see freshness).
+	now := r.fresh.now()
+	if reason, skew := r.fresh.judge(stamp, now); reason != dropNone {
+		r.refusedForSkew(m.From, tr, reason, skew, now)
+		return protocol.Message{}, reason, errors.Errorf("%s from %d stamped %s from this peer's clock, outside the ±%v window", m.Type, m.From, signed(skew), r.fresh.window)
+	}
+	if !r.replays.fresh(m.From, tr, stamp) {
 		return protocol.Message{}, dropReplayed, errors.Errorf("%s from %d stamped %d, not above what it sent since", m.Type, m.From, stamp)
 	}
 	return m, dropNone, nil

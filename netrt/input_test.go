@@ -198,11 +198,12 @@ func TestInput_DatagramDropsLoggedOncePerHost(t *testing.T) {
 }
 
 // keyedReceiver binds, without running it, peer 1 of a loopback universe
-// of two with keys. src is peer 2's UDP address, where its heartbeats come
-// from.
-func keyedReceiver(t *testing.T, keys ...[]byte) (r *runtime, src netip.AddrPort) {
+// of two with keys, its wall clock reading *clock. src is peer 2's UDP
+// address, where its heartbeats come from.
+func keyedReceiver(t *testing.T, clock *time.Time, keys ...[]byte) (r *runtime, src netip.AddrPort) {
 	t.Helper()
 	r = listenOnly(t, func(o *Options) { o.Keys = keys })
+	r.fresh.now = func() time.Time { return *clock }
 	a := r.addrs[2]
 	return r, netip.AddrPortFrom(netip.MustParseAddr(a.udpHost), a.udpPort)
 }
@@ -236,8 +237,8 @@ var accepted = dropNone.String()
 // A sealed message stamped above any clock reading, 2^64-1 say, is
 // dropped as no clock's. The sender's next message still gets through.
 func TestInput_StampAboveAnyClockIsDropped(t *testing.T) {
-	now := time.Now()
-	r, src := keyedReceiver(t, testKey(7))
+	now := time.Unix(1_700_000_000, 0)
+	r, src := keyedReceiver(t, &now, testKey(7))
 	forger, err := newSealer([][]byte{testKey(7)})
 	if err != nil {
 		t.Fatal(err)
@@ -261,8 +262,8 @@ func TestInput_StampAboveAnyClockIsDropped(t *testing.T) {
 // A sealed heartbeat replayed from its sender's address is dropped and
 // counted, however well it opens.
 func TestInput_ReplayedSealedInputIsDropped(t *testing.T) {
-	now := time.Now()
-	r, src := keyedReceiver(t, testKey(7))
+	now := time.Unix(1_700_000_000, 0)
+	r, src := keyedReceiver(t, &now, testKey(7))
 	payload := sealedAt(t, now, heartbeat(t, 2, 1), testKey(7))
 	var got []string
 	for range 2 {

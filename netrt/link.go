@@ -225,16 +225,23 @@ func (l *link) flushed() bool {
 	return l.down || (l.queue.len() == 0 && !l.writing)
 }
 
-// next waits for a frame and takes it out of the queue. It returns
-// (nil, true) when a stall check asks to dial at once and nothing is
-// queued, and (nil, false) when ctx ends.
+// next waits for a frame and takes it out of the queue, dropping those
+// that expired on the way. It returns (nil, true) when a stall check asks
+// to dial at once and nothing is queued, and (nil, false) when ctx ends.
 func (l *link) next(ctx context.Context) ([]byte, bool) {
 	for {
 		if ctx.Err() != nil {
 			return nil, false
 		}
 		l.mu.Lock()
-		if f := l.queue.pop(); f != nil {
+		f := l.queue.pop()
+		for f != nil && l.r.expired(f) {
+			l.mu.Unlock()
+			l.dropExpired()
+			l.mu.Lock()
+			f = l.queue.pop()
+		}
+		if f != nil {
 			l.writing = true
 			l.mu.Unlock()
 			return f, true
@@ -370,6 +377,11 @@ func (l *link) run(ctx context.Context) {
 			l.r.spawn(func(ctx context.Context) { watch(ctx, c) })
 			l.r.log.Debug("connected", "to", l.to, "addr", c.RemoteAddr().String())
 		}
+		if f != nil && l.r.expired(f) {
+			// It aged during the pause and the dial.
+			l.dropExpired()
+			f = nil
+		}
 		if f == nil {
 			// Dialled at once after a stall, with nothing to send.
 			l.done(nil, false)
@@ -388,6 +400,27 @@ func (l *link) run(ctx context.Context) {
 		failures = 0
 		l.done(f, false)
 	}
+}
+
+// expired reports whether frame, which this peer sealed, was sealed
+// longer ago than receivers accept (see freshness): they would refuse it.
+// Frames wait that long only while their peer is unreachable, or was
+// restarted; the protocol retransmits what matters.
+func (r *runtime) expired(frame []byte) bool {
+	if r.seal == nil || len(frame) < frameHeaderLen {
+		return false
+	}
+	stamp, ok := sealedStamp(frame[frameHeaderLen:])
+	if !ok || stamp > maxStamp {
+		return false
+	}
+	reason, _ := r.fresh.judge(stamp, r.fresh.now())
+	return reason == dropStaleStamp
+}
+
+// dropExpired counts a frame dropped as expired.
+func (l *link) dropExpired() {
+	l.r.dropped(dropExpired, l.name(), errors.New("sealed longer ago than receivers accept"))
 }
 
 // watch reads from an outbound connection, on which the peer never

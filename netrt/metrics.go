@@ -34,6 +34,9 @@ const (
 	dropReplayed      // sealed input older than what its sender sent since
 	dropBadStamp      // sealed input stamped above any clock reading
 	dropUnknownKey    // input naming a key id not in the keyring (another key, or clear text)
+	dropStaleStamp    // sealed input stamped further behind this peer's clock than the window
+	dropFutureStamp   // sealed input stamped further ahead of this peer's clock than the window
+	dropExpired       // a queued frame sealed longer ago than receivers accept
 
 	dropReasonEnd
 )
@@ -53,6 +56,9 @@ var dropReasonNames = [...]string{
 	dropReplayed:      "replayed",
 	dropBadStamp:      "bad-stamp",
 	dropUnknownKey:    "unknown-key",
+	dropStaleStamp:    "stale-stamp",
+	dropFutureStamp:   "future-stamp",
+	dropExpired:       "expired",
 }
 
 func (d dropReason) String() string {
@@ -180,6 +186,9 @@ var dropMessages = [...]string{
 	dropReplayed:      "dropping sealed input replayed or overtaken",
 	dropBadStamp:      "dropping sealed input stamped above any clock reading",
 	dropUnknownKey:    "dropping input that names no key of ours (another key, or not sealed)",
+	dropStaleStamp:    "dropping sealed input stamped too far behind our clock",
+	dropFutureStamp:   "dropping sealed input stamped too far ahead of our clock",
+	dropExpired:       "dropping a queued frame sealed longer ago than receivers accept",
 }
 
 // dropSubjects name, in the log, what dropped's addr argument is.
@@ -197,6 +206,9 @@ var dropSubjects = [...]string{
 	dropReplayed:      "from",
 	dropBadStamp:      "from",
 	dropUnknownKey:    "from",
+	dropStaleStamp:    "from",
+	dropFutureStamp:   "from",
+	dropExpired:       "to",
 }
 
 // dropped counts a drop and logs it; addr is the sender's address (the

@@ -58,6 +58,9 @@ memberly_drops_total{reason="conn-limit"} 0
 memberly_drops_total{reason="replayed"} 0
 memberly_drops_total{reason="bad-stamp"} 0
 memberly_drops_total{reason="unknown-key"} 0
+memberly_drops_total{reason="stale-stamp"} 0
+memberly_drops_total{reason="future-stamp"} 0
+memberly_drops_total{reason="expired"} 0
 # HELP memberly_view_changes_total Views installed.
 # TYPE memberly_view_changes_total counter
 memberly_view_changes_total 1

@@ -82,6 +82,7 @@ type runtime struct {
 	wg      sync.WaitGroup
 	inbound *inboundConns // open inbound connections, bounded
 	replays *replayGuard  // highest sealed stamps accepted, by sender
+	fresh   *freshness    // the window sealed stamps must lie in
 
 	// Owned by the event loop.
 	start   time.Time
@@ -144,6 +145,7 @@ func newRuntime(opts Options) (*runtime, error) {
 		book:      newAddrBook(),
 		inbound:   newInboundConns(maxInbound(n)),
 		replays:   newReplayGuard(n),
+		fresh:     newFreshness(opts.Config.SuspectAfter, n),
 		inbox:     make(chan protocol.Message, inboxLen),
 		control:   make(chan protocol.Event, controlLen),
 		datagrams: make(chan datagram, datagramQueueLen),

@@ -52,17 +52,20 @@ const (
 // message cannot undo a change, but a replayed heartbeat is a sign of life:
 // replaying a crashed peer's heartbeats from its (easily forged) address
 // would keep it from being suspected. Each sender stamps its messages with
-// a number that grows with every message and across restarts (the wall
-// clock in nanoseconds, or one more than the last stamp when the clock has
-// not moved on), and a receiver accepts from each sender and transport
-// only stamps above the highest it accepted (see replayGuard). A datagram
-// overtaken by a later one is dropped too, which costs a heartbeat at most.
-// A peer whose clock is set back while it is down is taken for a replayer
-// by the others until its clock passes its last stamp again.
+// its wall clock in nanoseconds, one more than the last stamp when the
+// clock has not moved on, so stamps grow with every message and across
+// restarts. A receiver judges each stamp twice (see admit). For freshness,
+// against its own clock: it refuses a stamp more than Config.SuspectAfter
+// behind it (a replay, even after the receiver restarted, or a message
+// delayed that long, which says nothing useful any more) or ahead of it
+// (see freshness). For order, per sender and transport: it accepts only
+// stamps above the highest it accepted (see replayGuard), so a message
+// replayed within the window is refused too; a datagram overtaken by a
+// later one is dropped, which costs a heartbeat at most. Peers' clocks
+// must therefore agree within SuspectAfter, as NTP keeps them.
 //
 // Stamps are clock readings, so none exceeds maxStamp: a clock before 1970
-// stamps from 0, and a receiver refuses a larger stamp (see admit), which
-// would otherwise hold back every later stamp of its sender for good.
+// stamps from 0, and a receiver refuses a larger stamp.
 //
 // Random 96-bit nonces are safe for about 2^32 messages per key, far more
 // than a membership service sends in a key's lifetime.
@@ -248,7 +251,11 @@ func sealedStamp(payload []byte) (uint64, bool) {
 }
 
 // replayGuard remembers, by transport and sender, the highest stamp
-// accepted: sealed input must carry a higher one.
+// accepted: sealed input must carry a higher one. A stamp reaches it only
+// once judged fresh (within the window around the receiver's clock), so
+// the highest it holds is never more than the window ahead of the clock
+// at the time: no stamp, however far ahead its sealer's clock was, holds
+// back its sender's later messages for longer than the window.
 type replayGuard struct {
 	highest [2][]atomic.Uint64 // [protocol.Stream, protocol.Datagram][sender id]
 }
