@@ -317,8 +317,8 @@ func status(addr string) (statusJSON, error) {
 }
 
 // checkSafety checks every process's log: all of it parses as the seed's
-// lines (unless -v or -log json was given; a durable peer's operator lines
-// and a start-up error line are allowed), S1 (each process installs strictly
+// lines (unless -v or -log json was given; the operator lines of a durable
+// peer or of one with keys, and a start-up error line, are allowed), S1 (each process installs strictly
 // increasing view ids), S4 (only views holding itself) and S2 (all installs
 // of a view id have the same members).
 func (c *cluster) checkSafety() error {
@@ -468,11 +468,12 @@ func (p *proc) lastView() (protocol.Line, bool) {
 }
 
 // allowedExtraLines counts the lines p may print beside the seed's: the
-// operator lines of a durable peer (-data-dir), and the one line of a
-// start-up error (exit status 2).
+// operator lines of a durable peer (-data-dir) or of one with keys
+// (-key-file: reloads, clock skew), and the one line of a start-up error
+// (exit status 2).
 func (p *proc) allowedExtraLines() int {
 	n := 0
-	if slices.Contains(p.args, "-data-dir") {
+	if slices.Contains(p.args, "-data-dir") || slices.Contains(p.args, "-key-file") {
 		n += len(p.opLines())
 	}
 	if p.exited() && p.exitStatus() == exitStartup {

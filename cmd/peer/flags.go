@@ -27,6 +27,7 @@ type config struct {
 	proto       protocol.Config
 	broadcast   bool
 	keyFile     string
+	genKey      bool   // -gen-key: print a new key and exit
 	logFormat   string // "text" or "json"
 	httpAddr    string
 	verbose     bool
@@ -96,7 +97,9 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 	fs.BoolVar(&cfg.proto.Rejoin, "rejoin", def.Rejoin, "join again after being removed while alive")
 	fs.BoolVar(&cfg.broadcast, "broadcast", false, "send heartbeats to the broadcast address (255.255.255.255:udp-port) instead of to each member's address")
 	fs.StringVar(&cfg.keyFile, "key-file", "", "`file` of keys, one per line as 64 hex digits (32 bytes; # comments allowed): "+
-		"seal all traffic with AES-256-GCM, under the first key, and open it with any")
+		"seal all traffic with AES-256-GCM, under the first key, and open it with any; SIGHUP reloads the file. "+
+		"Sealed messages carry the sender's clock: peers' clocks must agree within -suspect-after (NTP), or they refuse one another")
+	fs.BoolVar(&cfg.genKey, "gen-key", false, "print a new random key (64 hex digits, a line for -key-file) and exit")
 	fs.StringVar(&cfg.logFormat, "log", logText, "log `format`: text (the seed's lines) or json (one object per line)")
 	fs.StringVar(&cfg.httpAddr, "http", "", "serve GET /status and /metrics on this `address`")
 	fs.BoolVar(&cfg.verbose, "v", false, "also log diagnostics (drops, reconnects, bad input) on stderr")
@@ -118,7 +121,7 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 
 // printUsage writes the usage text of fs to w.
 func printUsage(fs *flag.FlagSet, w io.Writer) {
-	fmt.Fprintf(w, "usage: peer -h hosts [-d seconds] [-c seconds] [-t] [-id n] [-data-dir dir] [flags]\n\n")
+	fmt.Fprintf(w, "usage: peer -h hosts [-d seconds] [-c seconds] [-t] [-id n] [-data-dir dir] [flags]\n       peer -gen-key\n\n")
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
@@ -137,6 +140,12 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return cfg, errors.Errorf("unexpected argument %q (flags only; see -help)", fs.Arg(0))
+	}
+	if cfg.genKey {
+		if fs.NFlag() > 1 {
+			return cfg, errors.New("-gen-key prints a new key and exits: it takes no other flag")
+		}
+		return cfg, nil
 	}
 	if cfg.hostsFile == "" {
 		return cfg, errors.New("-h: a hosts file is required")

@@ -9,6 +9,9 @@
 //	{peer_id:2, view_id: 3, leader: 1, message:"peer 5 unreachable"}
 //
 // SIGTERM or SIGINT leaves the group gracefully; a second one exits at once.
+// SIGHUP reloads -key-file and installs its keys in the running peer (a
+// bad file is logged as one line, and the keys in use are kept), so keys
+// rotate without a restart. peer -gen-key prints a new random key.
 // The exit status is 0 after a graceful leave, 1 after a crash (-c, -t), a
 // second signal or a runtime failure (a state that -data-dir cannot store),
 // and 2 for a start-up error, which is printed as one line "peer: what is
@@ -23,6 +26,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"io"
@@ -49,13 +53,13 @@ const (
 func main() {
 	// Signals are caught from the very start, so that one arriving during
 	// the -d delay stops the peer cleanly instead of killing it.
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, sigs))
 }
 
 // run is the whole command: it parses args, starts the peer, and returns the
-// exit status. sigs delivers SIGTERM and SIGINT.
+// exit status. sigs delivers SIGTERM, SIGINT and SIGHUP.
 func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	cfg, err := parseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
@@ -64,23 +68,31 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	if err != nil {
 		return startupError(stderr, err)
 	}
+	if cfg.genKey {
+		key, err := genKey(rand.Reader)
+		if err != nil {
+			return startupError(stderr, err)
+		}
+		fmt.Fprintln(stdout, key)
+		return exitOK
+	}
 	ident, err := resolve(cfg)
 	if err != nil {
 		return startupError(stderr, err)
 	}
 
-	if cfg.delay > 0 {
-		t := time.NewTimer(cfg.delay)
-		select {
-		case <-t.C:
-		case <-sigs:
-			// Not started yet: there is no group to leave.
-			t.Stop()
-			return exitOK
-		}
+	out := &lockedWriter{w: stderr}
+	oplog := operatorLog(cfg.logFormat, out)
+	// Until the peer runs, a reload replaces the keys it will start with.
+	keys := &keyReloader{path: cfg.keyFile, log: oplog, install: func(k [][]byte) error {
+		ident.keys = k
+		return nil
+	}}
+	if cfg.delay > 0 && !waitDelay(cfg.delay, sigs, keys.reload) {
+		// Not started yet: there is no group to leave.
+		return exitOK
 	}
 
-	out := &lockedWriter{w: stderr}
 	diag := diagnostics(cfg.verbose, cfg.logFormat, out)
 	// The HTTP address is bound before the peer's, so that a failure
 	// leaves no peer sockets behind (only Run closes those).
@@ -103,7 +115,7 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		ForceView:       cfg.forceView,
 		OnNote:          noteWriter(cfg.logFormat, out),
 		Logger:          diag,
-		OperatorLog:     operatorLog(cfg.logFormat, out),
+		OperatorLog:     oplog,
 	})
 	if err != nil {
 		if httpLn != nil {
@@ -111,6 +123,7 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		}
 		return startupError(stderr, stateHint(err))
 	}
+	keys.install = rt.SetKeys
 	if httpLn != nil {
 		srv := newServer(rt, serverLog(diag))
 		go srv.Serve(httpLn)
@@ -122,20 +135,44 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	done := make(chan error, 1)
 	go func() { done <- rt.Run(ctx) }()
 	if !cfg.leaveOnSignal {
-		return superviseMember(done, cancel, sigs, stderr, operatorLog(cfg.logFormat, out))
+		return superviseMember(done, cancel, sigs, keys.reload, stderr, oplog)
 	}
-	return supervise(rt, done, cancel, sigs, stderr)
+	return supervise(rt, done, cancel, sigs, keys.reload, stderr)
 }
 
-// supervise waits for the peer to stop. The first signal asks it to leave
-// gracefully; a second one kills it without waiting.
-func supervise(rt *netrt.Runtime, done <-chan error, kill context.CancelFunc, sigs <-chan os.Signal, stderr io.Writer) int {
+// waitDelay waits d before the start (-d). A SIGHUP meanwhile calls hup;
+// any other signal ends the wait, and waitDelay returns false.
+func waitDelay(d time.Duration, sigs <-chan os.Signal, hup func()) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			return true
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				hup()
+				continue
+			}
+			return false
+		}
+	}
+}
+
+// supervise waits for the peer to stop. The first SIGTERM or SIGINT asks
+// it to leave gracefully; a second one kills it without waiting. SIGHUP
+// calls hup.
+func supervise(rt *netrt.Runtime, done <-chan error, kill context.CancelFunc, sigs <-chan os.Signal, hup func(), stderr io.Writer) int {
 	leaving := false
 	for {
 		select {
 		case err := <-done:
 			return exitStatus(err, stderr)
-		case <-sigs:
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				hup()
+				continue
+			}
 			if leaving {
 				kill()
 				return exitCrashed
@@ -146,23 +183,62 @@ func supervise(rt *netrt.Runtime, done <-chan error, kill context.CancelFunc, si
 	}
 }
 
-// superviseMember waits for a durable peer to stop. A signal stops it
-// where it is, without leaving: its state is on disk, every change it
-// took part in synced, and a restart on the same data directory resumes
-// it as the same member, as restarting a machine or a container should.
-// It exits 0.
-func superviseMember(done <-chan error, stop context.CancelFunc, sigs <-chan os.Signal, stderr io.Writer, log *slog.Logger) int {
-	select {
-	case err := <-done:
-		return exitStatus(err, stderr)
-	case <-sigs:
-		log.Info("stopping on a signal without leaving: restart on the same -data-dir to resume as the same member")
-		stop()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+// superviseMember waits for a durable peer to stop. SIGTERM or SIGINT
+// stops it where it is, without leaving: its state is on disk, every
+// change it took part in synced, and a restart on the same data directory
+// resumes it as the same member, as restarting a machine or a container
+// should. It exits 0. SIGHUP calls hup.
+func superviseMember(done <-chan error, stop context.CancelFunc, sigs <-chan os.Signal, hup func(), stderr io.Writer, log *slog.Logger) int {
+	for {
+		select {
+		case err := <-done:
 			return exitStatus(err, stderr)
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				hup()
+				continue
+			}
+			log.Info("stopping on a signal without leaving: restart on the same -data-dir to resume as the same member")
+			stop()
+			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+				return exitStatus(err, stderr)
+			}
+			return exitOK
 		}
-		return exitOK
 	}
+}
+
+// keyReloader reloads the key file on SIGHUP.
+type keyReloader struct {
+	path string // -key-file; "" when none
+	log  *slog.Logger
+	// install puts reloaded keys to use: Runtime.SetKeys once the peer
+	// runs.
+	install func([][]byte) error
+}
+
+// reload reads the key file again and installs its keys. A file that
+// cannot be read or parsed, or keys that install refuses, are logged as
+// one line, and the keys in use are kept; so is a SIGHUP to a peer
+// without -key-file.
+func (k *keyReloader) reload() {
+	if k.path == "" {
+		k.log.Warn("SIGHUP ignored: no -key-file to reload")
+		return
+	}
+	keys, err := readKeyFile(k.path)
+	if err == nil {
+		err = k.install(keys)
+	}
+	if err != nil {
+		k.log.Error("cannot reload the key file: keeping the keys in use", "err", oneLine(err))
+		return
+	}
+	ids := make([]string, len(keys))
+	for i, key := range keys {
+		ids[i] = netrt.KeyID(key)
+	}
+	k.log.Info("keys reloaded", "file", k.path, "primary", ids[0], "keys", strings.Join(ids, ","))
 }
 
 // exitStatus maps Run's result to the exit status.
@@ -193,7 +269,11 @@ func stateHint(err error) error {
 
 // startupError prints err as the one line "peer: what is wrong".
 func startupError(stderr io.Writer, err error) int {
-	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
-	fmt.Fprintf(stderr, "peer: %s\n", msg)
+	fmt.Fprintf(stderr, "peer: %s\n", oneLine(err))
 	return exitStartup
+}
+
+// oneLine is err's message on one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
 }

@@ -127,3 +127,13 @@ func parseKeys(data []byte, path string) ([][]byte, error) {
 	}
 	return keys, nil
 }
+
+// genKey returns a new random key from rand (crypto/rand's reader), as
+// the 64 hex digits of a key file's line.
+func genKey(rand io.Reader) (string, error) {
+	key := make([]byte, keySize)
+	if _, err := io.ReadFull(rand, key); err != nil {
+		return "", errors.Wrap(err, "-gen-key: reading random bytes")
+	}
+	return hex.EncodeToString(key), nil
+}

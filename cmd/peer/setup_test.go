@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,6 +79,27 @@ func TestParseKeys_Invalid(t *testing.T) {
 		if diff := cmp.Diff("key file "+tc.want, got); diff != "" {
 			t.Errorf("%s: error (-want +got):\n%s", tc.name, diff)
 		}
+	}
+}
+
+func TestGenKey_RandomHexKey(t *testing.T) {
+	a, err := genKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := genKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := parseKeys([]byte(a+"\n"+b+"\n"), "generated")
+	if err != nil {
+		t.Fatalf("two generated keys do not make a key file: %v", err)
+	}
+	if diff := cmp.Diff(2, len(keys)); diff != "" {
+		t.Errorf("keys (-want +got):\n%s", diff)
+	}
+	if _, err := genKey(strings.NewReader("short")); err == nil || !strings.Contains(err.Error(), "-gen-key") {
+		t.Errorf("genKey from an exhausted source: error %v, want one naming -gen-key", err)
 	}
 }
 
