@@ -38,7 +38,15 @@ func ParseHosts(data []byte, file string, tcpPort, udpPort int) (Hosts, error) {
 	return parseHosts(data, file, tcpPort, udpPort)
 }
 
-// ReadHosts reads and parses the hosts file at path.
+// MaxHostsFileSize bounds what ReadHosts reads of a hosts file: 1 MiB,
+// room for protocol.MaxPeers lines of a full DNS name and both ports with
+// hundreds of bytes of comment each. A path to something endless
+// (/dev/zero, a pipe that never closes) must not fill the memory: past the
+// bound the file is refused.
+const MaxHostsFileSize = 1 << 20
+
+// ReadHosts reads and parses the hosts file at path. It reads at most
+// MaxHostsFileSize bytes: a larger file is an error naming it.
 func ReadHosts(path string, tcpPort, udpPort int) (Hosts, error) {
 	return readHosts(path, tcpPort, udpPort)
 }

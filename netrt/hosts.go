@@ -3,6 +3,7 @@ package netrt
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -81,10 +82,20 @@ func parseHosts(data []byte, file string, tcpPort, udpPort int) (Hosts, error) {
 
 // readHosts implements ReadHosts.
 func readHosts(path string, tcpPort, udpPort int) (Hosts, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		// The *PathError already names the file.
 		return nil, errors.Wrap(err, "hosts file")
+	}
+	defer f.Close()
+	// One byte more than the bound tells a file of exactly the bound
+	// from a larger one.
+	data, err := io.ReadAll(io.LimitReader(f, MaxHostsFileSize+1))
+	if err != nil {
+		return nil, errors.Wrapf(err, "hosts file %s", path)
+	}
+	if len(data) > MaxHostsFileSize {
+		return nil, errors.Errorf("hosts file %s: larger than %d bytes", path, MaxHostsFileSize)
 	}
 	return parseHosts(data, path, tcpPort, udpPort)
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -155,6 +156,52 @@ func TestReadHosts_File(t *testing.T) {
 	os.WriteFile(empty, nil, 0o600)
 	if _, err := ReadHosts(empty, 8080, 8081); err == nil || !strings.HasPrefix(err.Error(), empty+": ") {
 		t.Errorf("empty file: error %v, want one naming %s", err, empty)
+	}
+}
+
+// ReadHosts reads at most MaxHostsFileSize bytes: a file of exactly that
+// size is read, a larger one, or one without an end, is refused at once.
+func TestReadHosts_SizeLimit(t *testing.T) {
+	dir := t.TempDir()
+	// One host line, padded with a comment to the byte.
+	line := "127.0.0.1 #"
+	fits := filepath.Join(dir, "fits")
+	if err := os.WriteFile(fits, []byte(line+strings.Repeat("x", MaxHostsFileSize-len(line)-1)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hosts, err := ReadHosts(fits, 8080, 8081)
+	if err != nil {
+		t.Fatalf("a file of exactly %d bytes: %v", MaxHostsFileSize, err)
+	}
+	want := Hosts{{ID: 1, Name: "127.0.0.1", TCPAddr: "127.0.0.1:8080", UDPAddr: "127.0.0.1:8081", Line: 1, File: fits}}
+	if diff := cmp.Diff(want, hosts); diff != "" {
+		t.Errorf("a file of exactly %d bytes (-want +got):\n%s", MaxHostsFileSize, diff)
+	}
+
+	large := filepath.Join(dir, "large")
+	if err := os.WriteFile(large, []byte(line+strings.Repeat("x", MaxHostsFileSize-len(line))+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{large, "/dev/zero"} {
+		if path == "/dev/zero" {
+			if _, err := os.Stat(path); err != nil {
+				t.Logf("skipping %s: %v", path, err)
+				continue
+			}
+		}
+		start := time.Now()
+		_, err := ReadHosts(path, 8080, 8081)
+		want := fmt.Sprintf("hosts file %s: larger than %d bytes", path, MaxHostsFileSize)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("ReadHosts(%s) error (-want +got):\n%s", path, diff)
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("ReadHosts(%s) took %v", path, took)
+		}
 	}
 }
 

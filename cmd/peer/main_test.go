@@ -161,6 +161,7 @@ func TestRun_StartupErrors(t *testing.T) {
 	empty := writeFile(t, dir, "empty", "# nobody\n\n")
 	dup := writeFile(t, dir, "dup", "127.0.0.1\n# comment\n127.0.0.1\n")
 	elsewhere := writeFile(t, dir, "elsewhere", "peer-one.invalid\npeer-two.invalid\n")
+	large := writeFile(t, dir, "large", "127.0.0.1\n"+strings.Repeat("#\n", netrt.MaxHostsFileSize/2))
 	shortKey := writeFile(t, dir, "short.key", "abcd\n")
 	hexlessKey := writeFile(t, dir, "hexless.key", strings.Repeat("xy", 32)+"\n")
 	// A state file one bit off, and one of another cluster.
@@ -190,6 +191,8 @@ func TestRun_StartupErrors(t *testing.T) {
 		{"hosts flag without value", []string{"-h"}, []string{"-h"}},
 		{"missing hosts file", []string{"-h", filepath.Join(dir, "nope"), "-id", "1"}, []string{"nope", "no such file"}},
 		{"empty hosts file", []string{"-h", empty, "-id", "1"}, []string{empty, "no hosts"}},
+		{"large hosts file", []string{"-h", large, "-id", "1"}, []string{fmt.Sprintf("hosts file %s: larger than 1048576 bytes", large)}},
+		{"endless hosts file", []string{"-h", "/dev/zero", "-id", "1"}, []string{"hosts file /dev/zero: larger than 1048576 bytes"}},
 		{"duplicate host", []string{"-h", dup, "-id", "1"}, []string{dup + ":3", "duplicate"}},
 		{"own host not in file", []string{"-h", elsewhere}, []string{elsewhere, "-id"}},
 		{"id out of range", []string{"-h", hosts, "-id", "4"}, []string{"-id 4", "1..3"}},
