@@ -76,7 +76,11 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		fmt.Fprintln(stdout, key)
 		return exitOK
 	}
-	ident, err := resolve(cfg)
+	ident, signalled, err := resolveUnlessSignalled(cfg, sigs)
+	if signalled {
+		// Not started yet: there is no group to leave.
+		return exitOK
+	}
 	if err != nil {
 		return startupError(stderr, err)
 	}
@@ -138,6 +142,35 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		return superviseMember(done, cancel, sigs, keys.reload, stderr, oplog)
 	}
 	return supervise(rt, done, cancel, sigs, keys.reload, stderr)
+}
+
+// resolveUnlessSignalled runs resolve, and gives up on it when a signal
+// comes first: opening a FIFO that no one writes blocks for good, and a
+// hosts file on a hung network file system or a slow resolver may take
+// long. SIGTERM and SIGINT are caught from the start (see main), so
+// without this they would be lost while the peer reads its files. The
+// abandoned resolve ends with the process.
+func resolveUnlessSignalled(cfg config, sigs <-chan os.Signal) (identity, bool, error) {
+	type result struct {
+		ident identity
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ident, err := resolve(cfg)
+		done <- result{ident, err}
+	}()
+	for {
+		select {
+		case r := <-done:
+			return r.ident, false, r.err
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				continue // the key file is read next, with the rest
+			}
+			return identity{}, true, nil
+		}
+	}
 }
 
 // waitDelay waits d before the start (-d). A SIGHUP meanwhile calls hup;

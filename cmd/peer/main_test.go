@@ -306,6 +306,40 @@ func TestRun_SignalDuringDelayExitsAtOnce(t *testing.T) {
 	}
 }
 
+// A signal stops a peer still reading its hosts file: here a FIFO that
+// nobody opens for writing, whose open never returns.
+func TestRun_SignalWhileReadingHostsExitsAtOnce(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "hosts")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFO here: %v", err)
+	}
+	var stderr syncBuffer
+	sigs := make(chan os.Signal, 1)
+	exit := make(chan int, 1)
+	go func() { exit <- run([]string{"-h", fifo, "-id", "1"}, io.Discard, &stderr, sigs) }()
+	// Whatever happened, the open must return before the test ends: a
+	// writer that closes at once makes it read an empty file.
+	t.Cleanup(func() {
+		if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+	})
+	select {
+	case status := <-exit:
+		t.Fatalf("the peer exited (%d) before anyone wrote the FIFO; stderr %q", status, stderr.String())
+	case <-time.After(200 * time.Millisecond):
+	}
+	sigs <- syscall.SIGTERM
+	select {
+	case status := <-exit:
+		if status != exitOK || stderr.String() != "" {
+			t.Errorf("exit %d, stderr %q; want 0 and nothing", status, stderr.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the peer did not exit within 5 s of SIGTERM while opening its hosts file")
+	}
+}
+
 // singlePeer returns the arguments of a one-peer cluster on loopback.
 func singlePeer(t *testing.T, extra ...string) []string {
 	t.Helper()
