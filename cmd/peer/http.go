@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"log"
+	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/memberly/memberly/protocol"
@@ -37,24 +39,137 @@ type ballotJSON struct {
 	Leader protocol.PeerID `json:"leader"`
 }
 
-// Timeouts of the HTTP server. Without an idle timeout a client could keep
-// any number of idle keep-alive connections open, and with them the file
-// descriptors the peer needs for its own sockets.
-const (
-	httpReadHeaderTimeout = 5 * time.Second
-	httpWriteTimeout      = 10 * time.Second
-	httpIdleTimeout       = time.Minute
-)
+// httpLimits bound what clients of the -http server can make the peer
+// hold: connections (each a file descriptor, which the peer needs for its
+// own sockets), time and header bytes.
+type httpLimits struct {
+	// maxConns caps the connections open at once. Past it the server
+	// stops accepting: further connections wait in the kernel's accept
+	// queue, holding no descriptor of this process, and are taken in the
+	// order they came as open ones close (see limitListener).
+	maxConns int
+	// readHeader bounds the time to read a request's headers (a
+	// connection that sends none is closed after it), read the whole
+	// request, write its response.
+	readHeader, read, write time.Duration
+	// idle closes a keep-alive connection that has sent no next request
+	// this long after its last response.
+	idle time.Duration
+	// maxHeaderBytes caps a request's headers (the server reads 4 KiB
+	// beyond it before it answers 431).
+	maxHeaderBytes int
+}
 
-// newServer returns the server of -http: newHandler(src), with timeouts.
-func newServer(src statusSource, errLog *log.Logger) *http.Server {
-	return &http.Server{
-		Handler:           newHandler(src),
-		ReadHeaderTimeout: httpReadHeaderTimeout,
-		WriteTimeout:      httpWriteTimeout,
-		IdleTimeout:       httpIdleTimeout,
-		ErrorLog:          errLog,
+// defaultHTTPLimits are the -http server's. Status and metrics are a few
+// kilobytes, answered at once, so a few seconds is plenty for any client,
+// and 64 connections are far more than the few an operator and some
+// scrapers use. A client finding all 64 taken waits at
+// most until one is freed: an idle one after idle, one that sends nothing
+// after readHeader, a busy one after its request.
+var defaultHTTPLimits = httpLimits{
+	maxConns:       64,
+	readHeader:     3 * time.Second,
+	read:           5 * time.Second,
+	write:          5 * time.Second,
+	idle:           5 * time.Second,
+	maxHeaderBytes: 8 << 10,
+}
+
+// httpServer is the -http server: an http.Server whose Serve caps the
+// connections open at once.
+type httpServer struct {
+	*http.Server
+	maxConns int
+}
+
+// newServer returns the server of -http: newHandler(src), with
+// defaultHTTPLimits.
+func newServer(src statusSource, errLog *log.Logger) *httpServer {
+	return newServerWith(src, errLog, defaultHTTPLimits)
+}
+
+// newServerWith returns the server of -http with limits lim.
+func newServerWith(src statusSource, errLog *log.Logger, lim httpLimits) *httpServer {
+	return &httpServer{
+		Server: &http.Server{
+			Handler:           newHandler(src),
+			ReadHeaderTimeout: lim.readHeader,
+			ReadTimeout:       lim.read,
+			WriteTimeout:      lim.write,
+			IdleTimeout:       lim.idle,
+			MaxHeaderBytes:    lim.maxHeaderBytes,
+			ErrorLog:          errLog,
+		},
+		maxConns: lim.maxConns,
 	}
+}
+
+// Serve serves connections from ln, at most maxConns open at once, until
+// the server is closed.
+func (s *httpServer) Serve(ln net.Listener) error {
+	return s.Server.Serve(newLimitListener(ln, s.maxConns))
+}
+
+// limitListener is a listener with at most cap(slots) connections open:
+// Accept waits for one of them to close first. Waiting rather than
+// accepting and closing the extra ones keeps them in the kernel's accept
+// queue, where they cost this process no descriptor, and serves them in
+// turn instead of turning them away. The kernel bounds that queue (the
+// listen backlog, net.core.somaxconn); past it, it drops new connection
+// attempts and their clients retry.
+type limitListener struct {
+	net.Listener
+	slots     chan struct{} // one element per open connection
+	done      chan struct{} // closed by Close: Accept stops waiting
+	closeOnce sync.Once
+}
+
+func newLimitListener(ln net.Listener, n int) *limitListener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n), done: make(chan struct{})}
+}
+
+// Accept waits for a free slot, then for a connection.
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitConn{Conn: c, free: func() { <-l.slots }}, nil
+}
+
+// Close closes the listener and ends a waiting Accept.
+func (l *limitListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+// limitConn frees its slot when closed, once however often it is closed.
+type limitConn struct {
+	net.Conn
+	freeOnce sync.Once
+	free     func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.freeOnce.Do(c.free)
+	return err
+}
+
+// CloseWrite passes on the half-close net/http uses before closing a
+// connection it answered with an error (such as 431), so that the client
+// reads the answer rather than a reset.
+func (c *limitConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 // metricsContentType is the Prometheus text exposition format.
