@@ -63,5 +63,12 @@ func (r *runtime) admit(ctx context.Context, payload, plain []byte, src netip.Ad
 	if !r.replays.fresh(m.From, tr, stamp) {
 		return protocol.Message{}, dropReplayed, errors.Errorf("%s from %d stamped %d, not above what it sent since", m.Type, m.From, stamp)
 	}
+	// Last, so that only a JOIN that passed every other check takes a
+	// token of its sender's bucket; here, not in the event loop, so that
+	// a flood is dropped before it fills the inbox that heartbeats share.
+	if m.Type == protocol.MsgJoin && !r.joins.allow(m.From, r.now()) {
+		return protocol.Message{}, dropJoinRate, errors.Errorf("JOIN from %d: more than %d in a row, or more than one per %v after them",
+			m.From, joinBurst, r.joins.every)
+	}
 	return m, dropNone, nil
 }

@@ -37,6 +37,7 @@ const (
 	dropStaleStamp    // sealed input stamped further behind this peer's clock than the window
 	dropFutureStamp   // sealed input stamped further ahead of this peer's clock than the window
 	dropExpired       // a queued frame sealed longer ago than receivers accept
+	dropJoinRate      // a JOIN over its claimed sender's rate limit (joinLimiter)
 
 	dropReasonEnd
 )
@@ -59,6 +60,7 @@ var dropReasonNames = [...]string{
 	dropStaleStamp:    "stale-stamp",
 	dropFutureStamp:   "future-stamp",
 	dropExpired:       "expired",
+	dropJoinRate:      "join-rate",
 }
 
 func (d dropReason) String() string {
@@ -189,6 +191,7 @@ var dropMessages = [...]string{
 	dropStaleStamp:    "dropping sealed input stamped too far behind our clock",
 	dropFutureStamp:   "dropping sealed input stamped too far ahead of our clock",
 	dropExpired:       "dropping a queued frame sealed longer ago than receivers accept",
+	dropJoinRate:      "dropping a JOIN over its sender id's rate limit",
 }
 
 // dropSubjects name, in the log, what dropped's addr argument is.
@@ -209,6 +212,7 @@ var dropSubjects = [...]string{
 	dropStaleStamp:    "from",
 	dropFutureStamp:   "from",
 	dropExpired:       "to",
+	dropJoinRate:      "from",
 }
 
 // dropped counts a drop and logs it; addr is the sender's address (the

@@ -61,6 +61,7 @@ memberly_drops_total{reason="unknown-key"} 0
 memberly_drops_total{reason="stale-stamp"} 0
 memberly_drops_total{reason="future-stamp"} 0
 memberly_drops_total{reason="expired"} 0
+memberly_drops_total{reason="join-rate"} 0
 # HELP memberly_view_changes_total Views installed.
 # TYPE memberly_view_changes_total counter
 memberly_view_changes_total 1

@@ -83,6 +83,7 @@ type runtime struct {
 	inbound *inboundConns // open inbound connections, bounded
 	replays *replayGuard  // highest sealed stamps accepted, by sender
 	fresh   *freshness    // the window sealed stamps must lie in
+	joins   *joinLimiter  // JOINs let through, by claimed sender
 
 	// Owned by the event loop.
 	start   time.Time
@@ -146,6 +147,7 @@ func newRuntime(opts Options) (*runtime, error) {
 		inbound:   newInboundConns(maxInbound(n)),
 		replays:   newReplayGuard(n),
 		fresh:     newFreshness(opts.Config.SuspectAfter, n),
+		joins:     newJoinLimiter(n, joinRefill(opts.Config.JoinRetryInterval)),
 		inbox:     make(chan protocol.Message, inboxLen),
 		control:   make(chan protocol.Event, controlLen),
 		datagrams: make(chan datagram, datagramQueueLen),
