@@ -23,7 +23,7 @@ test: lint ## the whole test suite: vet, gofmt, and every test under the race de
 	@# the other core would skew.
 	$(GO) test -race -count=1 ./cmd/peer/...
 
-e2e: image ## the seed's four test cases, and a restart of durable peers, as containers under docker compose, checked like the simulator's runs
+e2e: image ## the seed's four test cases, case 4 again with a key, and a restart of durable peers, as containers under docker compose, checked like the simulator's runs
 	$(GO) test -tags e2e -count=1 -v -timeout 15m ./docker/
 
 chaos: ## real peers in network namespaces under partitions, cuts, loss and delay, judged by the simulator's checkers (root; CHAOS_SHORT=1 for the short run)
