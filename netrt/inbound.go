@@ -66,6 +66,7 @@ func (r *runtime) admit(ctx context.Context, payload, plain []byte, src netip.Ad
 	// Last, so that only a JOIN that passed every other check takes a
 	// token of its sender's bucket; here, not in the event loop, so that
 	// a flood is dropped before it fills the inbox that heartbeats share.
+	// (r.now reads r.start, which Run sets before any reader starts.)
 	if m.Type == protocol.MsgJoin && !r.joins.allow(m.From, r.now()) {
 		return protocol.Message{}, dropJoinRate, errors.Errorf("JOIN from %d: more than %d in a row, or more than one per %v after them",
 			m.From, joinBurst, r.joins.every)
