@@ -46,22 +46,10 @@ func (r *runtime) admit(ctx context.Context, payload, plain []byte, src netip.Ad
 	if !r.checkIdentity(ctx, m.From, src, tr) {
 		return protocol.Message{}, dropIdentity, errors.Errorf("%s claims to be from %d", m.Type, m.From)
 	}
-	if r.seal == nil {
-		return m, dropNone, nil
-	}
-	if stamp > maxStamp {
-		// No clock makes it.
-		return protocol.Message{}, dropBadStamp, errors.Errorf("%s from %d stamped %d, above any clock reading (%d)", m.Type, m.From, stamp, uint64(maxStamp))
-	}
-	// Fresh first, then in order: only a stamp within the window may
-	// raise the replay guard's mark (see freshness).
-	now := r.fresh.now()
-	if reason, skew := r.fresh.judge(stamp, now); reason != dropNone {
-		r.refusedForSkew(m.From, tr, reason, skew, now)
-		return protocol.Message{}, reason, errors.Errorf("%s from %d stamped %s from this peer's clock, outside the ±%v window", m.Type, m.From, signed(skew), r.fresh.window)
-	}
-	if !r.replays.fresh(m.From, tr, stamp) {
-		return protocol.Message{}, dropReplayed, errors.Errorf("%s from %d stamped %d, not above what it sent since", m.Type, m.From, stamp)
+	if r.seal != nil {
+		if reason, err := r.checkStamp(&m, stamp, tr); reason != dropNone {
+			return protocol.Message{}, reason, err
+		}
 	}
 	// Last, so that only a JOIN that passed every other check takes a
 	// token of its sender's bucket; here, not in the event loop, so that
@@ -72,4 +60,24 @@ func (r *runtime) admit(ctx context.Context, payload, plain []byte, src netip.Ad
 			m.From, joinBurst, r.joins.every)
 	}
 	return m, dropNone, nil
+}
+
+// checkStamp judges a sealed message's stamp: a clock reading, within the
+// window around this peer's clock, and above what its sender sent since.
+func (r *runtime) checkStamp(m *protocol.Message, stamp uint64, tr protocol.Transport) (dropReason, error) {
+	if stamp > maxStamp {
+		// No clock makes it.
+		return dropBadStamp, errors.Errorf("%s from %d stamped %d, above any clock reading (%d)", m.Type, m.From, stamp, uint64(maxStamp))
+	}
+	// Fresh first, then in order: only a stamp within the window may
+	// raise the replay guard's mark (see freshness).
+	now := r.fresh.now()
+	if reason, skew := r.fresh.judge(stamp, now); reason != dropNone {
+		r.refusedForSkew(m.From, tr, reason, skew, now)
+		return reason, errors.Errorf("%s from %d stamped %s from this peer's clock, outside the ±%v window", m.Type, m.From, signed(skew), r.fresh.window)
+	}
+	if !r.replays.fresh(m.From, tr, stamp) {
+		return dropReplayed, errors.Errorf("%s from %d stamped %d, not above what it sent since", m.Type, m.From, stamp)
+	}
+	return dropNone, nil
 }
