@@ -16,6 +16,11 @@ import (
 // listener closing (out of file descriptors, say), so as not to spin.
 const acceptPause = 50 * time.Millisecond
 
+var (
+	errClosedUnproven = errors.New("closed unproven to make room")
+	errAllProven      = errors.New("refused: every open connection is proven")
+)
+
 // maxInbound is how many inbound connections may be open at once: one per
 // other peer, twice over for connections a restarted peer left behind,
 // plus a few. Past it the oldest unproven connection is closed (see
@@ -31,7 +36,7 @@ func (r *runtime) acceptLoop(ctx context.Context) {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			r.log.Debug("accept failed", "err", err)
+			r.log.Debug("accept failed", errAttr(err))
 			if !sleepCtx(ctx, acceptPause) {
 				return
 			}
@@ -41,10 +46,10 @@ func (r *runtime) acceptLoop(ctx context.Context) {
 		// and a flood is worth one warning.
 		evicted, ok := r.inbound.add(c)
 		if evicted != nil {
-			r.dropped(dropConnLimit, remoteAddrPort(evicted).Addr().String(), errors.New("closed unproven to make room"))
+			r.droppedFrom(dropConnLimit, remoteAddrPort(evicted), errClosedUnproven)
 		}
 		if !ok {
-			r.dropped(dropConnLimit, remoteAddrPort(c).Addr().String(), errors.New("refused: every open connection is proven"))
+			r.droppedFrom(dropConnLimit, remoteAddrPort(c), errAllProven)
 			c.Close()
 			continue
 		}
@@ -64,8 +69,7 @@ func (r *runtime) serveConn(ctx context.Context, c net.Conn) {
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	defer c.Close()
-	src := remoteAddrPort(c)
-	from := src.Addr().String() // the port is ephemeral: log once per host
+	src := remoteAddrPort(c) // its port is ephemeral: drops are logged per host
 	br := bufio.NewReader(c)
 	buf := make([]byte, maxPayloadSize)
 	var plain []byte
@@ -81,17 +85,17 @@ func (r *runtime) serveConn(ctx context.Context, c net.Conn) {
 		switch {
 		case err == nil:
 		case errors.Is(err, errOversized):
-			r.dropped(dropOversized, from, err)
+			r.droppedFrom(dropOversized, src, err)
 			return
 		case errors.Is(err, errEmptyFrame), errors.Is(err, io.ErrUnexpectedEOF):
-			r.dropped(dropMalformed, from, err)
+			r.droppedFrom(dropMalformed, src, err)
 			return
 		default: // io.EOF, a reset, or closed by shutdown: nothing to count
 			return
 		}
 		m, reason, err := r.admit(ctx, payload, plain, src, protocol.Stream)
 		if reason != dropNone {
-			r.dropped(reason, from, err)
+			r.droppedFrom(reason, src, err)
 			if reason == dropMalformed || reason == dropBadSeal || reason == dropUnknownKey {
 				return
 			}

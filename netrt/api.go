@@ -128,7 +128,9 @@ type Options struct {
 	// come from here). It must not block for long.
 	OnNote func(protocol.Note)
 	// Logger receives diagnostics (drops, reconnects, bad input); nil
-	// discards them.
+	// discards them. Drops are logged within limits, whatever the input:
+	// a warning for the first of each reason and sender, then a count
+	// every 10 s, and at debug level a few more each 10 s.
 	Logger *slog.Logger
 	// OperatorLog receives the few lines an operator asked for by an
 	// option and must see whatever the diagnostics level: the state file

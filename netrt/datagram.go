@@ -3,7 +3,6 @@ package netrt
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -92,23 +91,19 @@ func (r *runtime) readDatagrams(ctx context.Context) {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			r.log.Debug("udp read failed", "err", err)
+			r.log.Debug("udp read failed", errAttr(err))
 			continue
 		}
+		// Drops are counted and logged by host, as in serveConn:
+		// whoever sends junk picks its source ports at will.
 		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		// Drops are logged by host, as in serveConn: whoever sends junk
-		// picks its source ports at will. The error names the port.
-		from := src.Addr().String()
 		if n > maxPayloadSize {
-			r.dropped(dropOversized, from, fmt.Errorf("datagram of %d bytes from %s exceeds the size limit", n, src))
+			r.droppedFrom(dropOversized, src, errOversizedDatagram)
 			continue
 		}
 		m, reason, err := r.admit(ctx, buf[:n], plain, src, protocol.Datagram)
 		if reason != dropNone {
-			if err != nil {
-				err = fmt.Errorf("from %s: %w", src, err)
-			}
-			r.dropped(reason, from, err)
+			r.droppedFrom(reason, src, err)
 			continue
 		}
 		if !r.deliver(ctx, m) {
@@ -116,3 +111,5 @@ func (r *runtime) readDatagrams(ctx context.Context) {
 		}
 	}
 }
+
+var errOversizedDatagram = errors.New("datagram exceeds the size limit")

@@ -364,13 +364,13 @@ func (l *link) run(ctx context.Context) {
 			if err != nil {
 				failures++
 				l.done(f, true)
-				l.r.log.Debug("dial failed", "to", l.to, "err", err)
+				l.r.log.Debug("dial failed", "to", l.to, errAttr(err))
 				continue
 			}
 			s = newStream(c)
 			if s.raw != nil && l.r.userTimeout > 0 {
 				if err := setUserTimeout(s.raw, l.r.userTimeout); err != nil {
-					l.r.log.Debug("connection kept without a user timeout", "to", l.to, "err", err)
+					l.r.log.Debug("connection kept without a user timeout", "to", l.to, errAttr(err))
 				}
 			}
 			l.use(s)
@@ -394,7 +394,7 @@ func (l *link) run(ctx context.Context) {
 			s.conn.Close()
 			afterLoss(l.lose(s))
 			l.done(f, true)
-			l.r.log.Debug("connection broke", "to", l.to, "err", err)
+			l.r.log.Debug("connection broke", "to", l.to, errAttr(err))
 			continue
 		}
 		failures = 0

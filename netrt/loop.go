@@ -93,7 +93,7 @@ func (r *runtime) forceView() {
 	case errors.Is(err, protocol.ErrSave):
 		// Run reports it.
 	case err != nil:
-		r.oplog.Error("cannot force a view", "view", before.String(), "err", err)
+		r.oplog.Error("cannot force a view", "view", before.String(), errAttr(err))
 	default:
 		r.log.Info("forced a view", "was", before.String(), "now", r.node.Peer().View().String())
 	}

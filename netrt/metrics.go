@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
-	"sync"
 	"sync/atomic"
 
 	"github.com/pkg/errors"
@@ -147,32 +146,6 @@ func (r *runtime) writeMetrics(w io.Writer) error {
 	return errors.Wrap(bw.Flush(), "write metrics")
 }
 
-// dropLog logs a drop once per reason and sender address as a warning, and
-// at debug level after that: a misbehaving sender is worth one line, not
-// one per packet.
-type dropLog struct {
-	mu   sync.Mutex
-	seen map[string]bool
-}
-
-// maxDropLogKeys bounds the memory spoofed addresses can make dropLog use;
-// past it, the set starts over.
-const maxDropLogKeys = 4096
-
-func (l *dropLog) first(reason dropReason, addr string) bool {
-	key := reason.String() + " " + addr
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.seen[key] {
-		return false
-	}
-	if l.seen == nil || len(l.seen) >= maxDropLogKeys {
-		l.seen = map[string]bool{}
-	}
-	l.seen[key] = true
-	return true
-}
-
 // dropMessages are the warnings logged for drops of input.
 var dropMessages = [...]string{
 	dropMalformed:     "dropping malformed input",
@@ -217,18 +190,12 @@ var dropSubjects = [...]string{
 
 // dropped counts a drop and logs it; addr is the sender's address (the
 // receiver's for output, the event for a refusal), err the detail or nil.
+// The log is rate-limited (see dropLog); input from the network is counted
+// with droppedFrom, by the sender's IP address.
 func (r *runtime) dropped(reason dropReason, addr string, err error) {
 	if reason <= dropIgnored || reason >= dropReasonEnd {
 		return
 	}
 	r.met.drops[reason].Add(1)
-	level := slog.LevelDebug
-	if r.dropLog.first(reason, addr) {
-		level = slog.LevelWarn
-	}
-	args := []any{"reason", reason.String(), dropSubjects[reason], addr}
-	if err != nil {
-		args = append(args, "err", err)
-	}
-	r.log.Log(context.Background(), level, dropMessages[reason], args...)
+	r.dropLog.record(dropKey{reason: reason, subject: addr}, 0, err, r.log.Enabled(context.Background(), slog.LevelDebug))
 }

@@ -223,6 +223,7 @@ func (r *runtime) run(ctx context.Context) error {
 	r.ctx = ctx
 	r.start = time.Now()
 
+	r.spawn(r.logDrops)
 	r.spawn(r.acceptLoop)
 	r.spawn(r.readDatagrams)
 	r.spawn(r.writeDatagrams)

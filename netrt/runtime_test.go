@@ -89,8 +89,8 @@ func dropLevels(logs string, reason dropReason) []string {
 
 // TestStep_RefusalsLoggedOncePerSender: the peer refuses messages (here
 // because it has not started); the first refusal from a sender is a
-// warning, the next ones from that sender, whatever they hold, are debug
-// lines.
+// warning, the next few from that sender, whatever they hold, are debug
+// lines (the drop log's limits are tested in droplog_test.go).
 func TestStep_RefusalsLoggedOncePerSender(t *testing.T) {
 	var logs lockedBuffer
 	r := listenOnly(t, func(o *Options) {
@@ -100,6 +100,7 @@ func TestStep_RefusalsLoggedOncePerSender(t *testing.T) {
 	for _, view := range []protocol.ViewID{1, 2, 3} {
 		r.receive(protocol.Message{Type: protocol.MsgHeartbeat, From: 2, To: 1, ViewID: view, Ballot: protocol.InitialBallot})
 	}
+	writeDropLog(r)
 	if diff := cmp.Diff([]string{"WARN", "DEBUG", "DEBUG"}, dropLevels(logs.String(), dropRefused)); diff != "" {
 		t.Errorf("levels of the refusal lines (-want +got):\n%s\nlog:\n%s", diff, logs.String())
 	}
