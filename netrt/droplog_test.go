@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/pkg/errors"
+
+	"github.com/memberly/memberly/protocol"
 )
 
 // writeDropLog writes what the drop log has queued, as logDrops does while
@@ -118,7 +120,7 @@ func TestDropLog_WarningsOnly(t *testing.T) {
 	src := netip.MustParseAddrPort("10.0.0.9:40312")
 	for range 3 {
 		for range 1000 {
-			r.droppedFrom(dropOversized, src, errOversizedDatagram)
+			r.droppedFrom(dropMalformed, src, errNotMessage)
 		}
 		endDropInterval(r)
 	}
@@ -143,7 +145,7 @@ func TestDropLog_SpoofedSenders(t *testing.T) {
 	for interval := range 3 {
 		for i := range n {
 			a := netip.AddrFrom4([4]byte{byte(10 + interval), byte(i >> 16), byte(i >> 8), byte(i)})
-			r.droppedFrom(dropOversized, netip.AddrPortFrom(a, 9), errOversizedDatagram)
+			r.droppedFrom(dropMalformed, netip.AddrPortFrom(a, 9), errNotMessage)
 		}
 		if len(r.dropLog.counts) > maxDropLogKeys {
 			t.Errorf("the drop log tracks %d senders, want at most %d", len(r.dropLog.counts), maxDropLogKeys)
@@ -179,7 +181,7 @@ func TestDropLog_NeverWaitsForTheLog(t *testing.T) {
 	for i := range maxNewDropKeys {
 		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), 9)
 		for range 10 {
-			r.droppedFrom(dropOversized, src, errOversizedDatagram)
+			r.droppedFrom(dropMalformed, src, errNotMessage)
 			total++
 		}
 	}
@@ -204,17 +206,57 @@ func TestDropLog_NeverWaitsForTheLog(t *testing.T) {
 	}
 }
 
-// Counting and logging a drop allocates nothing, once the sender is
-// known.
+// Dropping junk allocates nothing, once the sender is known: neither the
+// screen, nor counting, nor the drop log.
 func TestDroppedFrom_Allocations(t *testing.T) {
 	var logs lockedBuffer
 	r := dropLogRuntime(&logs, slog.LevelDebug)
 	src := netip.MustParseAddrPort("10.0.0.9:40312")
+	junk := []byte{0xde, 0xad, 0xbe, 0xef}
 	allocs := testing.AllocsPerRun(1000, func() {
-		r.droppedFrom(dropOversized, src, errOversizedDatagram)
+		if reason, err := r.screenDatagram(junk); reason != dropNone {
+			r.droppedFrom(reason, src, err)
+		}
 	})
 	if allocs != 0 {
-		t.Errorf("dropping allocates %v times", allocs)
+		t.Errorf("dropping junk allocates %v times", allocs)
+	}
+	if got := r.met.drops[dropMalformed].Load(); got != 1001 {
+		t.Errorf("malformed drops = %d, want 1001", got)
+	}
+
+	sealed := &runtime{log: r.log, seal: &sealer{}}
+	allocs = testing.AllocsPerRun(1000, func() {
+		if reason, err := sealed.screenDatagram(junk); reason != dropNone {
+			sealed.droppedFrom(reason, src, err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("dropping junk too short to be sealed allocates %v times", allocs)
+	}
+}
+
+// What the screen lets through, and what it drops.
+func TestScreenDatagram(t *testing.T) {
+	clear, sealed := &runtime{}, &runtime{seal: &sealer{}}
+	hb := encode(t, protocol.Message{Type: protocol.MsgHeartbeat, From: 2, To: 1, ViewID: 1, Ballot: protocol.InitialBallot})
+	for _, tc := range []struct {
+		name    string
+		r       *runtime
+		payload []byte
+		want    dropReason
+	}{
+		{"clear heartbeat", clear, hb, dropNone},
+		{"clear empty", clear, nil, dropMalformed},
+		{"clear one byte", clear, hb[:1], dropMalformed},
+		{"clear other version", clear, append([]byte{hb[0] + 1}, hb[1:]...), dropMalformed},
+		{"clear JOIN", clear, append([]byte{hb[0], byte(protocol.MsgJoin)}, hb[2:]...), dropMalformed},
+		{"sealed, long enough", sealed, make([]byte, sealOverhead+2), dropNone},
+		{"sealed, too short", sealed, make([]byte, sealOverhead+1), dropBadSeal},
+	} {
+		if got, err := tc.r.screenDatagram(tc.payload); got != tc.want {
+			t.Errorf("%s: %v (%v), want %v", tc.name, got, err, tc.want)
+		}
 	}
 }
 

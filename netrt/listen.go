@@ -45,8 +45,19 @@ func bind(self peerAddr, broadcast bool) (bindings, error) {
 		tcp.Close()
 		return bindings{}, err
 	}
+	// Best effort: the kernel caps it (net.core.rmem_max on Linux), and
+	// a smaller buffer still works.
+	_ = b.udp.SetReadBuffer(udpReadBuffer)
 	return b, nil
 }
+
+// udpReadBuffer is the receive buffer asked for the UDP socket. The reader
+// drains junk about as fast as one core sends it, but not while it waits
+// for a core: the buffer holds what arrives meanwhile, heartbeats among
+// the junk, rather than dropping it. 4 MiB (Linux doubles it) holds some
+// 6,500 small datagrams, as the kernel counts each at several times its
+// size: 20 ms of a flood from one core.
+const udpReadBuffer = 4 << 20
 
 // ownAddr resolves the own host name, IPv4 first; false when it does not
 // resolve, or resolves to a loopback address although it is neither a
