@@ -1,8 +1,10 @@
 // Package netrt runs a protocol.Peer over real sockets: TCP for membership
-// messages, UDP for heartbeats. One goroutine owns the peer and runs the
-// event loop; socket readers and timers feed it events. No protocol logic
-// lives here: netrt only carries out what protocol.Peer.Step asks, in the
-// order protocol.Output documents.
+// messages, UDP for heartbeats (each also sent on the TCP stream when that
+// is idle, so that a flood of datagrams cannot silence a member). One
+// goroutine owns the peer and runs the event loop; socket readers and
+// timers feed it events. No protocol logic lives here: netrt only carries
+// out what protocol.Peer.Step asks, in the order protocol.Output
+// documents.
 package netrt
 
 import (

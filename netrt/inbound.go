@@ -26,9 +26,11 @@ func (r *runtime) admit(ctx context.Context, payload, plain []byte, src netip.Ad
 	if err != nil {
 		return protocol.Message{}, dropMalformed, err
 	}
-	if m.Type.Transport() != tr {
+	if m.Type.Transport() != tr && (m.Type != protocol.MsgHeartbeat || tr != protocol.Stream) {
 		// A datagram bypasses the stream's order and a stream the
 		// datagram's address check: neither is what a peer sends.
+		// But a heartbeat also travels on the stream (link.offer),
+		// whose sender the kernel's handshake vouches for.
 		return protocol.Message{}, dropMalformed, errors.Errorf("%s over the %s transport", m.Type, tr)
 	}
 	if int(m.From) > len(r.addrs)-1 {

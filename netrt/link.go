@@ -63,6 +63,9 @@ type link struct {
 	// dialSince is when it began.
 	dialing   context.CancelFunc
 	dialSince time.Time
+	// beat is the first byte of the last heartbeat offered: a frame
+	// that is never sent again (see offer).
+	beat *byte
 }
 
 // replacement says whether a stall check closed the link's connection,
@@ -101,6 +104,41 @@ func (l *link) enqueue(frame []byte) {
 		l.r.spawn(l.run)
 	}
 	if !l.checkStall(time.Now(), false) {
+		l.poke()
+	}
+}
+
+// offer sends payload, a heartbeat, on the link's connection too, but only
+// when the link is idle: nothing queued or being written, and its
+// connection, if it has one, has delivered everything written to it (see
+// stream.delivered). Otherwise it is skipped: the heartbeat went as a
+// datagram as well, and a late one is worth nothing. A link with no
+// connection dials for it, after its backoff; a heartbeat whose dial or
+// write fails is not sent again (see done). So a link that is down or
+// stalled never piles up heartbeats, and one that is busy sends its own
+// frames first.
+//
+// The copy is what keeps a member heard while its datagrams are lost in a
+// flood at the receiver: the flood fills the receiver's one UDP socket
+// buffer, in which heartbeats and junk compete, while each stream has a
+// buffer of its own that only its peer can write to.
+func (l *link) offer(payload []byte) {
+	l.mu.Lock()
+	s := l.conn
+	ok := !l.writing && l.queue.len() == 0 && (s == nil || (l.replace == keep && s.delivered()))
+	start := false
+	if ok {
+		f := appendFrame(make([]byte, 0, frameHeaderLen+len(payload)), payload)
+		l.queue.push(f)
+		l.beat = &f[0]
+		start = !l.started
+		l.started = true
+	}
+	l.mu.Unlock()
+	if start {
+		l.r.spawn(l.run)
+	}
+	if ok {
 		l.poke()
 	}
 }
@@ -265,7 +303,9 @@ func (l *link) done(f []byte, failed bool) {
 	l.mu.Lock()
 	l.writing = false
 	l.down = failed
-	dropped := failed && f != nil && l.queue.pushFront(f)
+	// A heartbeat that did not go is not sent again: the next is due.
+	retry := failed && f != nil && &f[0] != l.beat
+	dropped := retry && l.queue.pushFront(f)
 	l.mu.Unlock()
 	if dropped {
 		l.r.dropped(dropQueueFull, l.name(), nil)

@@ -233,6 +233,9 @@ func (r *runtime) send(m *protocol.Message) {
 	}
 	if m.Type.Transport() == protocol.Datagram {
 		r.sendDatagram(m.To, payload)
+		// And on the stream, when it is idle: a flood of datagrams
+		// at the receiver cannot crowd that copy out (see offer).
+		r.link(m.To).offer(payload)
 	} else {
 		r.link(m.To).enqueue(appendFrame(make([]byte, 0, frameHeaderLen+len(payload)), payload))
 	}

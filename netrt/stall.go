@@ -152,6 +152,29 @@ func (s *stream) beginWrite(now time.Time) {
 // held.
 func (s *stream) endWrite() { s.writeSince = time.Time{} }
 
+// delivered reports whether everything written on s is known to be
+// acknowledged: nothing was written since a look found nothing
+// unacknowledged, or the kernel says so now. Where the kernel tells
+// nothing, only a write in progress says otherwise. The link's mutex is
+// held.
+func (s *stream) delivered() bool {
+	if !s.writeSince.IsZero() {
+		return false
+	}
+	if s.pendingSince.IsZero() {
+		return true
+	}
+	p, err := s.progress()
+	if err != nil {
+		return errors.Is(err, errNoTCPInfo)
+	}
+	if p.unacked > 0 {
+		return false
+	}
+	s.pendingSince = time.Time{}
+	return true
+}
+
 // stalled reports whether s has stalled at now, and what the kernel told
 // of it (the zero tcpProgress where it tells nothing); the link's mutex is
 // held. A connection the kernel already closed is not stalled: the link
