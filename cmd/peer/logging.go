@@ -5,6 +5,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/memberly/memberly/protocol"
@@ -51,10 +52,31 @@ func noteWriter(format string, w io.Writer) func(protocol.Note) {
 // resumed state, a forced view, a reset state file), so a peer run with the
 // seed's flags prints the seed's lines alone.
 func operatorLog(format string, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{ReplaceAttr: plainErrors}
 	if format == logJSON {
-		return slog.New(slog.NewJSONHandler(w, nil))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// plainErrors is the ReplaceAttr of every slog handler of the peer: an
+// error is written as its message, on one line. slog's text handler would
+// format it with %+v, which for an error from github.com/pkg/errors is its
+// stack trace, full of build paths: no place in an operator's log.
+func plainErrors(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() != slog.KindAny {
+		return a
+	}
+	if err, ok := a.Value.Any().(error); ok {
+		return slog.String(a.Key, oneLine(err.Error()))
+	}
+	return a
+}
+
+// oneLine is s on one line: line breaks become "; ", runs of spaces one.
+// What the peer prints of an error is always one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
 }
 
 // operatorNotes logs the notes of a durable peer on the operator's log:
@@ -130,7 +152,7 @@ func diagnostics(verbose bool, format string, w io.Writer) *slog.Logger {
 	if !verbose {
 		return nil
 	}
-	opts := &slog.HandlerOptions{Level: slog.LevelDebug}
+	opts := &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: plainErrors}
 	if format == logJSON {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"log/slog"
 	"runtime"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/pkg/errors"
 
 	"github.com/memberly/memberly/protocol"
 )
@@ -255,5 +257,33 @@ func TestJSONNotes_DurableNotes(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("JSON lines (-want +got):\n%s", diff)
+	}
+}
+
+// An error from github.com/pkg/errors, which slog's text handler would
+// write with its stack trace, is logged as its message on one line, by
+// the diagnostics and the operator's log, as text and as JSON.
+func TestLogs_ErrorsWithoutStackTrace(t *testing.T) {
+	err := errors.Wrap(errors.New("connection reset\nby peer"), "dial peer 3")
+	for _, format := range []string{logText, logJSON} {
+		var w writeRecorder
+		diagnostics(true, format, &w).Debug("dial failed", "err", err)
+		operatorLog(format, &w).Error("cannot force a view", slog.Any("err", err))
+		if len(w.writes) != 2 {
+			t.Fatalf("%s: %d writes, want 2: %q", format, len(w.writes), w.writes)
+		}
+		for _, line := range w.writes {
+			if strings.Count(line, "\n") != 1 || !strings.HasSuffix(line, "\n") {
+				t.Errorf("%s: not one line: %q", format, line)
+			}
+			for _, bad := range []string{".go:", "goroutine", "github.com/", `\n`} {
+				if strings.Contains(line, bad) {
+					t.Errorf("%s: line holds %q: %s", format, bad, line)
+				}
+			}
+			if !strings.Contains(line, "dial peer 3: connection reset; by peer") {
+				t.Errorf("%s: line lost the error's message: %s", format, line)
+			}
+		}
 	}
 }

@@ -287,7 +287,7 @@ func exitStatus(err error, stderr io.Writer) int {
 		// finds it.
 		return startupError(stderr, stateHint(err))
 	}
-	fmt.Fprintf(stderr, "peer: %v\n", err)
+	fmt.Fprintf(stderr, "peer: %s\n", oneLine(err.Error()))
 	return exitCrashed
 }
 
