@@ -39,6 +39,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	flood() // only when run as the flooder: see floodEnv
 	flag.Parse()
 	// Cluster tests mostly wait on their processes, not on the CPU, so
 	// more of them run at once than -parallel's default (GOMAXPROCS),
