@@ -2,7 +2,6 @@ package netrt
 
 import (
 	"context"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -465,11 +464,18 @@ func (l *link) dropExpired() {
 
 // watch reads from an outbound connection, on which the peer never
 // writes, to notice at once when the peer closes it (it exited), rather
-// than at the next write, which would be lost. Ending ctx closes it.
+// than at the next write, which would be lost. Ending ctx closes it. Its
+// buffer is small: it waits on every link a peer dials, for as long as
+// the connection lives (io.Copy to io.Discard would hold 8 KiB).
 func watch(ctx context.Context, c net.Conn) {
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
-	io.Copy(io.Discard, c)
+	var buf [64]byte
+	for {
+		if _, err := c.Read(buf[:]); err != nil {
+			break
+		}
+	}
 	c.Close()
 }
 
