@@ -88,10 +88,10 @@ func TestDropLog_FloodFromOneSender(t *testing.T) {
 	flood(1)
 
 	lines := logLines(t, logs.String())
-	detail := `level=DEBUG msg="dropping sealed input that does not open with our key" peer=1 reason=bad-seal from=10.0.0.9 port=40312 err="open sealed input: cipher: message authentication failed"`
+	detail := `level=DEBUG msg="dropping sealed input that does not open with the key it names" peer=1 reason=bad-seal from=10.0.0.9 port=40312 err="open sealed input: cipher: message authentication failed"`
 	first := strings.Replace(detail, "DEBUG", "WARN", 1)
 	summary := func(n int) string {
-		return fmt.Sprintf(`level=WARN msg="dropping sealed input that does not open with our key" peer=1 reason=bad-seal from=10.0.0.9 more=%d in_last=10s`, n)
+		return fmt.Sprintf(`level=WARN msg="dropping sealed input that does not open with the key it names" peer=1 reason=bad-seal from=10.0.0.9 more=%d in_last=10s`, n)
 	}
 	want := []string{
 		first, detail, detail, detail, summary(100000 - 1 - dropDetailLines),

@@ -350,6 +350,8 @@ func TestRuntime_DurableClusterResumesAfterAKill(t *testing.T) {
 		if r.ViewID != held.ViewID || !slices.Equal(r.Members, held.Members) {
 			t.Errorf("peer %d resumed at view %d %v, want view %d %v", p.id, r.ViewID, r.Members, held.ViewID, held.Members)
 		}
+		// The status snapshot is taken after the step that noted it.
+		waitFor(t, "the status of the resumed peer", func() bool { return p.rt.Status().Incarnation != 0 })
 		if got := p.rt.Status().Incarnation; got != incarnations[p.id] {
 			t.Errorf("peer %d resumed as incarnation %d, want %d", p.id, got, incarnations[p.id])
 		}

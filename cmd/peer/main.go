@@ -76,7 +76,7 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		fmt.Fprintln(stdout, key)
 		return exitOK
 	}
-	ident, signalled, err := resolveUnlessSignalled(cfg, sigs)
+	ident, hup, signalled, err := resolveUnlessSignalled(cfg, sigs)
 	if signalled {
 		// Not started yet: there is no group to leave.
 		return exitOK
@@ -92,6 +92,11 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		ident.keys = k
 		return nil
 	}}
+	if hup {
+		// A SIGHUP while the files were read: the key file may have
+		// changed since it was read.
+		keys.reload()
+	}
 	if cfg.delay > 0 && !waitDelay(cfg.delay, sigs, keys.reload) {
 		// Not started yet: there is no group to leave.
 		return exitOK
@@ -149,8 +154,9 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 // hosts file on a hung network file system or a slow resolver may take
 // long. SIGTERM and SIGINT are caught from the start (see main), so
 // without this they would be lost while the peer reads its files. The
-// abandoned resolve ends with the process.
-func resolveUnlessSignalled(cfg config, sigs <-chan os.Signal) (identity, bool, error) {
+// abandoned resolve ends with the process. A SIGHUP meanwhile is
+// remembered (hup): the key file is read again once resolve is done.
+func resolveUnlessSignalled(cfg config, sigs <-chan os.Signal) (ident identity, hup, signalled bool, err error) {
 	type result struct {
 		ident identity
 		err   error
@@ -163,12 +169,13 @@ func resolveUnlessSignalled(cfg config, sigs <-chan os.Signal) (identity, bool, 
 	for {
 		select {
 		case r := <-done:
-			return r.ident, false, r.err
+			return r.ident, hup, false, r.err
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
-				continue // the key file is read next, with the rest
+				hup = true
+				continue
 			}
-			return identity{}, true, nil
+			return identity{}, hup, true, nil
 		}
 	}
 }
@@ -264,7 +271,7 @@ func (k *keyReloader) reload() {
 		err = k.install(keys)
 	}
 	if err != nil {
-		k.log.Error("cannot reload the key file: keeping the keys in use", "err", oneLine(err))
+		k.log.Error("cannot reload the key file: keeping the keys in use", "err", oneLine(err.Error()))
 		return
 	}
 	ids := make([]string, len(keys))
@@ -302,11 +309,6 @@ func stateHint(err error) error {
 
 // startupError prints err as the one line "peer: what is wrong".
 func startupError(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "peer: %s\n", oneLine(err))
+	fmt.Fprintf(stderr, "peer: %s\n", oneLine(err.Error()))
 	return exitStartup
-}
-
-// oneLine is err's message on one line.
-func oneLine(err error) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
 }
