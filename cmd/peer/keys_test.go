@@ -31,7 +31,14 @@ const (
 func writeKeys(t *testing.T, path string, keys ...string) {
 	t.Helper()
 	data := "# keyring, primary first\n" + strings.Join(keys, "\n") + "\n"
-	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+	// Written aside and renamed over the file, as an operator should: a
+	// peer reading it meanwhile sees the old keys or the new, never a
+	// file cut short.
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
 }
