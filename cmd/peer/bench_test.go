@@ -195,3 +195,58 @@ func mean(xs []float64) float64 {
 	}
 	return sum / float64(len(xs))
 }
+
+// BenchmarkHundredPeers runs 100 peer processes on loopback at the default
+// timing: all join peer 1, then idle for a while (CPU, percent of one core
+// per peer, and resident memory per peer), then 5 members that do not lead
+// are killed at once and the 95 must agree on a view without them. It
+// reports how long the joins took, the idle costs, and the time from the
+// kill to the last survivor's view without the five.
+func BenchmarkHundredPeers(b *testing.B) {
+	const n, killed = 100, 5
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		b.Skip("needs /proc")
+	}
+	for i := 0; i < b.N; i++ {
+		c := newCluster(b, n)
+		start := time.Now()
+		c.startAll()
+		c.waitView(ids(1, n), members(ids(1, n)...), 1)
+		joined := time.Since(start)
+
+		before, err := cpuTicks(c, n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		idleFrom := time.Now()
+		time.Sleep(3 * idleWindow)
+		after, err := cpuTicks(c, n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		wall := time.Since(idleFrom).Seconds()
+		var cpu, rss []float64
+		for id := 1; id <= n; id++ {
+			cpu = append(cpu, float64(after[id]-before[id])/clockTicks/wall*100)
+			kb, err := rssKB(c.proc(id).cmd.Process.Pid)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rss = append(rss, float64(kb)/1024)
+		}
+
+		victims := ids(n-killed+1, n)
+		kill := time.Now()
+		for _, id := range victims {
+			c.proc(id).kill()
+		}
+		survivors := ids(1, n-killed)
+		c.waitView(survivors, members(survivors...), 1)
+		agreed := time.Since(kill)
+
+		b.ReportMetric(joined.Seconds(), "s-to-join")
+		b.ReportMetric(mean(cpu), "idle-cpu-%/peer")
+		b.ReportMetric(mean(rss), "rss-MB/peer")
+		b.ReportMetric(agreed.Seconds(), "s-kill-5-to-agreement")
+	}
+}
