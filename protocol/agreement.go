@@ -106,9 +106,21 @@ func (p *Peer) confirmWait() time.Duration { return p.cfg.HeartbeatInterval / 10
 // reviewAgreement notes which members are agreed failed now, and since
 // when, after an event that may have changed it; it arms the suspect
 // timer for an agreement that starts.
+//
+// This peer is an observer of every other member of a view that holds it,
+// so agreedFailed(q) requires its own suspicion of q: only the members it
+// suspects need the full count, and with none suspected and none agreed
+// nothing can change, which is the common case and costs nothing.
 func (p *Peer) reviewAgreement() {
+	selfObserves := !p.isMember() || p.view.Contains(p.id)
+	if selfObserves && p.suspected.empty() && p.agreed.empty() {
+		return
+	}
 	started := false
 	for q := PeerID(1); int(q) <= p.universe; q++ {
+		if selfObserves && !p.suspected.has(q) && !p.agreed.has(q) {
+			continue // agreedFailed(q) is false, and so was it
+		}
 		now := q != p.id && p.view.Contains(q) && p.agreedFailed(q)
 		switch {
 		case now && !p.agreed.has(q):
@@ -134,8 +146,8 @@ func (p *Peer) confirmedFailed(q PeerID) bool {
 // removeAgreed queues, on the leader, the removal of every member
 // confirmed failed.
 func (p *Peer) removeAgreed() {
-	if p.role != roleLeader {
-		return
+	if p.role != roleLeader || p.agreed.empty() {
+		return // confirmedFailed needs agreed
 	}
 	for _, q := range p.view.Members {
 		if q != p.id && p.confirmedFailed(q) {

@@ -108,7 +108,7 @@ type Peer struct {
 
 	// Failure detector, indexed by peer id.
 	lastHeard []time.Duration
-	suspected peerSet
+	suspected countedSet
 	// suspectDue is when the armed TimerSuspect is due: the earliest
 	// moment a member not yet suspected falls silent for SuspectAfter.
 	// Zero when nothing is due.
@@ -129,7 +129,7 @@ type Peer struct {
 	departed peerSet
 	// agreed holds the members agreed failed (agreement.go), and agreedAt
 	// since when, without a break; zero for the others.
-	agreed   peerSet
+	agreed   countedSet
 	agreedAt []time.Duration
 	// joiners are members of the installed view that asked to join: they
 	// hold no view, so they cannot lead, alive as they are.
@@ -221,12 +221,12 @@ func NewPeer(cfg Config, id PeerID, universe int) (*Peer, error) {
 		lastHeard:    make([]time.Duration, n),
 		departed:     newPeerSet(universe),
 		reports:      make([][]PeerID, n),
-		agreed:       newPeerSet(universe),
+		agreed:       newCountedSet(universe),
 		agreedAt:     make([]time.Duration, n),
 		incarnations: make([]uint64, n),
 		heardAs:      make([]uint64, n),
 		noCluster:    newPeerSet(universe),
-		suspected:    newPeerSet(universe),
+		suspected:    newCountedSet(universe),
 		joiners:      newPeerSet(universe),
 		acks:         newPeerSet(universe),
 		knownView:    make([]ViewID, n),

@@ -1,5 +1,7 @@
 package protocol
 
+import "slices"
+
 // IsQuorum reports whether the members of view for which has returns true
 // form a quorum of view: more than half of them, or exactly half including
 // the lowest id. Any two quorums of one view intersect: two disjoint halves
@@ -28,6 +30,38 @@ func (s peerSet) has(p PeerID) bool { return int(p) < len(s) && s[p] }
 func (s peerSet) add(p PeerID)      { s[p] = true }
 func (s peerSet) del(p PeerID)      { s[p] = false }
 func (s peerSet) clear()            { clear(s) }
+
+// countedSet is a peerSet that also keeps how many peers it holds, so that
+// asking whether it is empty costs nothing. The count is derived from the
+// set: Clone copies it with the set, and AppendState encodes the set alone.
+type countedSet struct {
+	peerSet
+	n int // how many of peerSet are true
+}
+
+func newCountedSet(universe int) countedSet { return countedSet{peerSet: newPeerSet(universe)} }
+
+func (s *countedSet) add(p PeerID) {
+	if !s.peerSet[p] {
+		s.peerSet[p] = true
+		s.n++
+	}
+}
+
+func (s *countedSet) del(p PeerID) {
+	if s.peerSet[p] {
+		s.peerSet[p] = false
+		s.n--
+	}
+}
+
+func (s *countedSet) clear() { clear(s.peerSet); s.n = 0 }
+
+// empty reports whether s holds no peer.
+func (s *countedSet) empty() bool { return s.n == 0 }
+
+// clone returns a copy of s that shares nothing with it.
+func (s countedSet) clone() countedSet { return countedSet{peerSet: slices.Clone(s.peerSet), n: s.n} }
 
 // quorum reports whether s holds a quorum of view.
 func (s peerSet) quorum(view []PeerID) bool { return IsQuorum(view, s.has) }

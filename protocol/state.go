@@ -18,10 +18,10 @@ func (p *Peer) Clone() *Peer {
 	c.incarnations = slices.Clone(p.incarnations)
 	c.heardAs = slices.Clone(p.heardAs)
 	c.lastHeard = slices.Clone(p.lastHeard)
-	c.suspected = slices.Clone(p.suspected)
+	c.suspected = p.suspected.clone()
 	c.departed = slices.Clone(p.departed)
 	c.reports = slices.Clone(p.reports)
-	c.agreed = slices.Clone(p.agreed)
+	c.agreed = p.agreed.clone()
 	c.agreedAt = slices.Clone(p.agreedAt)
 	c.joiners = slices.Clone(p.joiners)
 	c.queue = slices.Clone(p.queue)
@@ -80,11 +80,11 @@ func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
 	e.ballot(p.following)
 	pending(p.pending)
 	e.flag(p.hasPending)
-	set(p.suspected)
+	set(p.suspected.peerSet) // its count is derived from the set
 	set(p.departed)
-	set(p.agreed)
+	set(p.agreed.peerSet)
 	for q := 1; q <= p.universe; q++ {
-		if p.agreed[q] {
+		if p.agreed.peerSet[q] {
 			at(p.agreedAt[q])
 		}
 	}
