@@ -40,7 +40,7 @@ func (p *Peer) checkSuspicions() {
 			p.suspect(q)
 		}
 	}
-	for q := PeerID(1); int(q) <= p.universe; q++ {
+	for q := PeerID(1); !p.departed.empty() && int(q) <= p.universe; q++ {
 		if p.departed.has(q) && p.now-p.lastHeard[q] >= p.cfg.SuspectAfter {
 			// Removed already: only the log line is left to give.
 			p.departed.del(q)
@@ -80,7 +80,8 @@ func (p *Peer) armSuspectTimer() {
 			due(q)
 		}
 	}
-	for q := PeerID(1); int(q) <= p.universe; q++ {
+	// Departed and agreed peers are few, and most often none.
+	for q := PeerID(1); (!p.departed.empty() || !p.agreed.empty()) && int(q) <= p.universe; q++ {
 		if p.departed.has(q) {
 			due(q)
 		}

@@ -126,7 +126,7 @@ type Peer struct {
 	// and forgets them when heard from or once logged. A peer that leaves
 	// gracefully, or is evicted alive, was heard from within the
 	// interval and is not kept.
-	departed peerSet
+	departed countedSet
 	// agreed holds the members agreed failed (agreement.go), and agreedAt
 	// since when, without a break; zero for the others.
 	agreed   countedSet
@@ -219,7 +219,7 @@ func NewPeer(cfg Config, id PeerID, universe int) (*Peer, error) {
 		leader:       InitialBallot.Leader,
 		following:    InitialBallot,
 		lastHeard:    make([]time.Duration, n),
-		departed:     newPeerSet(universe),
+		departed:     newCountedSet(universe),
 		reports:      make([][]PeerID, n),
 		agreed:       newCountedSet(universe),
 		agreedAt:     make([]time.Duration, n),

@@ -19,7 +19,7 @@ func (p *Peer) Clone() *Peer {
 	c.heardAs = slices.Clone(p.heardAs)
 	c.lastHeard = slices.Clone(p.lastHeard)
 	c.suspected = p.suspected.clone()
-	c.departed = slices.Clone(p.departed)
+	c.departed = p.departed.clone()
 	c.reports = slices.Clone(p.reports)
 	c.agreed = p.agreed.clone()
 	c.agreedAt = slices.Clone(p.agreedAt)
@@ -81,7 +81,7 @@ func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
 	pending(p.pending)
 	e.flag(p.hasPending)
 	set(p.suspected.peerSet) // its count is derived from the set
-	set(p.departed)
+	set(p.departed.peerSet)
 	set(p.agreed.peerSet)
 	for q := 1; q <= p.universe; q++ {
 		if p.agreed.peerSet[q] {
