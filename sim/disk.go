@@ -38,14 +38,16 @@ func (fx simEffects) Save(s protocol.DurableState) error {
 	return nil
 }
 
-// holdUntilSynced keeps e for after the sync, while a write is pending,
-// and reports whether it did.
-func (fx simEffects) holdUntilSynced(e sideEffect) bool {
-	if !fx.sp.syncing || fx.sp.incarnation != fx.incarnation {
-		return false
-	}
+// holding reports whether the step's effects wait for the sync: a write
+// of this process is pending. Callers check it before they take the
+// address of an effect, so that the common case allocates nothing.
+func (fx simEffects) holding() bool {
+	return fx.sp.syncing && fx.sp.incarnation == fx.incarnation
+}
+
+// hold keeps e for after the sync (holding is true).
+func (fx simEffects) hold(e sideEffect) {
 	fx.sp.afterSync = append(fx.sp.afterSync, e)
-	return true
 }
 
 // sync ends a step that wrote state: a crash or kill armed to happen

@@ -285,7 +285,9 @@ func (fx simEffects) gone() bool {
 }
 
 func (fx simEffects) Note(n protocol.Note) {
-	if fx.holdUntilSynced(sideEffect{note: &n}) {
+	if fx.holding() {
+		held := n // a copy, so that n itself stays off the heap
+		fx.hold(sideEffect{note: &held})
 		return
 	}
 	if !fx.w.done && !fx.gone() {
@@ -294,7 +296,9 @@ func (fx simEffects) Note(n protocol.Note) {
 }
 
 func (fx simEffects) Send(m protocol.Message) {
-	if fx.holdUntilSynced(sideEffect{msg: &m}) {
+	if fx.holding() {
+		held := m // a copy, so that m itself stays off the heap
+		fx.hold(sideEffect{msg: &held})
 		return
 	}
 	w, sp := fx.w, fx.sp
@@ -310,7 +314,9 @@ func (fx simEffects) Send(m protocol.Message) {
 }
 
 func (fx simEffects) Timer(tr protocol.TimerRequest) {
-	if fx.holdUntilSynced(sideEffect{timer: &tr}) {
+	if fx.holding() {
+		held := tr // a copy, so that tr itself stays off the heap
+		fx.hold(sideEffect{timer: &held})
 		return
 	}
 	w := fx.w
@@ -327,7 +333,8 @@ func (fx simEffects) Timer(tr protocol.TimerRequest) {
 // Stop: a crash or a finished leave, the process exits. What it sent is
 // still delivered, as the kernel flushes a closing socket.
 func (fx simEffects) Stop() {
-	if fx.holdUntilSynced(sideEffect{stop: true}) {
+	if fx.holding() {
+		fx.hold(sideEffect{stop: true})
 		return
 	}
 	if fx.sp.incarnation == fx.incarnation {
