@@ -38,51 +38,87 @@ type item struct {
 	action      int
 }
 
-// queue is a binary min-heap of items. It is written out rather than
-// built on container/heap, whose interface boxes every pushed item.
-type queue []item
-
-func (q queue) less(i, j int) bool {
-	if q[i].at != q[j].at {
-		return q[i].at < q[j].at
-	}
-	return q[i].seq < q[j].seq
+// queue is a min-heap of items by (at, seq). The heap itself holds only
+// each item's key and the slot its item waits in, so that sifting moves
+// 24 bytes rather than a whole item (message included); slots are reused
+// once their item is popped, so the slab grows only to the most items
+// ever waiting at once. It is written out rather than built on
+// container/heap, whose interface boxes every pushed item.
+type queue struct {
+	heap  []queueKey
+	slots []item
+	free  []int32 // slots no item waits in
 }
 
+type queueKey struct {
+	at   time.Duration
+	seq  uint64
+	slot int32
+}
+
+func (k queueKey) less(o queueKey) bool {
+	if k.at != o.at {
+		return k.at < o.at
+	}
+	return k.seq < o.seq
+}
+
+// len reports how many items wait.
+func (q *queue) len() int { return len(q.heap) }
+
 func (q *queue) push(it item) {
-	*q = append(*q, it)
-	h := *q
-	for i := len(h) - 1; i > 0; {
+	var slot int32
+	if n := len(q.free); n > 0 {
+		slot = q.free[n-1]
+		q.free = q.free[:n-1]
+		q.slots[slot] = it
+	} else {
+		slot = int32(len(q.slots))
+		q.slots = append(q.slots, it)
+	}
+	k := queueKey{at: it.at, seq: it.seq, slot: slot}
+	q.heap = append(q.heap, k)
+	h := q.heap
+	i := len(h) - 1
+	for i > 0 {
 		parent := (i - 1) / 2
-		if !h.less(i, parent) {
+		if !k.less(h[parent]) {
 			break
 		}
-		h[i], h[parent] = h[parent], h[i]
+		h[i] = h[parent]
 		i = parent
 	}
+	h[i] = k
 }
 
 func (q *queue) pop() item {
-	h := *q
+	h := q.heap
 	top := h[0]
 	last := len(h) - 1
-	h[0] = h[last]
-	h[last] = item{} // let the message's slices go
+	k := h[last]
 	h = h[:last]
-	for i := 0; ; {
-		l, r, smallest := 2*i+1, 2*i+2, i
-		if l < len(h) && h.less(l, smallest) {
-			smallest = l
+	q.heap = h
+	if last > 0 {
+		i := 0
+		for {
+			l := 2*i + 1
+			if l >= last {
+				break
+			}
+			c := l
+			if r := l + 1; r < last && h[r].less(h[l]) {
+				c = r
+			}
+			if !h[c].less(k) {
+				break
+			}
+			h[i] = h[c]
+			i = c
 		}
-		if r < len(h) && h.less(r, smallest) {
-			smallest = r
-		}
-		if smallest == i {
-			break
-		}
-		h[i], h[smallest] = h[smallest], h[i]
-		i = smallest
+		h[i] = k
 	}
-	*q = h
-	return top
+	it := q.slots[top.slot]
+	q.slots[top.slot] = item{} // let the message's slices go
+	q.free = append(q.free, top.slot)
+	return it
 }

@@ -93,7 +93,7 @@ func Run(sc scenarios.Scenario, opts Options) Result {
 		w.schedule(item{at: sc.Liveness.HealAt, kind: itemCheck, action: checkHeal})
 		w.schedule(item{at: sc.Liveness.HealAt + sc.Liveness.Within, kind: itemCheck, action: checkLiveness})
 	}
-	for len(w.q) > 0 && !w.done {
+	for w.q.len() > 0 && !w.done {
 		it := w.q.pop()
 		if it.at > sc.RunFor {
 			break
