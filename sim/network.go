@@ -139,7 +139,7 @@ func (w *world) resetAll(p protocol.PeerID) {
 // block stops (delta 1) or lets through again (delta -1) from's messages to
 // to. Blocking breaks the streams between them.
 func (w *world) block(from, to protocol.PeerID, delta int) {
-	w.blocked[from][to] += delta
+	w.blocked[from][to] += int32(delta)
 	w.rem.touch(from, w.now)
 	w.rem.touch(to, w.now)
 	if delta > 0 {

@@ -23,7 +23,7 @@ type world struct {
 
 	peers   []*simPeer // by id; index 0 unused
 	streams [][]stream // [from][to]
-	blocked [][]int    // [from][to]: how many partitions or cuts stop from's messages to to
+	blocked [][]int32  // [from][to]: how many partitions or cuts stop from's messages to to
 	drops   []scenarios.Drop
 	net     scenarios.Network
 	healed  bool // the liveness phase began: no more faults
@@ -127,7 +127,7 @@ func newWorld(sc scenarios.Scenario, opts Options) *world {
 		net:      sc.Network,
 		peers:    make([]*simPeer, n+1),
 		streams:  make([][]stream, n+1),
-		blocked:  make([][]int, n+1),
+		blocked:  make([][]int32, n+1),
 		timeline: slices.Clone(sc.Timeline),
 		hist:     newHistory(n),
 		rem:      newRemovals(n),
@@ -137,9 +137,12 @@ func newWorld(sc scenarios.Scenario, opts Options) *world {
 	for id := 1; id <= n; id++ {
 		w.peers[id] = &simPeer{id: protocol.PeerID(id)}
 	}
+	// Each matrix is one allocation, its rows slices of it: (n+1)² entries
+	// of 16 and 4 bytes, 20 MB at 1000 peers.
+	streams, blocked := make([]stream, (n+1)*(n+1)), make([]int32, (n+1)*(n+1))
 	for i := range w.streams {
-		w.streams[i] = make([]stream, n+1)
-		w.blocked[i] = make([]int, n+1)
+		w.streams[i] = streams[i*(n+1) : (i+1)*(n+1) : (i+1)*(n+1)]
+		w.blocked[i] = blocked[i*(n+1) : (i+1)*(n+1) : (i+1)*(n+1)]
 	}
 	slices.SortStableFunc(w.timeline, func(a, b scenarios.Action) int { return cmp.Compare(a.At, b.At) })
 	return w
