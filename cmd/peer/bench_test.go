@@ -116,28 +116,37 @@ func BenchmarkIdle25(b *testing.B) {
 	var cpu, rss []float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		before, err := cpuTicks(c, n)
-		if err != nil {
-			b.Fatal(err)
-		}
-		start := time.Now()
-		time.Sleep(idleWindow)
-		after, err := cpuTicks(c, n)
-		if err != nil {
-			b.Fatal(err)
-		}
-		wall := time.Since(start).Seconds()
-		for id := 1; id <= n; id++ {
-			cpu = append(cpu, float64(after[id]-before[id])/clockTicks/wall*100)
-			kb, err := rssKB(c.proc(id).cmd.Process.Pid)
-			if err != nil {
-				b.Fatal(err)
-			}
-			rss = append(rss, float64(kb)/1024)
-		}
+		cpuNow, rssNow := sampleIdle(b, c, n, idleWindow)
+		cpu, rss = append(cpu, cpuNow...), append(rss, rssNow...)
 	}
 	b.ReportMetric(mean(cpu), "cpu-%/peer")
 	b.ReportMetric(mean(rss), "rss-MB/peer")
+}
+
+// sampleIdle measures, over window, the CPU each of peers 1..n takes (in
+// percent of one core) and, at its end, each one's resident memory (MB).
+func sampleIdle(b *testing.B, c *cluster, n int, window time.Duration) (cpu, rss []float64) {
+	b.Helper()
+	before, err := cpuTicks(c, n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	time.Sleep(window)
+	after, err := cpuTicks(c, n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	wall := time.Since(start).Seconds()
+	for id := 1; id <= n; id++ {
+		cpu = append(cpu, float64(after[id]-before[id])/clockTicks/wall*100)
+		kb, err := rssKB(c.proc(id).cmd.Process.Pid)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rss = append(rss, float64(kb)/1024)
+	}
+	return cpu, rss
 }
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on
@@ -214,26 +223,7 @@ func BenchmarkHundredPeers(b *testing.B) {
 		c.waitView(ids(1, n), members(ids(1, n)...), 1)
 		joined := time.Since(start)
 
-		before, err := cpuTicks(c, n)
-		if err != nil {
-			b.Fatal(err)
-		}
-		idleFrom := time.Now()
-		time.Sleep(3 * idleWindow)
-		after, err := cpuTicks(c, n)
-		if err != nil {
-			b.Fatal(err)
-		}
-		wall := time.Since(idleFrom).Seconds()
-		var cpu, rss []float64
-		for id := 1; id <= n; id++ {
-			cpu = append(cpu, float64(after[id]-before[id])/clockTicks/wall*100)
-			kb, err := rssKB(c.proc(id).cmd.Process.Pid)
-			if err != nil {
-				b.Fatal(err)
-			}
-			rss = append(rss, float64(kb)/1024)
-		}
+		cpu, rss := sampleIdle(b, c, n, 3*idleWindow)
 
 		victims := ids(n-killed+1, n)
 		kill := time.Now()
