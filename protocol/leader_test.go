@@ -308,3 +308,15 @@ func TestLeader_NoChangePastLastViewID(t *testing.T) {
 		t.Errorf("leading=%v idle=%v, want leading with changes waiting", h.p.IsLeader(), h.p.Idle())
 	}
 }
+
+// A promise at a view the leader has since replaced is answered with the
+// current view only: the member promised this ballot, so it answers the
+// view with its promise there. Asking again with NEWLEADER as well would
+// bring two answers, both stale again while views follow each other
+// fast, and the answers would double with every view (scenario
+// mass-join).
+func TestLeader_StalePromiseGetsTheViewOnly(t *testing.T) {
+	h := leader(t, 3, 5)
+	h.expect([]string{"NEWVIEW 1->2 b=(0,1) v=3 [1,2,3] by ADD 3#1 for #1"},
+		h.recv(protocol.Message{Type: protocol.MsgPending, From: 2, Ballot: b01, ViewID: 2, Members: ids(1, 2)}))
+}

@@ -87,8 +87,13 @@ func (p *Peer) onPending(m *Message) {
 		// stale answer; either way the view is asked again once installed.
 		return
 	case m.ViewID < p.view.ID:
+		// A promise at a view since replaced. The sender promised this
+		// very ballot, so it answers the current view with its promise
+		// there (answerNewView): the view alone is asked for. A NEWLEADER
+		// too would bring a second answer, each stale again while views
+		// follow each other fast (a mass join), and the answers would
+		// double with every view.
 		p.sendNewView(m.From)
-		p.sendNewLeader(m.From)
 		return
 	}
 	p.promisedBy(m.From, pendingOp{op: m.Op, viewID: m.ViewID, ballot: m.OpBallot})

@@ -336,7 +336,7 @@ var wantNames = []string{
 	"durable-accept-kept", "durable-all-restart", "durable-corrupt-state", "durable-crash-after-fsync", "durable-crash-before-fsync", "durable-force-view",
 	"durable-majority-restart", "durable-two-lowest", "evict", "explore-durable", "explore-four", "explore-restart",
 	"explore-three", "flapping-link", "join", "join-storm", "keep-down", "kill-after-decision", "late-timers", "leader-crash-loss",
-	"leave", "lossy-60s", "lossy-heartbeats", "lost-decision", "multi-crash", "partition-heal", "partition-minority-leader",
+	"leave", "lossy-60s", "lossy-heartbeats", "lost-decision", "mass-join", "multi-crash", "partition-heal", "partition-minority-leader",
 	"pause-after-decision", "pause-leader", "restart-founder", "restart-rejoin", "single-crash",
 }
 
