@@ -166,16 +166,24 @@ func resolveUnlessSignalled(cfg config, sigs <-chan os.Signal) (ident identity, 
 		ident, err := resolve(cfg)
 		done <- result{ident, err}
 	}()
+	r, stopped := untilStop(done, sigs, func() { hup = true })
+	return r.ident, hup, stopped, r.err
+}
+
+// untilStop waits for a value from c, and returns it, unless a signal
+// other than SIGHUP comes first (stopped). Each SIGHUP meanwhile calls hup,
+// on the caller's goroutine.
+func untilStop[T any](c <-chan T, sigs <-chan os.Signal, hup func()) (v T, stopped bool) {
 	for {
 		select {
-		case r := <-done:
-			return r.ident, hup, false, r.err
+		case v := <-c:
+			return v, false
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
-				hup = true
+				hup()
 				continue
 			}
-			return identity{}, hup, true, nil
+			return v, true
 		}
 	}
 }
@@ -185,41 +193,24 @@ func resolveUnlessSignalled(cfg config, sigs <-chan os.Signal) (ident identity, 
 func waitDelay(d time.Duration, sigs <-chan os.Signal, hup func()) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			return true
-		case sig := <-sigs:
-			if sig == syscall.SIGHUP {
-				hup()
-				continue
-			}
-			return false
-		}
-	}
+	_, stopped := untilStop(t.C, sigs, hup)
+	return !stopped
 }
 
 // supervise waits for the peer to stop. The first SIGTERM or SIGINT asks
 // it to leave gracefully; a second one kills it without waiting. SIGHUP
 // calls hup.
 func supervise(rt *netrt.Runtime, done <-chan error, kill context.CancelFunc, sigs <-chan os.Signal, hup func(), stderr io.Writer) int {
-	leaving := false
-	for {
-		select {
-		case err := <-done:
+	for leaving := false; ; leaving = true {
+		err, stopped := untilStop(done, sigs, hup)
+		switch {
+		case !stopped:
 			return exitStatus(err, stderr)
-		case sig := <-sigs:
-			if sig == syscall.SIGHUP {
-				hup()
-				continue
-			}
-			if leaving {
-				kill()
-				return exitCrashed
-			}
-			leaving = true
-			rt.Leave()
+		case leaving:
+			kill()
+			return exitCrashed
 		}
+		rt.Leave()
 	}
 }
 
@@ -229,23 +220,15 @@ func supervise(rt *netrt.Runtime, done <-chan error, kill context.CancelFunc, si
 // resumes it as the same member, as restarting a machine or a container
 // should. It exits 0. SIGHUP calls hup.
 func superviseMember(done <-chan error, stop context.CancelFunc, sigs <-chan os.Signal, hup func(), stderr io.Writer, log *slog.Logger) int {
-	for {
-		select {
-		case err := <-done:
-			return exitStatus(err, stderr)
-		case sig := <-sigs:
-			if sig == syscall.SIGHUP {
-				hup()
-				continue
-			}
-			log.Info("stopping on a signal without leaving: restart on the same -data-dir to resume as the same member")
-			stop()
-			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-				return exitStatus(err, stderr)
-			}
-			return exitOK
-		}
+	if err, stopped := untilStop(done, sigs, hup); !stopped {
+		return exitStatus(err, stderr)
 	}
+	log.Info("stopping on a signal without leaving: restart on the same -data-dir to resume as the same member")
+	stop()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		return exitStatus(err, stderr)
+	}
+	return exitOK
 }
 
 // keyReloader reloads the key file on SIGHUP.
