@@ -103,7 +103,7 @@ func (w *world) crashBeforeSync(held []sideEffect) (scenarios.Action, *protocol.
 		}
 		for _, e := range held {
 			m := e.msg
-			if m == nil || (t.Type != 0 && t.Type != m.Type) || (t.From != 0 && t.From != m.From) || (t.To != 0 && t.To != m.To) {
+			if m == nil || !matches(t, m) {
 				continue
 			}
 			w.armed = append(w.armed[:i:i], w.armed[i+1:]...)

@@ -40,7 +40,7 @@ func (w *world) setOff(m protocol.Message) (now []scenarios.Action) {
 	armed := w.armed[:0]
 	for _, a := range w.armed {
 		t := a.After
-		if (t.Type != 0 && t.Type != m.Type) || (t.From != 0 && t.From != m.From) || (t.To != 0 && t.To != m.To) {
+		if !matches(t, &m) {
 			armed = append(armed, a)
 			continue
 		}
@@ -61,6 +61,12 @@ func (w *world) setOff(m protocol.Message) (now []scenarios.Action) {
 	clear(w.armed[len(armed):]) // let the disarmed actions' slices go
 	w.armed = armed
 	return now
+}
+
+// matches reports whether m is a message t waits for: zero fields match
+// anything.
+func matches(t *scenarios.Trigger, m *protocol.Message) bool {
+	return (t.Type == 0 || t.Type == m.Type) && (t.From == 0 || t.From == m.From) && (t.To == 0 || t.To == m.To)
 }
 
 // describeTrigger says when an armed action happens.
