@@ -76,6 +76,20 @@ var ErrBadState = errors.New("protocol: bad stored state")
 
 // durableState returns the state p must store now.
 func (p *Peer) durableState() DurableState {
+	s := p.durableFields()
+	if n := len(p.view.Members); n > 0 {
+		s.Incarnations = make([]uint64, n)
+		s.HeardAs = make([]uint64, n)
+		for i, q := range p.view.Members {
+			s.Incarnations[i], s.HeardAs[i] = p.incarnations[q], p.heardAs[q]
+		}
+	}
+	return s
+}
+
+// durableFields is the state p must store now but for the members'
+// incarnations (Incarnations and HeardAs nil).
+func (p *Peer) durableFields() DurableState {
 	s := DurableState{
 		ID: p.id, Incarnation: p.incarnation,
 		Promise: p.promise, MaxRound: p.maxRound, Following: p.following,
@@ -93,28 +107,38 @@ func (p *Peer) durableState() DurableState {
 		s.MaxRound = 0
 		s.Following = Ballot{}
 	}
-	if n := len(p.view.Members); n > 0 {
-		s.Incarnations = make([]uint64, n)
-		s.HeardAs = make([]uint64, n)
-		for i, q := range p.view.Members {
-			s.Incarnations[i], s.HeardAs[i] = p.incarnations[q], p.heardAs[q]
+	return s
+}
+
+// incarnationsSaved reports whether the members' incarnations stored last
+// are those of the installed view's members now.
+func (p *Peer) incarnationsSaved() bool {
+	d := &p.saved
+	if len(d.Incarnations) != len(p.view.Members) || len(d.HeardAs) != len(p.view.Members) {
+		return false
+	}
+	for i, q := range p.view.Members {
+		if d.Incarnations[i] != p.incarnations[q] || d.HeardAs[i] != p.heardAs[q] {
+			return false
 		}
 	}
-	return s
+	return true
 }
 
 // saveIfChanged asks the driver to store the durable state when it differs
 // from what was stored last: Output.Save, carried out before the Output's
-// messages leave. A crash-stop peer stores nothing.
+// messages leave. A crash-stop peer stores nothing. It runs after every
+// Step, so it compares in place and allocates only for a new state.
 func (p *Peer) saveIfChanged() {
 	if !p.cfg.Durable || !p.started {
 		return
 	}
-	s := p.durableState()
-	if s.Equal(p.saved) {
+	s := p.durableFields()
+	s.Incarnations, s.HeardAs = p.saved.Incarnations, p.saved.HeardAs
+	if s.Equal(p.saved) && p.incarnationsSaved() {
 		return
 	}
-	p.saved = s
+	p.saved = p.durableState()
 	p.out.Save = &p.saved
 }
 
