@@ -27,6 +27,7 @@ func testConfig() protocol.Config {
 		JoinRetryInterval: 100 * time.Millisecond,
 		LeaveTimeout:      2 * time.Second,
 		Rejoin:            true,
+		Observers:         protocol.DefaultObservers,
 	}
 }
 

@@ -30,7 +30,8 @@ import "time"
 // remove them on its word alone.
 
 // agreedFailed reports whether every observer of q this peer trusts
-// suspects q, and those are a majority of q's observers.
+// suspects q, and those are a majority of q's observers, in a small view
+// (agreement_ring.go has the rule of a large one).
 func (p *Peer) agreedFailed(q PeerID) bool {
 	observers, suspecting := 0, 0
 	for _, o := range p.view.Members {
@@ -74,6 +75,9 @@ func reportsSuspicion(report []PeerID, q PeerID) bool {
 // suspicionList returns the members this peer suspects, sorted, for its
 // heartbeats.
 func (p *Peer) suspicionList() []PeerID {
+	if p.suspected.empty() {
+		return nil
+	}
 	var l []PeerID
 	for _, q := range p.view.Members {
 		if p.suspected.has(q) {
@@ -83,14 +87,22 @@ func (p *Peer) suspicionList() []PeerID {
 	return l
 }
 
-// shareSuspicions sends a heartbeat to every other member at once: this
-// peer's suspicions changed, and the others should not wait for the next
-// beat to learn it.
+// shareSuspicions tells at once those who act on this peer's suspicions
+// that they changed, rather than at the next beat: in a small view every
+// other member, with a heartbeat round; in a large one the leader and the
+// line of succession, to whom it then keeps reporting for SuspectAfter
+// after the change, so that one lost datagram does not leave them with a
+// suspicion it dropped.
 func (p *Peer) shareSuspicions() {
 	if !p.isMember() {
 		return
 	}
-	p.sendHeartbeats()
+	if p.watchesAll() {
+		p.sendHeartbeats()
+		return
+	}
+	p.watch.reportUntil = p.now + p.cfg.SuspectAfter
+	p.sendReports(p.suspicionList(), nil)
 }
 
 // confirmWait is how long a member must stay agreed failed, without a
@@ -112,6 +124,10 @@ func (p *Peer) confirmWait() time.Duration { return p.cfg.HeartbeatInterval / 10
 // suspects need the full count, and with none suspected and none agreed
 // nothing can change, which is the common case and costs nothing.
 func (p *Peer) reviewAgreement() {
+	if p.isMember() && !p.watchesAll() {
+		p.reviewAgreementByRing()
+		return
+	}
 	selfObserves := !p.isMember() || p.view.Contains(p.id)
 	if selfObserves && p.suspected.empty() && p.agreed.empty() {
 		return

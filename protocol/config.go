@@ -56,13 +56,30 @@ type Config struct {
 	// acceptor.
 	Durable bool
 
+	// Observers (members) is how many members watch each member in a view
+	// larger than Observers+1; in a smaller one every member watches every
+	// other, as the seed does. A member heartbeats its Observers watchers
+	// and times as many subjects, so its load stays the same however large
+	// the view grows, and a member is removed on suspicion once more than
+	// half its observers agree (docs/design.md, section 5). Default 8, as
+	// in Rapid's and memberlist's experience: a crash is seen by eight
+	// members within a heartbeat of one another, while up to four bad
+	// links to one member never remove it; and clusters of up to nine
+	// peers, the seed's included, keep watching all-to-all. At least 2:
+	// with one observer, one bad link would remove a member.
+	Observers int
+
 	// Mutation breaks the protocol on purpose, to prove the simulator's
 	// checkers can fail. Leave it MutationNone.
 	Mutation Mutation
 }
 
+// DefaultObservers is Config.Observers's default.
+const DefaultObservers = 8
+
 // DefaultConfig returns the seed's timing: heartbeat 1.1 s, suspect after
-// 2.2 s, retry 500 ms, join retry 1 s, leave timeout 5 s, rejoin on.
+// 2.2 s, retry 500 ms, join retry 1 s, leave timeout 5 s, rejoin on; and
+// eight observers per member.
 func DefaultConfig() Config {
 	return Config{
 		HeartbeatInterval: 1100 * time.Millisecond,
@@ -71,6 +88,7 @@ func DefaultConfig() Config {
 		JoinRetryInterval: time.Second,
 		LeaveTimeout:      5 * time.Second,
 		Rejoin:            true,
+		Observers:         DefaultObservers,
 	}
 }
 
@@ -107,6 +125,10 @@ func (c Config) Validate() error {
 	if c.SuspectAfter < 2*c.HeartbeatInterval {
 		return fmt.Errorf("%w: SuspectAfter %v must be at least twice HeartbeatInterval %v, or one lost heartbeat makes a member suspected",
 			ErrConfig, c.SuspectAfter, c.HeartbeatInterval)
+	}
+	if c.Observers < 2 || c.Observers > MaxPeers {
+		return fmt.Errorf("%w: Observers is %d, must be 2..%d: with one observer, one bad link would remove a member",
+			ErrConfig, c.Observers, MaxPeers)
 	}
 	if c.LeaveTimeout < c.RetryInterval {
 		return fmt.Errorf("%w: LeaveTimeout %v is shorter than RetryInterval %v: a LEAVE would never be retried",

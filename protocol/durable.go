@@ -204,6 +204,7 @@ func (p *Peer) resume(s *DurableState) {
 	p.hasPending = s.HasPending
 	p.pending = pendingOp{op: s.PendingOp, viewID: s.PendingViewID, ballot: s.PendingBallot}
 	p.view, p.viewBallot, p.viewOp, p.latestViewID = s.View, s.ViewBallot, s.ViewOp, s.LatestViewID
+	p.rewatch(View{})
 	for i, q := range s.View.Members {
 		p.incarnations[q], p.heardAs[q] = s.Incarnations[i], s.HeardAs[i]
 	}

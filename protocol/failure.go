@@ -35,10 +35,19 @@ func (p *Peer) suspect(q PeerID) {
 // every departed peer silent as long, then arms the suspect timer for the
 // next one that could fall silent.
 func (p *Peer) checkSuspicions() {
-	for _, q := range p.view.Members {
-		if q != p.id && p.now-p.lastHeard[q] >= p.cfg.SuspectAfter {
-			p.suspect(q)
+	if p.watchesAll() {
+		for _, q := range p.view.Members {
+			if q != p.id && p.now-p.lastHeard[q] >= p.cfg.SuspectAfter {
+				p.suspect(q)
+			}
 		}
+	} else {
+		for _, q := range p.watch.subjects {
+			if p.now-p.lastHeard[q] >= p.cfg.SuspectAfter {
+				p.suspect(q)
+			}
+		}
+		p.expireReports()
 	}
 	for q := PeerID(1); !p.departed.empty() && int(q) <= p.universe; q++ {
 		if p.departed.has(q) && p.now-p.lastHeard[q] >= p.cfg.SuspectAfter {
@@ -75,9 +84,23 @@ func (p *Peer) armSuspectTimer() {
 			earliest, found = d, true
 		}
 	}
-	for _, q := range p.view.Members {
-		if q != p.id && !p.suspected.has(q) {
-			due(q)
+	if p.watchesAll() {
+		for _, q := range p.view.Members {
+			if q != p.id && !p.suspected.has(q) {
+				due(q)
+			}
+		}
+	} else {
+		for _, q := range p.watch.subjects {
+			if !p.suspected.has(q) {
+				due(q)
+			}
+		}
+		// When the reports held lapse (observers.go).
+		for o := PeerID(1); !p.watch.reporting.empty() && int(o) <= p.universe; o++ {
+			if d := p.watch.reportAt[o] + p.reportTTL(); p.watch.reporting.has(o) && (!found || d < earliest) {
+				earliest, found = d, true
+			}
 		}
 	}
 	// Departed and agreed peers are few, and most often none.
@@ -100,19 +123,31 @@ func (p *Peer) armSuspectTimer() {
 	p.arm(TimerSuspect, max(earliest-p.now, 0))
 }
 
-// onHeartbeatTimer sends a heartbeat to every other member.
+// onHeartbeatTimer sends a heartbeat to every member watching this one.
 func (p *Peer) onHeartbeatTimer() {
 	p.sendHeartbeats()
 	p.arm(TimerHeartbeat, p.cfg.HeartbeatInterval)
 }
 
-// sendHeartbeats sends every other member a heartbeat.
+// sendHeartbeats sends a heartbeat to every member watching this one: in a
+// small view every other member, in a large one its watchers; and, in a
+// large view, its report to the leader and the line of succession while it
+// has one to give (observers.go).
 func (p *Peer) sendHeartbeats() {
 	suspects := p.suspicionList()
-	for _, q := range p.view.Members {
-		if q != p.id {
-			p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.view.ID, Members: suspects})
+	if p.watchesAll() {
+		for _, q := range p.view.Members {
+			if q != p.id {
+				p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.view.ID, Members: suspects})
+			}
 		}
+		return
+	}
+	for _, q := range p.watch.watchers {
+		p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.view.ID, Members: suspects})
+	}
+	if len(suspects) > 0 || p.now < p.watch.reportUntil {
+		p.sendReports(suspects, p.watch.watchers)
 	}
 }
 
@@ -128,9 +163,10 @@ func (p *Peer) onHeartbeat(m *Message) {
 		return
 	}
 	p.knownView[m.From] = m.ViewID
-	if m.ViewID == p.view.ID && !slices.Equal(p.reports[m.From], m.Members) {
-		// What the sender suspects, among the members of this very view.
-		p.reports[m.From] = m.Members
+	if m.ViewID == p.view.ID && (!p.watchesAll() || !slices.Equal(p.reports[m.From], m.Members)) {
+		// What the sender suspects, among the members of this very view;
+		// in a large view, refreshed as well (see reportTTL).
+		p.setReport(m.From, m.Members)
 	}
 	// Anti-entropy: a lagging member is brought up to date. Any member
 	// can do it, as a decided view is a fact; not only the leader, for a

@@ -43,7 +43,7 @@ func (p *Peer) checkForceView() error {
 func (p *Peer) forceView() {
 	members := make([]PeerID, 0, len(p.view.Members))
 	for _, q := range p.view.Members {
-		if q == p.id || (!p.suspected.has(q) && !p.joiners.has(q)) {
+		if q == p.id || (!p.suspected.has(q) && !p.agreed.has(q) && !p.joiners.has(q)) {
 			members = append(members, q)
 		}
 	}

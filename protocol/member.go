@@ -124,7 +124,7 @@ func (p *Peer) install(v View, b Ballot, op Op) {
 			p.lastHeard[q] = p.now
 			p.suspected.del(q)
 			p.departed.del(q)
-			p.reports[q] = nil
+			p.setReport(q, nil)
 			p.joiners.del(q)
 			p.knownView[q] = 0
 			p.heardAs[q] = 0
@@ -132,15 +132,16 @@ func (p *Peer) install(v View, b Ballot, op Op) {
 	}
 	for _, q := range old.Members {
 		if !v.Contains(q) {
-			if q != p.id && !p.suspected.has(q) && p.now-p.lastHeard[q] >= p.cfg.HeartbeatInterval {
+			if q != p.id && p.watchedIn(old, q) && !p.suspected.has(q) && p.now-p.lastHeard[q] >= p.cfg.HeartbeatInterval {
 				p.departed.add(q)
 			}
 			p.suspected.del(q)
-			p.reports[q] = nil
+			p.setReport(q, nil)
 			p.incarnations[q] = 0
 			p.heardAs[q] = 0
 		}
 	}
+	p.rewatch(old)
 	p.knownView[p.id] = v.ID
 	if p.joining {
 		p.joining = false
@@ -168,7 +169,9 @@ func (p *Peer) install(v View, b Ballot, op Op) {
 // removed makes this peer a non-member: view viewID, led by leader, does
 // not hold it.
 func (p *Peer) removed(viewID ViewID, leader PeerID) {
+	old := p.view
 	p.view = View{}
+	p.rewatch(old)
 	p.latestViewID = max(p.latestViewID, viewID)
 	// Whatever leadership this peer followed or ran is behind it: it will
 	// follow the one whose view adds it back.

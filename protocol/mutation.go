@@ -29,6 +29,10 @@ const (
 	// promise or the operation it accepted, so after a restart it answers
 	// a lower ballot and forgets what a decision counted on.
 	MutationVolatilePromise
+	// MutationLoneObserver: in a view larger than Observers+1, one
+	// observer's suspicion is agreement enough, so one bad link removes a
+	// live member.
+	MutationLoneObserver
 )
 
 var mutationNames = [...]string{
@@ -38,6 +42,7 @@ var mutationNames = [...]string{
 	MutationStalePromises:   "stale-promises",
 	MutationFoundAtOnce:     "found-at-once",
 	MutationVolatilePromise: "volatile-promise",
+	MutationLoneObserver:    "lone-observer",
 }
 
 func (m Mutation) String() string {

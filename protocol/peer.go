@@ -134,6 +134,9 @@ type Peer struct {
 	// joiners are members of the installed view that asked to join: they
 	// hold no view, so they cannot lead, alive as they are.
 	joiners peerSet
+	// watch is who watches whom in a large view, and the reports held
+	// there (observers.go).
+	watch watchState
 
 	role   role
 	ballot Ballot // own ballot while candidate or leader; its round is at most maxRound
@@ -223,6 +226,7 @@ func NewPeer(cfg Config, id PeerID, universe int) (*Peer, error) {
 		reports:      make([][]PeerID, n),
 		agreed:       newCountedSet(universe),
 		agreedAt:     make([]time.Duration, n),
+		watch:        newWatchState(universe),
 		incarnations: make([]uint64, n),
 		heardAs:      make([]uint64, n),
 		noCluster:    newPeerSet(universe),
@@ -534,14 +538,23 @@ func (p *Peer) disarm(k TimerKind) {
 func (p *Peer) isMember() bool { return p.view.ID != 0 }
 
 // nextLeader is the member next in line to lead: the lowest member that is
-// neither suspected nor excluded.
+// neither suspected, nor excluded, nor, in a large view where this peer
+// watches few members, agreed failed or silent with nobody left to watch
+// it (see unwatched): were it alive, it would be campaigning, and heard.
 func (p *Peer) nextLeader(exclude PeerID) PeerID {
 	for _, q := range p.view.Members {
-		if q != exclude && (q == p.id || (!p.suspected.has(q) && !p.joiners.has(q))) {
+		if q != exclude && (q == p.id || (!p.suspected.has(q) && !p.joiners.has(q) && !p.presumedFailed(q))) {
 			return q
 		}
 	}
 	return 0
+}
+
+// presumedFailed reports whether, in a large view, q is confirmed failed,
+// or unwatched and silent here for SuspectAfter. In a small view it is
+// never so but for members this peer suspects already.
+func (p *Peer) presumedFailed(q PeerID) bool {
+	return p.confirmedFailed(q) || (p.unwatched(q) && p.now-p.lastHeard[q] >= p.cfg.SuspectAfter)
 }
 
 // stepDown makes a leader or candidate follow the higher ballot b.

@@ -23,6 +23,7 @@ func (p *Peer) Clone() *Peer {
 	c.reports = slices.Clone(p.reports)
 	c.agreed = p.agreed.clone()
 	c.agreedAt = slices.Clone(p.agreedAt)
+	c.watch = p.watch.clone()
 	c.joiners = slices.Clone(p.joiners)
 	c.queue = slices.Clone(p.queue)
 	c.acks = slices.Clone(p.acks)
@@ -93,6 +94,18 @@ func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
 		at(p.suspectDue)
 	}
 	set(p.joiners)
+	if !p.watchesAll() {
+		// The ring is derived from the view; when reports lapse is not.
+		for q := 1; q <= p.universe; q++ {
+			if p.watch.reporting.peerSet[q] {
+				at(p.watch.reportAt[q])
+			}
+		}
+		e.flag(p.now < p.watch.reportUntil) // once past, it no longer matters when
+		if p.now < p.watch.reportUntil {
+			at(p.watch.reportUntil)
+		}
+	}
 	e.u(uint64(p.role))
 	e.ballot(p.ballot)
 	e.u(uint64(len(p.queue)))

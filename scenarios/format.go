@@ -129,6 +129,9 @@ func timingKeyValues(base, c protocol.Config) []keyValue {
 	if c.Rejoin != base.Rejoin {
 		kvs = append(kvs, keyValue{"rejoin", strconv.FormatBool(c.Rejoin)})
 	}
+	if c.Observers != base.Observers {
+		kvs = append(kvs, keyValue{"observers", strconv.Itoa(c.Observers)})
+	}
 	return kvs
 }
 

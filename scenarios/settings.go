@@ -8,7 +8,7 @@ import (
 	"github.com/memberly/memberly/protocol"
 )
 
-var timingKeys = []string{"heartbeat", "suspect_after", "retry", "join_retry", "leave_timeout", "rejoin"}
+var timingKeys = []string{"heartbeat", "suspect_after", "retry", "join_retry", "leave_timeout", "rejoin", "observers"}
 
 // timing reads the timing block over protocol.DefaultConfig. The result
 // must pass protocol.Config.Validate, whose message is reported at the
@@ -28,9 +28,16 @@ func (p *parser) timing(t field) (protocol.Config, error) {
 	}
 	for _, k := range order {
 		v := f[k].val
-		if d, ok := durations[k]; ok {
+		switch d, ok := durations[k]; {
+		case ok:
 			*d, err = p.duration(v, k)
-		} else { // rejoin, the one switch
+		case k == "observers":
+			var n int64
+			if n, err = p.integer(v, k); err == nil && (n < 2 || n > protocol.MaxPeers) {
+				err = p.errf(v.Line, "observers %d: want 2..%d (members watching each member)", n, protocol.MaxPeers)
+			}
+			c.Observers = int(n)
+		default: // rejoin, the one switch
 			c.Rejoin, err = p.boolean(v, k)
 		}
 		if err != nil {

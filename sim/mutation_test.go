@@ -68,3 +68,20 @@ func load(name string) scenarios.Scenario {
 	}
 	return sc
 }
+
+// Removing a member on one observer's word breaks no safety property: it
+// removes a live member, which the false-removal check of a staged
+// scenario catches. observers-bad-link cuts one link into a member
+// watched by three; the protocol as designed removes nobody, every seed.
+func TestMutation_LoneObserverCaughtByFalseRemovals(t *testing.T) {
+	sc := load("observers-bad-link")
+	for seed := uint64(1); seed <= 20; seed++ {
+		if r := sim.Run(sc, sim.Options{Seed: seed}); r.Verdict != sim.Pass {
+			t.Fatalf("seed %d, unbroken: %s %s: %s", seed, r.Verdict, r.Property, r.Detail)
+		}
+		r := sim.Run(sc, sim.Options{Seed: seed, Mutation: protocol.MutationLoneObserver})
+		if r.Verdict != sim.LivenessFailure || r.FalseRemovals == 0 {
+			t.Fatalf("seed %d, lone-observer: %s with %d false removals, want a liveness failure for them", seed, r.Verdict, r.FalseRemovals)
+		}
+	}
+}

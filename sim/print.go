@@ -60,8 +60,8 @@ func (p *printer) header(w *world) {
 	if c.Durable {
 		b.WriteString("  durable:  every peer stores its state, synced, before it acts on it, and resumes from it\n")
 	}
-	fmt.Fprintf(&b, "  timing:   heartbeat=%v suspect_after=%v retry=%v join_retry=%v leave_timeout=%v rejoin=%v\n",
-		c.HeartbeatInterval, c.SuspectAfter, c.RetryInterval, c.JoinRetryInterval, c.LeaveTimeout, c.Rejoin)
+	fmt.Fprintf(&b, "  timing:   heartbeat=%v suspect_after=%v retry=%v join_retry=%v leave_timeout=%v rejoin=%v observers=%d\n",
+		c.HeartbeatInterval, c.SuspectAfter, c.RetryInterval, c.JoinRetryInterval, c.LeaveTimeout, c.Rejoin, c.Observers)
 	if c.Mutation != protocol.MutationNone {
 		fmt.Fprintf(&b, "  MUTATION: %s (the protocol is broken on purpose)\n", c.Mutation)
 	}

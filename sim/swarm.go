@@ -79,6 +79,12 @@ func DrawScenario(c Chooser, liveness bool) scenarios.Scenario {
 			sc.Liveness.KeepDown = d.intRange(1, (n-1)/2, "keepDownPeers")
 		}
 	}
+	// Drawn last too. A view of the swarm's sizes is watched all-to-all
+	// at the default eight observers; half the clusters of four or more
+	// get fewer, so that their views are watched on the ring.
+	if n >= 4 && d.oneIn(2, "ring") {
+		sc.Timing.Observers = d.intRange(2, n-2, "observers")
+	}
 	return sc
 }
 

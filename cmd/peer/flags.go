@@ -95,6 +95,8 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 	fs.DurationVar(&cfg.proto.JoinRetryInterval, "join-retry", def.JoinRetryInterval, "JOIN retransmission `interval`")
 	fs.DurationVar(&cfg.proto.LeaveTimeout, "leave-timeout", def.LeaveTimeout, "give up a graceful leave after this `long`")
 	fs.BoolVar(&cfg.proto.Rejoin, "rejoin", def.Rejoin, "join again after being removed while alive")
+	fs.IntVar(&cfg.proto.Observers, "observers", def.Observers, "members watching each member, in a view larger than this plus one "+
+		"(smaller views watch all-to-all); a member is removed on suspicion once more than half its observers agree. Use the same value on every peer")
 	fs.BoolVar(&cfg.broadcast, "broadcast", false, "send heartbeats to the broadcast address (255.255.255.255:udp-port) instead of to each member's address")
 	fs.StringVar(&cfg.keyFile, "key-file", "", "`file` of keys, one per line as 64 hex digits (32 bytes; # comments allowed): "+
 		"seal all traffic with AES-256-GCM, under the first key, and open it with any; SIGHUP reloads the file. "+
@@ -196,4 +198,5 @@ var flagNames = strings.NewReplacer(
 	"JoinRetryInterval", "-join-retry",
 	"RetryInterval", "-retry",
 	"LeaveTimeout", "-leave-timeout",
+	"Observers", "-observers",
 )

@@ -39,7 +39,7 @@ func TestParseFlags_Values(t *testing.T) {
 		"-h", "hosts", "-d", "0.5", "-c", "12", "-t", "-id", "3", "-tcp-port", "7000", "-udp-port", "7001",
 		"-heartbeat", "100ms", "-suspect-after", "250ms", "-retry", "50ms", "-join-retry", "200ms",
 		"-leave-timeout", "2s", "-rejoin=false", "-broadcast", "-key-file", "k", "-log", "json",
-		"-http", "127.0.0.1:9000", "-v", "-data-dir", "/var/lib/memberly", "-force-view",
+		"-http", "127.0.0.1:9000", "-v", "-data-dir", "/var/lib/memberly", "-force-view", "-observers", "5",
 	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func TestParseFlags_Values(t *testing.T) {
 		proto: protocol.Config{
 			HeartbeatInterval: 100 * time.Millisecond, SuspectAfter: 250 * time.Millisecond,
 			RetryInterval: 50 * time.Millisecond, JoinRetryInterval: 200 * time.Millisecond,
-			LeaveTimeout: 2 * time.Second, Rejoin: false,
+			LeaveTimeout: 2 * time.Second, Rejoin: false, Observers: 5,
 		},
 		broadcast: true, keyFile: "k", logFormat: logJSON, httpAddr: "127.0.0.1:9000", verbose: true,
 		dataDir: "/var/lib/memberly", forceView: true,
@@ -217,6 +217,8 @@ func TestRun_StartupErrors(t *testing.T) {
 		{"suspect under two heartbeats", append(ok, "-heartbeat", "1s", "-suspect-after", "1.5s"), []string{"-suspect-after 1.5s must be at least twice -heartbeat 1s"}},
 		{"leave timeout below retry", append(ok, "-retry", "2s", "-leave-timeout", "1s"), []string{"-leave-timeout", "-retry"}},
 		{"join retry negative", append(ok, "-join-retry", "-1s"), []string{"-join-retry"}},
+		{"one observer", append(ok, "-observers", "1"), []string{"-observers is 1, must be 2..1024"}},
+		{"observers not a number", append(ok, "-observers", "many"), []string{"-observers"}},
 		{"bad http address", append(ok, "-http", "127.0.0.1:http-port"), []string{"-http"}},
 		{"reset without data dir", append(ok, "-reset-state"), []string{"-reset-state", "-data-dir"}},
 		{"force without data dir", append(ok, "-force-view"), []string{"-force-view", "-data-dir"}},
