@@ -28,6 +28,7 @@ func testConfig() protocol.Config {
 		LeaveTimeout:      2 * time.Second,
 		Rejoin:            true,
 		Observers:         protocol.DefaultObservers,
+		MaxChangesPerView: 1,
 	}
 }
 

@@ -68,6 +68,14 @@ type Config struct {
 	// peers, the seed's included, keep watching all-to-all. At least 2:
 	// with one observer, one bad link would remove a member.
 	Observers int
+	// MaxChangesPerView (operations) is how many queued ADDs and DELs the
+	// leader may decide together, in one view change. Default 1, the
+	// seed's rule S3: each view differs from the one before by exactly one
+	// peer, and a peer's log shows every step. Above 1, a burst of joins
+	// or removals takes one round of REQ, OK and NEWVIEW instead of one
+	// per peer (docs/design.md, section 3). At most
+	// MaxChangesPerViewLimit: a change names each peer once.
+	MaxChangesPerView int
 
 	// Mutation breaks the protocol on purpose, to prove the simulator's
 	// checkers can fail. Leave it MutationNone.
@@ -78,8 +86,8 @@ type Config struct {
 const DefaultObservers = 8
 
 // DefaultConfig returns the seed's timing: heartbeat 1.1 s, suspect after
-// 2.2 s, retry 500 ms, join retry 1 s, leave timeout 5 s, rejoin on; and
-// eight observers per member.
+// 2.2 s, retry 500 ms, join retry 1 s, leave timeout 5 s, rejoin on, one
+// change per view; and eight observers per member.
 func DefaultConfig() Config {
 	return Config{
 		HeartbeatInterval: 1100 * time.Millisecond,
@@ -89,8 +97,14 @@ func DefaultConfig() Config {
 		LeaveTimeout:      5 * time.Second,
 		Rejoin:            true,
 		Observers:         DefaultObservers,
+		MaxChangesPerView: 1,
 	}
 }
+
+// MaxChangesPerViewLimit is the largest MaxChangesPerView, and the most
+// operations one change may carry on the wire: a change names each peer at
+// most once, and a universe holds at most MaxPeers.
+const MaxChangesPerViewLimit = MaxPeers
 
 // MinHeartbeatInterval is the shortest HeartbeatInterval Validate accepts:
 // below it a peer of a large view sends a datagram more often than a
@@ -133,6 +147,10 @@ func (c Config) Validate() error {
 	if c.LeaveTimeout < c.RetryInterval {
 		return fmt.Errorf("%w: LeaveTimeout %v is shorter than RetryInterval %v: a LEAVE would never be retried",
 			ErrConfig, c.LeaveTimeout, c.RetryInterval)
+	}
+	if c.MaxChangesPerView < 1 || c.MaxChangesPerView > MaxChangesPerViewLimit {
+		return fmt.Errorf("%w: MaxChangesPerView is %d, must be 1..%d: a view change decides at least one operation, and names each peer at most once",
+			ErrConfig, c.MaxChangesPerView, MaxChangesPerViewLimit)
 	}
 	return nil
 }

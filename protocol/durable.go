@@ -38,15 +38,17 @@ type DurableState struct {
 
 	HasPending    bool
 	PendingOp     Op
+	PendingMore   []Op // a batch's operations after PendingOp; nil for one
 	PendingViewID ViewID
 	PendingBallot Ballot
 
 	// The installed view (ID 0 when not a member), the ballot and
-	// operation that decided it, and the members' incarnations as this
-	// peer knew them.
+	// change (ViewOp, then ViewMore) that decided it, and the members'
+	// incarnations as this peer knew them.
 	View         View
 	ViewBallot   Ballot
 	ViewOp       Op
+	ViewMore     []Op
 	Incarnations []uint64
 	HeardAs      []uint64
 	LatestViewID ViewID
@@ -56,18 +58,26 @@ type DurableState struct {
 	Exit       View
 	ExitBallot Ballot
 	ExitOp     Op
+	ExitMore   []Op
+}
+
+// hasBatch reports whether s holds a change of several operations: only
+// then does its state file need the layout that stores them.
+func (s *DurableState) hasBatch() bool {
+	return len(s.PendingMore) > 0 || len(s.ViewMore) > 0 || len(s.ExitMore) > 0
 }
 
 // Equal reports whether s and o hold the same state.
 func (s DurableState) Equal(o DurableState) bool {
 	return s.ID == o.ID && s.Incarnation == o.Incarnation && s.Promise == o.Promise && s.MaxRound == o.MaxRound &&
 		s.Following == o.Following && s.HasPending == o.HasPending && s.PendingOp == o.PendingOp &&
+		slices.Equal(s.PendingMore, o.PendingMore) &&
 		s.PendingViewID == o.PendingViewID && s.PendingBallot == o.PendingBallot &&
 		s.View.ID == o.View.ID && slices.Equal(s.View.Members, o.View.Members) &&
-		s.ViewBallot == o.ViewBallot && s.ViewOp == o.ViewOp &&
+		s.ViewBallot == o.ViewBallot && s.ViewOp == o.ViewOp && slices.Equal(s.ViewMore, o.ViewMore) &&
 		slices.Equal(s.Incarnations, o.Incarnations) && slices.Equal(s.HeardAs, o.HeardAs) &&
 		s.LatestViewID == o.LatestViewID && s.Exit.ID == o.Exit.ID && slices.Equal(s.Exit.Members, o.Exit.Members) &&
-		s.ExitBallot == o.ExitBallot && s.ExitOp == o.ExitOp
+		s.ExitBallot == o.ExitBallot && s.ExitOp == o.ExitOp && slices.Equal(s.ExitMore, o.ExitMore)
 }
 
 // ErrBadState is wrapped by every error about a DurableState that cannot be
@@ -94,16 +104,19 @@ func (p *Peer) durableFields() DurableState {
 		ID: p.id, Incarnation: p.incarnation,
 		Promise: p.promise, MaxRound: p.maxRound, Following: p.following,
 		HasPending: p.hasPending,
-		View:       p.view, ViewBallot: p.viewBallot, ViewOp: p.viewOp, LatestViewID: p.latestViewID,
-		Exit: p.exit, ExitBallot: p.exitBallot, ExitOp: p.exitOp,
+		View:       p.view, ViewBallot: p.viewBallot, ViewOp: p.viewChange.Op, ViewMore: p.viewChange.More,
+		LatestViewID: p.latestViewID,
+		Exit:         p.exit, ExitBallot: p.exitBallot, ExitOp: p.exitChange.Op, ExitMore: p.exitChange.More,
 	}
 	if p.hasPending {
-		s.PendingOp, s.PendingViewID, s.PendingBallot = p.pending.op, p.pending.viewID, p.pending.ballot
+		s.PendingOp, s.PendingMore = p.pending.change.Op, p.pending.change.More
+		s.PendingViewID, s.PendingBallot = p.pending.viewID, p.pending.ballot
 	}
 	if p.cfg.Mutation == MutationVolatilePromise {
 		// Broken on purpose: the promise and the accepted operation are
 		// not stored, so a restarted acceptor takes back what it said.
 		s.Promise, s.HasPending, s.PendingOp, s.PendingViewID, s.PendingBallot = InitialBallot, false, Op{}, 0, Ballot{}
+		s.PendingMore = nil
 		s.MaxRound = 0
 		s.Following = Ballot{}
 	}
@@ -188,6 +201,11 @@ func (p *Peer) checkState(s *DurableState) error {
 			return fmt.Errorf("%w: invalid operation %s", ErrBadState, o)
 		}
 	}
+	for _, c := range []Change{{s.PendingOp, s.PendingMore}, {s.ViewOp, s.ViewMore}, {s.ExitOp, s.ExitMore}} {
+		if problem := checkChange(c.Op, c.More, PeerID(p.universe)); problem != "" {
+			return fmt.Errorf("%w: invalid batch %s: %s", ErrBadState, c, problem)
+		}
+	}
 	return nil
 }
 
@@ -202,13 +220,14 @@ func (p *Peer) resume(s *DurableState) {
 	p.promise, p.maxRound = s.Promise, s.MaxRound
 	p.follow(s.Following)
 	p.hasPending = s.HasPending
-	p.pending = pendingOp{op: s.PendingOp, viewID: s.PendingViewID, ballot: s.PendingBallot}
-	p.view, p.viewBallot, p.viewOp, p.latestViewID = s.View, s.ViewBallot, s.ViewOp, s.LatestViewID
+	p.pending = pendingOp{change: Change{Op: s.PendingOp, More: s.PendingMore}, viewID: s.PendingViewID, ballot: s.PendingBallot}
+	p.view, p.viewBallot, p.latestViewID = s.View, s.ViewBallot, s.LatestViewID
+	p.viewChange = Change{Op: s.ViewOp, More: s.ViewMore}
 	p.rewatch(View{})
 	for i, q := range s.View.Members {
 		p.incarnations[q], p.heardAs[q] = s.Incarnations[i], s.HeardAs[i]
 	}
-	p.exit, p.exitBallot, p.exitOp = s.Exit, s.ExitBallot, s.ExitOp
+	p.exit, p.exitBallot, p.exitChange = s.Exit, s.ExitBallot, Change{Op: s.ExitOp, More: s.ExitMore}
 	p.saved = *s
 	for q := range p.lastHeard {
 		p.lastHeard[q] = p.now

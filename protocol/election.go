@@ -46,7 +46,7 @@ func (p *Peer) becomeLeader() {
 	// answered was alive after all, and one that is joining again is
 	// removed and re-added through its JOIN (which says why).
 	if p.oldLeader != 0 && !p.promised.has(p.oldLeader) && p.suspected.has(p.oldLeader) {
-		p.enqueueFirst(Op{Kind: OpDel, Peer: p.oldLeader}, reasonSuccession)
+		p.enqueueFirst(single(Op{Kind: OpDel, Peer: p.oldLeader}), reasonSuccession)
 	}
 	p.recoverAccepted()
 	p.removeAgreed()

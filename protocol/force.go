@@ -53,7 +53,7 @@ func (p *Peer) forceView() {
 	}
 	p.maxRound++
 	b := Ballot{Round: p.maxRound, Leader: p.id}
-	p.install(v, b, Op{})
+	p.install(v, b, Change{})
 	p.note(Note{Kind: NoteForcedView, Members: members, Ballot: b})
 	for _, q := range members {
 		if q != p.id {

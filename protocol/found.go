@@ -62,7 +62,7 @@ func (p *Peer) found() {
 	p.founding = false
 	p.role = roleLeader
 	p.ballot = InitialBallot
-	p.install(View{ID: 1, Members: []PeerID{p.id}}, InitialBallot, Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation})
+	p.install(View{ID: 1, Members: []PeerID{p.id}}, InitialBallot, single(Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}))
 	p.arm(TimerRetry, p.cfg.RetryInterval)
 }
 

@@ -90,7 +90,7 @@ func (p *Peer) leave() {
 	p.leaving = true
 	p.arm(TimerLeave, p.cfg.LeaveTimeout)
 	if p.role != roleFollower {
-		p.enqueueFirst(Op{Kind: OpDel, Peer: p.id}, reasonLeave)
+		p.enqueueFirst(single(Op{Kind: OpDel, Peer: p.id}), reasonLeave)
 		return
 	}
 	p.askToLeave()

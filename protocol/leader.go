@@ -8,17 +8,24 @@ package protocol
 // incarnation, so the newest process is the one added; but a recovered
 // operation is proposed exactly as it was accepted, whatever was queued.
 func (p *Peer) enqueue(op Op, reason opReason) {
-	if p.inflight && p.proposal.op.Kind == op.Kind && p.proposal.op.Peer == op.Peer && p.proposal.op.Incarnation == op.Incarnation {
+	if p.inflight && p.proposal.change.Has(op) {
 		return
 	}
 	for i := range p.queue {
-		if q := &p.queue[i]; q.op.Kind == op.Kind && q.op.Peer == op.Peer {
+		q := &p.queue[i]
+		if len(q.change.More) > 0 {
+			if q.change.Names(op.Peer) {
+				return // a recovered batch: proposed as accepted, whatever comes
+			}
+			continue
+		}
+		if q.change.Op.Kind == op.Kind && q.change.Op.Peer == op.Peer {
 			switch {
 			case reason == reasonRecovered:
 				// Exactly as accepted: it may have been decided so.
-				q.op = op
-			case q.reason != reasonRecovered && op.Incarnation > q.op.Incarnation:
-				q.op.Incarnation = op.Incarnation
+				q.change.Op = op
+			case q.reason != reasonRecovered && op.Incarnation > q.change.Op.Incarnation:
+				q.change.Op.Incarnation = op.Incarnation
 			}
 			if reason != reasonSuspicion && q.reason != reasonRecovered {
 				q.reason = reason // a firmer reason than a suspicion
@@ -26,14 +33,24 @@ func (p *Peer) enqueue(op Op, reason opReason) {
 			return
 		}
 	}
-	p.queue = append(p.queue, queuedOp{op: op, reason: reason})
+	p.queue = append(p.queue, queuedOp{change: single(op), reason: reason})
 }
 
-// enqueueFirst puts op at the head of the queue.
-func (p *Peer) enqueueFirst(op Op, reason opReason) {
+// enqueueFirst puts c at the head of the queue: a leader's own DEL as it
+// leaves, or a recovered change, which goes whole.
+func (p *Peer) enqueueFirst(c Change, reason opReason) {
+	if len(c.More) > 0 {
+		if !p.inflight || !p.proposal.change.Equal(c) {
+			p.queue = append(p.queue, queuedOp{})
+			copy(p.queue[1:], p.queue)
+			p.queue[0] = queuedOp{change: c, reason: reason}
+		}
+		return
+	}
+	op := c.Op
 	p.enqueue(op, reason)
 	for i, q := range p.queue {
-		if q.op.Kind == op.Kind && q.op.Peer == op.Peer {
+		if q.change.Op.Kind == op.Kind && q.change.Op.Peer == op.Peer {
 			copy(p.queue[1:i+1], p.queue[:i])
 			p.queue[0] = q
 			return
@@ -41,40 +58,48 @@ func (p *Peer) enqueueFirst(op Op, reason opReason) {
 	}
 }
 
-// proposeNext starts the next operation that still changes something,
-// once a quorum of the view promised (see Peer.promised).
+// proposeNext starts the next change, once a quorum of the view promised
+// (see Peer.promised): up to Config.MaxChangesPerView queued operations
+// that still change something, taken in order (batch.go, nextBatch).
 //
 // On view lastViewID it starts none: the view it would decide is one every
 // member refuses (see lastViewID). The queue waits, and the membership
 // stays as it is.
 func (p *Peer) proposeNext() {
 	for p.quorumPromised && !p.inflight && len(p.queue) > 0 && p.view.ID < lastViewID {
-		q := p.queue[0]
-		p.queue = p.queue[:copy(p.queue, p.queue[1:])]
-		switch {
-		case !q.op.Changes(p.view):
-		case q.reason == reasonRecovered:
-			// It may have been decided: it must be proposed again, even
-			// when it removes this very leader.
-			p.propose(q.op)
-		case q.reason == reasonSuspicion && !p.confirmedFailed(q.op.Peer):
-			// Heard again before its turn, here or by enough observers:
-			// the suspicion was wrong.
-		case q.op.Kind == OpDel && q.op.Peer == p.id && !p.leaving:
-		default:
-			p.propose(q.op)
+		if c := p.nextBatch(); c.Len() > 0 {
+			p.propose(c)
 		}
 	}
 }
 
-// propose runs op on the installed view: accept it, then ask the others.
-func (p *Peer) propose(op Op) {
+// stillWanted reports whether the queued single operation op should still
+// be proposed: it changes the view, and the reason it was queued for
+// still holds.
+func (p *Peer) stillWanted(op Op, reason opReason) bool {
+	switch {
+	case !op.Changes(p.view):
+		return false
+	case reason == reasonSuspicion && !p.confirmedFailed(op.Peer):
+		// Heard again before its turn, here or by enough observers:
+		// the suspicion was wrong.
+		return false
+	case op.Kind == OpDel && op.Peer == p.id && !p.leaving && reason != reasonRecovered:
+		// A recovered one may have been decided: it must be proposed
+		// again, even when it removes this very leader.
+		return false
+	}
+	return true
+}
+
+// propose runs c on the installed view: accept it, then ask the others.
+func (p *Peer) propose(c Change) {
 	p.inflight = true
-	p.proposal = pendingOp{op: op, viewID: p.view.ID, ballot: p.ballot}
+	p.proposal = pendingOp{change: c, viewID: p.view.ID, ballot: p.ballot}
 	p.acks.clear()
 	p.acks.add(p.id)
-	p.accept(op, p.view.ID, p.ballot)
-	p.note(Note{Kind: NoteProposed, Op: op, Ballot: p.ballot})
+	p.accept(c, p.view.ID, p.ballot)
+	p.note(Note{Kind: NoteProposed, Op: c.Op, More: c.More, Ballot: p.ballot})
 	for _, q := range p.view.Members {
 		p.sendReq(q)
 	}
@@ -92,7 +117,7 @@ func (p *Peer) sendReq(q PeerID) {
 	if q == p.id {
 		return
 	}
-	p.send(Message{Type: MsgReq, To: q, Ballot: p.ballot, ViewID: p.proposal.viewID, Op: p.proposal.op})
+	p.send(Message{Type: MsgReq, To: q, Ballot: p.ballot, ViewID: p.proposal.viewID, Op: p.proposal.change.Op, More: p.proposal.change.More})
 }
 
 func (p *Peer) onOK(m *Message) {
@@ -124,22 +149,22 @@ func (p *Peer) checkProposal() {
 		// decide a view id that would wrap or that members refuse.
 		return
 	}
-	op := p.proposal.op
-	next := View{ID: p.view.ID + 1, Members: op.Apply(p.view.Members)}
+	c := p.proposal.change
+	next := View{ID: p.view.ID + 1, Members: c.Apply(p.view.Members)}
 	if !next.Contains(p.id) {
 		// The leader removed itself: it is leaving, or it re-proposed its
 		// own removal that an earlier leader may have decided. It cannot
 		// install a view without itself; it hands the view over and is
 		// out. Should the NEWVIEW be lost, the next leader recovers the
 		// accepted DEL.
-		p.exit, p.exitBallot, p.exitOp = next, p.ballot, op
+		p.exit, p.exitBallot, p.exitChange = next, p.ballot, c
 		for _, q := range next.Members {
 			p.shareExit(&Message{From: q, ViewID: p.view.ID})
 		}
 		p.removed(next.ID, next.Min()) // the lowest member is next in line
 		return
 	}
-	p.install(next, p.ballot, op)
+	p.install(next, p.ballot, c)
 	// Each OK is a promise at the new view, with nothing accepted there
 	// (see promises.go): usually a quorum of it already.
 	for _, q := range next.Members {
@@ -152,10 +177,12 @@ func (p *Peer) checkProposal() {
 			p.sendNewView(q)
 		}
 	}
-	if op.Kind == OpDel {
-		// Tells a peer removed while alive at once; NOTMEMBER answers its
-		// heartbeats should this be lost.
-		p.sendNewView(op.Peer)
+	for i := range c.Len() {
+		if op := c.At(i); op.Kind == OpDel {
+			// Tells a peer removed while alive at once; NOTMEMBER answers
+			// its heartbeats should this be lost.
+			p.sendNewView(op.Peer)
+		}
 	}
 }
 

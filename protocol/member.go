@@ -3,10 +3,11 @@ package protocol
 // This file holds what every member does as an acceptor: accept REQs,
 // install views, promise ballots, learn that it was removed.
 
-// accept records op for view v under ballot b as this peer's pending
-// operation, promising b.
-func (p *Peer) accept(op Op, v ViewID, b Ballot) {
-	p.pending = pendingOp{op: op, viewID: v, ballot: b}
+// accept records c for view v under ballot b as this peer's pending
+// change, promising b. A batch is one value: accepted, reported and
+// recovered whole.
+func (p *Peer) accept(c Change, v ViewID, b Ballot) {
+	p.pending = pendingOp{change: c, viewID: v, ballot: b}
 	p.hasPending = true
 	if p.promise.Less(b) {
 		p.promise = b
@@ -25,7 +26,7 @@ func (p *Peer) onReq(m *Message) {
 	if p.role == roleCandidate && p.ballot.Less(m.Ballot) {
 		p.stepDown(m.Ballot)
 	}
-	p.accept(m.Op, m.ViewID, m.Ballot)
+	p.accept(m.Change(), m.ViewID, m.Ballot)
 	if p.role == roleFollower {
 		p.follow(m.Ballot)
 	}
@@ -51,7 +52,7 @@ func (p *Peer) onNewView(m *Message) {
 	}
 	v := View{ID: m.ViewID, Members: m.Members}
 	if !v.Contains(p.id) {
-		p.exit, p.exitBallot, p.exitOp = v, m.Ballot, m.Op
+		p.exit, p.exitBallot, p.exitChange = v, m.Ballot, m.Change()
 		if p.isMember() {
 			p.removed(m.ViewID, m.Ballot.Leader)
 		} else {
@@ -63,11 +64,11 @@ func (p *Peer) onNewView(m *Message) {
 	// very incarnation: the view that added it, or one whose sender says so.
 	// In any other view its id may stand for an earlier process whose
 	// promises it has forgotten.
-	if !p.isMember() && m.Op != (Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}) &&
+	if !p.isMember() && !m.Change().Has(Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}) &&
 		(m.ToIncarnation == 0 || m.ToIncarnation != p.incarnation) {
 		return
 	}
-	p.install(v, m.Ballot, m.Op)
+	p.install(v, m.Ballot, m.Change())
 	if p.role == roleLeader {
 		// A view decided elsewhere, under a lower ballot: this leader
 		// holds few promises for it, if any.
@@ -103,13 +104,15 @@ func (p *Peer) adoptBallot(b Ballot) {
 	}
 }
 
-// install makes v the installed view, decided under b by applying op.
-func (p *Peer) install(v View, b Ballot, op Op) {
+// install makes v the installed view, decided under b by applying c.
+func (p *Peer) install(v View, b Ballot, c Change) {
 	old := p.view
-	p.view, p.viewBallot, p.viewOp = v, b, op
+	p.view, p.viewBallot, p.viewChange = v, b, c
 	p.exit = View{}
-	if op.Kind == OpAdd {
-		p.incarnations[op.Peer] = op.Incarnation
+	for i := range c.Len() {
+		if op := c.At(i); op.Kind == OpAdd {
+			p.incarnations[op.Peer] = op.Incarnation
+		}
 	}
 	p.latestViewID = max(p.latestViewID, v.ID)
 	if p.hasPending && p.pending.viewID < v.ID {
@@ -148,7 +151,7 @@ func (p *Peer) install(v View, b Ballot, op Op) {
 		p.founding = false // a member now: whatever it asked is answered
 		p.disarm(TimerJoin)
 	}
-	p.note(Note{Kind: NoteViewInstalled, Members: v.Members})
+	p.note(Note{Kind: NoteViewInstalled, Members: v.Members, Op: c.Op, More: c.More})
 	p.armSuspectTimer()
 	switch p.role {
 	case roleLeader:
@@ -198,14 +201,14 @@ func (p *Peer) removed(viewID ViewID, leader PeerID) {
 func (p *Peer) shareExit(m *Message) {
 	if p.exit.ID != 0 && m.ViewID < p.exit.ID && p.exit.Contains(m.From) {
 		p.send(Message{Type: MsgNewView, To: m.From, Ballot: p.exitBallot, ViewID: p.exit.ID, Members: p.exit.Members,
-			Op: p.exitOp, ToIncarnation: p.incarnations[m.From]})
+			Op: p.exitChange.Op, More: p.exitChange.More, ToIncarnation: p.incarnations[m.From]})
 	}
 }
 
 // sendNewView sends the installed view to q.
 func (p *Peer) sendNewView(q PeerID) {
 	p.send(Message{Type: MsgNewView, To: q, Ballot: p.viewBallot, ViewID: p.view.ID, Members: p.view.Members,
-		Op: p.viewOp, ToIncarnation: p.incarnations[q]})
+		Op: p.viewChange.Op, More: p.viewChange.More, ToIncarnation: p.incarnations[q]})
 }
 
 func (p *Peer) onNewLeader(m *Message) {

@@ -19,8 +19,8 @@ const (
 	MsgJoin MsgType = 2
 	// MsgRedirect: a member that is not the leader names the leader (Leader).
 	MsgRedirect MsgType = 3
-	// MsgReq: phase one of a change: the leader under Ballot proposes Op on
-	// view ViewID.
+	// MsgReq: phase one of a change: the leader under Ballot proposes Op
+	// (and More, a batch) on view ViewID.
 	MsgReq MsgType = 4
 	// MsgOK: a member accepted the REQ under Ballot for view ViewID.
 	MsgOK MsgType = 5
@@ -28,13 +28,13 @@ const (
 	// view id (ViewID), so the receiver can step down or help it catch up.
 	MsgNack MsgType = 6
 	// MsgNewView: phase two: view ViewID with Members was decided under Ballot
-	// by applying Op to the view before it.
+	// by applying Op (and More) to the view before it.
 	MsgNewView MsgType = 7
 	// MsgNewLeader: a candidate asks for promises for Ballot; ViewID is its view.
 	MsgNewLeader MsgType = 8
 	// MsgPending: the answer to NEWLEADER: a promise for Ballot, the sender's
 	// installed view (ViewID, Members), and the operation it accepted for that
-	// view (Op, OpNothing when none) under OpBallot.
+	// view (Op and More, OpNothing when none) under OpBallot.
 	MsgPending MsgType = 9
 	// MsgNotMember: "you are not in my view ViewID, led by Leader".
 	MsgNotMember MsgType = 10
@@ -117,6 +117,10 @@ type Message struct {
 	ViewID  ViewID
 	Members []PeerID // NEWVIEW, PENDING; HEARTBEAT: the sender's suspects (sorted; shared, never modified)
 	Op      Op       // REQ, PENDING, NEWVIEW, JOIN
+	// More (REQ, PENDING, NEWVIEW) holds the operations decided with Op in
+	// one view change, after it (Config.MaxChangesPerView); nil for one
+	// operation. Shared, never modified.
+	More []Op
 	// OpBallot is the ballot under which a PENDING's Op was accepted.
 	OpBallot Ballot
 	Leader   PeerID // REDIRECT, NOTMEMBER
@@ -136,9 +140,9 @@ func (m Message) String() string {
 			s += " suspects=" + FormatMembers(m.Members)
 		}
 	case MsgReq:
-		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10) + " " + m.Op.String()
+		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10) + " " + m.Change().String()
 	case MsgNewView:
-		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10) + " " + FormatMembers(m.Members) + " by " + m.Op.String()
+		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10) + " " + FormatMembers(m.Members) + " by " + m.Change().String()
 		if m.ToIncarnation != 0 {
 			s += " for #" + strconv.FormatUint(m.ToIncarnation, 10)
 		}
@@ -149,7 +153,7 @@ func (m Message) String() string {
 		}
 	case MsgPending:
 		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10) + " " + FormatMembers(m.Members) +
-			" " + m.Op.String() + "@" + m.OpBallot.String()
+			" " + m.Change().String() + "@" + m.OpBallot.String()
 	case MsgRedirect:
 		s += " leader=" + strconv.FormatUint(uint64(m.Leader), 10)
 	case MsgNotMember:
@@ -157,3 +161,6 @@ func (m Message) String() string {
 	}
 	return s
 }
+
+// Change returns the operations m carries: Op, then More.
+func (m *Message) Change() Change { return Change{Op: m.Op, More: m.More} }

@@ -33,6 +33,11 @@ const (
 	// observer's suspicion is agreement enough, so one bad link removes a
 	// live member.
 	MutationLoneObserver
+	// MutationSplitBatch: a new leader re-proposes only the first
+	// operation of a recovered batch, so a view its predecessor decided
+	// with the whole batch is decided again with part of it: two peers
+	// install different members under one view id.
+	MutationSplitBatch
 )
 
 var mutationNames = [...]string{
@@ -43,6 +48,7 @@ var mutationNames = [...]string{
 	MutationFoundAtOnce:     "found-at-once",
 	MutationVolatilePromise: "volatile-promise",
 	MutationLoneObserver:    "lone-observer",
+	MutationSplitBatch:      "split-batch",
 }
 
 func (m Mutation) String() string {

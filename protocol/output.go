@@ -33,7 +33,8 @@ type Output struct {
 type NoteKind uint8
 
 const (
-	// NoteViewInstalled: the peer installed view (ViewID, Members).
+	// NoteViewInstalled: the peer installed view (ViewID, Members), made by
+	// the change Op and More (Op OpNothing for a view founded or forced).
 	NoteViewInstalled NoteKind = iota + 1
 	// NoteSuspected: Subject has not been heard from for suspect-after;
 	// SubjectWasLeader tells whether it was the leader this peer followed.
@@ -54,7 +55,8 @@ const (
 	// NoteLeft: a graceful leave ended (Subject is zero), or timed out
 	// (TimedOut is set). The peer is stopped.
 	NoteLeft
-	// NoteProposed: the leader proposed Op on view ViewID under Ballot.
+	// NoteProposed: the leader proposed Op, and More with it, on view
+	// ViewID under Ballot.
 	NoteProposed
 	// NoteResumed: a durable peer started from its stored state, holding
 	// view (ViewID, Members) and promise Ballot. With no Members it holds
@@ -104,9 +106,14 @@ type Note struct {
 	Subject          PeerID   // NoteSuspected, NoteSuspicionCleared
 	SubjectWasLeader bool     // NoteSuspected
 	Ballot           Ballot   // NoteCandidate, NoteLeader, NoteSteppedDown, NoteProposed, NoteResumed, NoteForcedView
-	Op               Op       // NoteProposed
+	Op               Op       // NoteProposed, NoteViewInstalled
+	More             []Op     // NoteProposed, NoteViewInstalled: a batch's operations after Op (shared, never modified)
 	TimedOut         bool     // NoteLeft
 }
+
+// Change returns the change a NoteProposed or NoteViewInstalled names: Op,
+// then More.
+func (n Note) Change() Change { return Change{Op: n.Op, More: n.More} }
 
 func (n Note) String() string {
 	s := "peer " + strconv.FormatUint(uint64(n.Peer), 10) + " " + n.Kind.String() +
@@ -121,7 +128,7 @@ func (n Note) String() string {
 	case NoteCandidate, NoteLeader, NoteSteppedDown:
 		s += " ballot=" + n.Ballot.String()
 	case NoteProposed:
-		s += " " + n.Op.String() + " ballot=" + n.Ballot.String()
+		s += " " + n.Change().String() + " ballot=" + n.Ballot.String()
 	case NoteLeft:
 		if n.TimedOut {
 			s += " timed-out"

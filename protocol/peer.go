@@ -19,10 +19,10 @@ var roleNames = [...]string{roleFollower: "follower", roleCandidate: "candidate"
 
 func (r role) String() string { return roleNames[r] }
 
-// pendingOp is an operation accepted (or proposed) for view viewID under
-// ballot.
+// pendingOp is a change accepted (or proposed) for view viewID under
+// ballot: one operation, or a batch decided as one value.
 type pendingOp struct {
-	op     Op
+	change Change
 	viewID ViewID
 	ballot Ballot
 }
@@ -38,12 +38,14 @@ const (
 	reasonEvict                          // DEL asked by an operator
 	reasonLeave                          // DEL asked by the member itself
 	reasonRestart                        // DEL of a member that joined again: its old process is gone
-	reasonRecovered                      // recovered from PENDING answers: must go first
+	reasonRecovered                      // recovered from PENDING answers: must go first, whole
 	reasonSuccession                     // DEL of the leader this leader replaced
 )
 
+// queuedOp is one entry of the leader's queue: a single operation, or a
+// recovered change, batch or not, that is proposed whole.
 type queuedOp struct {
-	op     Op
+	change Change
 	reason opReason
 }
 
@@ -81,7 +83,7 @@ type Peer struct {
 	// wraps.
 	view         View
 	viewBallot   Ballot // ballot that decided view, re-sent with it
-	viewOp       Op     // operation that produced view, re-sent with it
+	viewChange   Change // the change that produced view, re-sent with it
 	latestViewID ViewID // highest view id installed or removed from: the view_id of log lines
 	// incarnations holds, by id, the incarnation each member was added
 	// with, where this peer saw the ADD (0 where it did not).
@@ -174,7 +176,7 @@ type Peer struct {
 	// behind it.
 	exit       View
 	exitBallot Ballot
-	exitOp     Op
+	exitChange Change
 
 	// Joining state. founding is peer 1's first phase after any start: it
 	// asks every host whether a cluster exists before it founds one (see
@@ -384,6 +386,14 @@ func (p *Peer) checkMessage(m *Message) error {
 	}
 	if m.Op.Kind > OpDel || (m.Op.Kind != OpNothing && !p.inUniverse(m.Op.Peer)) {
 		return fmt.Errorf("%w: %s from %d carries invalid operation %s", ErrBadMessage, m.Type, m.From, m.Op)
+	}
+	if len(m.More) > 0 {
+		if m.Type != MsgReq && m.Type != MsgNewView && m.Type != MsgPending {
+			return fmt.Errorf("%w: %s from %d carries a batch", ErrBadMessage, m.Type, m.From)
+		}
+		if problem := checkChange(m.Op, m.More, PeerID(p.universe)); problem != "" {
+			return fmt.Errorf("%w: %s from %d carries an invalid batch: %s", ErrBadMessage, m.Type, m.From, problem)
+		}
 	}
 	var prev PeerID
 	for i, q := range m.Members {

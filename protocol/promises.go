@@ -96,7 +96,7 @@ func (p *Peer) onPending(m *Message) {
 		p.sendNewView(m.From)
 		return
 	}
-	p.promisedBy(m.From, pendingOp{op: m.Op, viewID: m.ViewID, ballot: m.OpBallot})
+	p.promisedBy(m.From, pendingOp{change: m.Change(), viewID: m.ViewID, ballot: m.OpBallot})
 }
 
 // checkPromises acts once a quorum of the installed view has promised: a
@@ -115,21 +115,29 @@ func (p *Peer) checkPromises() {
 	}
 }
 
-// recoverAccepted queues first the operation accepted for the installed
+// recoverAccepted queues first the change accepted for the installed
 // view under the highest ballot among the promises: it may have been
 // decided, by this leader's predecessor or by a leader that moved on to
-// this view before this one did, so it must win again.
+// this view before this one did, so it must win again, whole: a batch is
+// one value, and deciding part of it would decide another view under the
+// same id.
 func (p *Peer) recoverAccepted() {
 	var recovered pendingOp
 	for _, q := range p.view.Members {
 		a := p.answers[q]
-		if p.promised.has(q) && a.op.Kind != OpNothing && a.viewID == p.view.ID && recovered.ballot.Less(a.ballot) {
+		if p.promised.has(q) && a.change.Op.Kind != OpNothing && a.viewID == p.view.ID && recovered.ballot.Less(a.ballot) {
 			recovered = a
 		}
 	}
-	if recovered.op.Kind != OpNothing && p.cfg.Mutation != MutationSkipRecovery {
-		p.enqueueFirst(recovered.op, reasonRecovered)
+	if recovered.change.Op.Kind == OpNothing || p.cfg.Mutation == MutationSkipRecovery {
+		return
 	}
+	if p.cfg.Mutation == MutationSplitBatch {
+		// Broken on purpose: the first operation alone, as if a batch
+		// were several values.
+		recovered.change.More = nil
+	}
+	p.enqueueFirst(recovered.change, reasonRecovered)
 }
 
 // answerNewView answers a NEWVIEW for the installed view. To the leader this
@@ -149,7 +157,7 @@ func (p *Peer) answerNewView(to PeerID) {
 func (p *Peer) sendPromise(to PeerID) {
 	answer := Message{Type: MsgPending, To: to, Ballot: p.promise, ViewID: p.view.ID, Members: p.view.Members}
 	if p.hasPending && p.pending.viewID == p.view.ID {
-		answer.Op, answer.OpBallot = p.pending.op, p.pending.ballot
+		answer.Op, answer.More, answer.OpBallot = p.pending.change.Op, p.pending.change.More, p.pending.ballot
 	}
 	p.send(answer)
 }

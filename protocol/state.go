@@ -47,7 +47,7 @@ func (p *Peer) Clone() *Peer {
 func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
 	e := uvarints(b)
 	at := func(d time.Duration) { e = binary.AppendVarint(e, int64(d-base)) }
-	pending := func(x pendingOp) { e.op(x.op); e.u(uint64(x.viewID)); e.ballot(x.ballot) }
+	pending := func(x pendingOp) { e.change(x.change); e.u(uint64(x.viewID)); e.ballot(x.ballot) }
 	set := func(s peerSet) {
 		for q := 1; q < len(s); q++ {
 			e.flag(s[q])
@@ -62,7 +62,7 @@ func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
 	at(p.now)
 	e.view(p.view)
 	e.ballot(p.viewBallot)
-	e.op(p.viewOp)
+	e.change(p.viewChange)
 	e.u(uint64(p.latestViewID))
 	for q := 1; q <= p.universe; q++ {
 		e.u(p.incarnations[q])
@@ -110,7 +110,7 @@ func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
 	e.ballot(p.ballot)
 	e.u(uint64(len(p.queue)))
 	for _, q := range p.queue {
-		e.op(q.op)
+		e.change(q.change)
 		e.u(uint64(q.reason))
 	}
 	e.flag(p.inflight)
@@ -121,7 +121,7 @@ func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
 	e.u(uint64(p.oldLeader))
 	e.view(p.exit)
 	e.ballot(p.exitBallot)
-	e.op(p.exitOp)
+	e.change(p.exitChange)
 	e.flag(p.founding)
 	set(p.noCluster)
 	e.flag(p.joining)

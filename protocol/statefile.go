@@ -8,7 +8,7 @@ import (
 	"hash/crc32"
 )
 
-// The state file of a durable peer, version 1:
+// The state file of a durable peer, version 1 or 2:
 //
 //	8 bytes    "MEMBERLY"
 //	byte       StateVersion
@@ -22,16 +22,29 @@ import (
 // HasPending (0 or 1); PendingOp (kind, peer, incarnation); PendingViewID;
 // PendingBallot; View (id, member count, members); ViewBallot; ViewOp;
 // then per member of View its incarnation and heard-as incarnation;
-// LatestViewID; Exit (id, count, members); ExitBallot; ExitOp.
+// LatestViewID; Exit (id, count, members); ExitBallot; ExitOp; and in
+// version 2 only, PendingMore, ViewMore and ExitMore, each a count and
+// then its operations.
+//
+// A state holding a batch (Config.MaxChangesPerView above 1) is written as
+// version 2, any other as version 1: a peer that never batches writes the
+// bytes it always wrote, and a build that predates batches refuses a file
+// it cannot read whole by its version, never by a checksum. Both versions
+// are read.
 //
 // A file is whole or refused: a torn write (which write-then-rename
 // prevents, but a disk may still do), a flipped bit or a truncation fails
 // the checksum or the length; a file of another peer or cluster, or of a
 // later version, is refused by name. None is ever read as a fresh start.
 
-// StateVersion is the version of the state file layout this build writes
-// and reads.
-const StateVersion = 1
+// StateVersion is the latest version of the state file layout, which
+// this build writes for a state holding a batch; it reads every version
+// from stateVersionSingle on.
+const StateVersion = 2
+
+// stateVersionSingle is the layout of a state without a batch, which
+// this build still writes for one.
+const stateVersionSingle = 1
 
 // stateMagic opens every state file.
 const stateMagic = "MEMBERLY"
@@ -50,7 +63,11 @@ var crc32c = crc32.MakeTable(crc32.Castagnoli)
 func EncodeState(s DurableState, cluster uint64) []byte {
 	var body uvarints
 	body.durable(&s)
-	b := append([]byte(stateMagic), StateVersion)
+	version := byte(stateVersionSingle)
+	if s.hasBatch() {
+		version = StateVersion
+	}
+	b := append([]byte(stateMagic), version)
 	b = binary.LittleEndian.AppendUint64(b, cluster)
 	b = binary.AppendUvarint(b, uint64(s.ID))
 	b = binary.AppendUvarint(b, uint64(len(body)))
@@ -67,8 +84,9 @@ func DecodeState(b []byte, id PeerID, cluster uint64) (DurableState, error) {
 	if len(b) < head+4 || !bytes.HasPrefix(b, []byte(stateMagic)) {
 		return s, fmt.Errorf("%w: %d bytes, not a state file", ErrStateCorrupt, len(b))
 	}
-	if v := b[len(stateMagic)]; v != StateVersion {
-		return s, fmt.Errorf("%w: version %d, this build reads version %d", ErrStateVersion, v, StateVersion)
+	version := b[len(stateMagic)]
+	if version < stateVersionSingle || version > StateVersion {
+		return s, fmt.Errorf("%w: version %d, this build reads versions %d to %d", ErrStateVersion, version, stateVersionSingle, StateVersion)
 	}
 	sum := binary.LittleEndian.Uint32(b[len(b)-4:])
 	if got := crc32.Checksum(b[:len(b)-4], crc32c); got != sum {
@@ -116,6 +134,13 @@ func DecodeState(b []byte, id PeerID, cluster uint64) (DurableState, error) {
 	s.Exit = d.view()
 	s.ExitBallot = d.ballot()
 	s.ExitOp = d.op()
+	if version >= 2 {
+		s.PendingMore, s.ViewMore, s.ExitMore = d.ops(), d.ops(), d.ops()
+		if d.err == nil && !s.hasBatch() {
+			// Version 2 is written only for a batch: one is canonical.
+			d.fail("version 2 without a batch")
+		}
+	}
 	if d.err == nil && len(d.b) > 0 {
 		d.fail(fmt.Sprintf("%d bytes after the state", len(d.b)))
 	}
@@ -164,6 +189,24 @@ func (d *stateDecoder) op() Op {
 		d.fail("operation kind")
 	}
 	return Op{Kind: OpKind(k), Peer: d.id(), Incarnation: d.u()}
+}
+
+// ops reads a count, then that many operations; nil for none. Whether
+// they make a change is checked at start (checkState).
+func (d *stateDecoder) ops() []Op {
+	n := d.u()
+	if n > MaxChangesPerViewLimit {
+		d.fail("batch count")
+		return nil
+	}
+	if n == 0 || d.err != nil {
+		return nil
+	}
+	more := make([]Op, n)
+	for i := range more {
+		more[i] = d.op()
+	}
+	return more
 }
 
 func (d *stateDecoder) view() View {

@@ -20,6 +20,17 @@ func (b *uvarints) ballot(x Ballot) { b.u(x.Round); b.u(uint64(x.Leader)) }
 
 func (b *uvarints) op(o Op) { b.u(uint64(o.Kind)); b.u(uint64(o.Peer)); b.u(o.Incarnation) }
 
+// ops appends a count, then each operation.
+func (b *uvarints) ops(more []Op) {
+	b.u(uint64(len(more)))
+	for _, o := range more {
+		b.op(o)
+	}
+}
+
+// change appends c's first operation, then the others as ops does.
+func (b *uvarints) change(c Change) { b.op(c.Op); b.ops(c.More) }
+
 func (b *uvarints) view(v View) {
 	b.u(uint64(v.ID))
 	b.u(uint64(len(v.Members)))
@@ -50,4 +61,11 @@ func (b *uvarints) durable(s *DurableState) {
 	b.view(s.Exit)
 	b.ballot(s.ExitBallot)
 	b.op(s.ExitOp)
+	if s.hasBatch() {
+		// Version 2 only (statefile.go): a state of single operations
+		// keeps version 1's bytes.
+		b.ops(s.PendingMore)
+		b.ops(s.ViewMore)
+		b.ops(s.ExitMore)
+	}
 }

@@ -26,8 +26,19 @@ import (
 //	OpBallot   uvarint Round, uvarint Leader   PENDING
 //	Leader     uvarint                         REDIRECT NOTMEMBER
 //	ToIncarnation uvarint                      NEWVIEW
+//	More       uvarint count (at least 1),     REQ NEWVIEW PENDING, only
+//	           then each op as Op is           when the message carries a
+//	                                           batch (Message.More)
 //
 // LEAVE carries nothing after To.
+//
+// More comes last and only when present, so a message of one operation
+// is encoded exactly as before batches existed, under the same version: a
+// cluster that never batches (Config.MaxChangesPerView 1) sends the same
+// bytes. A batch is refused by a build that predates it (trailing bytes),
+// as every peer of a cluster is meant to run one configuration. With More,
+// Op and every operation of More are ADD or DEL, of distinct peers, at most
+// MaxChangesPerViewLimit in all.
 //
 // The encoding is canonical: every Message has exactly one encoding, and
 // Decode refuses anything else (non-minimal uvarints, trailing bytes, member
@@ -75,13 +86,16 @@ const _ = uint(1<<14 - 1 - MaxPeers)
 //	    incarnation
 //	member count                            2
 //	member deltas     1024 + 1024/128 =  1032
-//	                                     ----
-//	                                     1097
+//	batch count                             2
+//	batch ops         1023*13 =         13299
+//	                                    -----
+//	                                    14398
 //
 // The member deltas: a list of n <= MaxPeers members takes n bytes, plus
 // one more for each delta of 128 or above (two uvarint bytes; none needs
 // three, as MaxPeers < 1<<14). The deltas add up to the last id, at most
-// MaxPeers, so at most MaxPeers/128 of them can be that large.
+// MaxPeers, so at most MaxPeers/128 of them can be that large. A batch
+// holds at most MaxChangesPerViewLimit operations, Op being the first.
 const MaxMessageSize = 2 + // version, type
 	2*maxIDLen + // From, To
 	maxU64Len + // Incarnation
@@ -89,7 +103,9 @@ const MaxMessageSize = 2 + // version, type
 	maxU64Len + // ViewID
 	maxOpLen + // Op: kind, peer, incarnation
 	maxIDLen + // member count
-	MaxPeers + MaxPeers/128 // member deltas
+	MaxPeers + MaxPeers/128 + // member deltas
+	maxIDLen + // batch count
+	(MaxChangesPerViewLimit-1)*maxOpLen // batch ops after Op
 
 // ErrMalformed is matched (errors.Is) by every error Decode and
 // AppendMessage return: the bytes, or the message, break the wire format.
@@ -121,6 +137,7 @@ const (
 	carriesOpBallot
 	carriesLeader
 	carriesToIncarnation
+	carriesMore
 )
 
 // layouts is the one place that says which fields each type carries; both
@@ -130,12 +147,12 @@ var layouts = [...]layout{
 	MsgHeartbeat: carriesBallot | carriesViewID | carriesMembers,
 	MsgJoin:      carriesViewID | carriesOp,
 	MsgRedirect:  carriesLeader,
-	MsgReq:       carriesBallot | carriesViewID | carriesOp,
+	MsgReq:       carriesBallot | carriesViewID | carriesOp | carriesMore,
 	MsgOK:        carriesBallot | carriesViewID,
 	MsgNack:      carriesBallot | carriesViewID,
-	MsgNewView:   carriesBallot | carriesViewID | carriesMembers | carriesOp | carriesToIncarnation,
+	MsgNewView:   carriesBallot | carriesViewID | carriesMembers | carriesOp | carriesToIncarnation | carriesMore,
 	MsgNewLeader: carriesBallot | carriesViewID,
-	MsgPending:   carriesBallot | carriesViewID | carriesMembers | carriesOp | carriesOpBallot,
+	MsgPending:   carriesBallot | carriesViewID | carriesMembers | carriesOp | carriesOpBallot | carriesMore,
 	MsgNotMember: carriesViewID | carriesLeader,
 	MsgLeave:     0,
 }
@@ -164,7 +181,8 @@ func Encode(m *Message) ([]byte, error) {
 // OpNothing/OpAdd/OpDel, an Op peer that is not 0 exactly when the kind is
 // OpNothing, an Op incarnation other than 0 when the kind is not OpAdd,
 // more than MaxPeers members, members not strictly ascending or containing
-// 0, a view id or ballot round (OpBallot's included) of math.MaxUint64. So
+// 0, a view id or ballot round (OpBallot's included) of math.MaxUint64, a
+// batch (More) that is no change a peer could decide (see checkChange). So
 // whatever it encodes decodes back to the same message.
 //
 // Appending to a buffer with room for MaxMessageSize more bytes does not
@@ -198,9 +216,7 @@ func AppendMessage(dst []byte, m *Message) ([]byte, error) {
 		}
 	}
 	if l&carriesOp != 0 {
-		dst = append(dst, byte(m.Op.Kind))
-		dst = binary.AppendUvarint(dst, uint64(m.Op.Peer))
-		dst = binary.AppendUvarint(dst, m.Op.Incarnation)
+		dst = appendOp(dst, m.Op)
 	}
 	if l&carriesOpBallot != 0 {
 		dst = appendBallot(dst, m.OpBallot)
@@ -211,7 +227,19 @@ func AppendMessage(dst []byte, m *Message) ([]byte, error) {
 	if l&carriesToIncarnation != 0 {
 		dst = binary.AppendUvarint(dst, m.ToIncarnation)
 	}
+	if l&carriesMore != 0 && len(m.More) > 0 {
+		dst = binary.AppendUvarint(dst, uint64(len(m.More)))
+		for _, op := range m.More {
+			dst = appendOp(dst, op)
+		}
+	}
 	return dst, nil
+}
+
+func appendOp(dst []byte, op Op) []byte {
+	dst = append(dst, byte(op.Kind))
+	dst = binary.AppendUvarint(dst, uint64(op.Peer))
+	return binary.AppendUvarint(dst, op.Incarnation)
 }
 
 func appendBallot(dst []byte, b Ballot) []byte {
@@ -315,6 +343,11 @@ func checkEncodable(m *Message) (layout, error) {
 	if l&carriesLeader != 0 {
 		if err := peer("leader", m.Leader, true); err != nil {
 			return 0, err
+		}
+	}
+	if len(m.More) > 0 && l&carriesMore != 0 {
+		if problem := checkChange(m.Op, m.More, MaxPeers); problem != "" {
+			return 0, fail("batch", "%s", problem)
 		}
 	}
 	return l, nil

@@ -17,8 +17,8 @@ import (
 //	wire: NEWVIEW: member 3 at byte 17: id 5 not above previous id 5
 //	wire: NEWVIEW: view id at byte 6: 18446744073709551615 is the largest value: the next one would wrap
 //
-// Fields the type does not carry are left zero; Members is nil unless the
-// type carries a non-empty list.
+// Fields the type does not carry are left zero; Members and More are nil
+// unless the type carries a non-empty list.
 func Decode(b []byte) (Message, error) {
 	if len(b) > MaxMessageSize {
 		return Message{}, wireErrorf("message of %d bytes exceeds MaxMessageSize %d", len(b), MaxMessageSize)
@@ -62,6 +62,9 @@ func Decode(b []byte) (Message, error) {
 	}
 	if l&carriesToIncarnation != 0 {
 		m.ToIncarnation = d.uvarint(named("to incarnation"))
+	}
+	if l&carriesMore != 0 && d.err == nil && d.off < len(b) {
+		m.More = d.batch(m.Op)
 	}
 	if d.err != nil {
 		return Message{}, d.err
@@ -255,4 +258,45 @@ func (d *decoder) members() []PeerID {
 		ids = append(ids, PeerID(prev))
 	}
 	return ids
+}
+
+// minOpLen is the shortest encoded Op: kind, peer and incarnation, a byte
+// each.
+const minOpLen = 3
+
+// batch reads the operations after first (Message.More): a count of at
+// least 1, since no batch is written as nothing at all, then each
+// operation. It refuses what no leader decides: too many operations, one
+// that is not an ADD or DEL, a peer named twice.
+func (d *decoder) batch(first Op) []Op {
+	start := d.off
+	n := d.uvarint(named("batch count"))
+	if d.err != nil {
+		return nil
+	}
+	// The count is checked before allocating for it, as a member count is.
+	switch left := len(d.b) - d.off; {
+	case n == 0:
+		d.fail(start, named("batch count"), "0: a message without a batch has no count")
+		return nil
+	case n > MaxChangesPerViewLimit-1:
+		d.fail(start, named("batch count"), "%d operations after the first, above %d in all", n, MaxChangesPerViewLimit)
+		return nil
+	case n > uint64(left/minOpLen):
+		d.fail(start, named("batch count"), "%d operations cannot fit in the %d bytes left", n, left)
+		return nil
+	}
+	more := make([]Op, 0, n)
+	for range int(n) {
+		op := d.op()
+		if d.err != nil {
+			return nil
+		}
+		more = append(more, op)
+	}
+	if problem := checkChange(first, more, MaxPeers); problem != "" {
+		d.fail(start, named("batch"), "%s", problem)
+		return nil
+	}
+	return more
 }

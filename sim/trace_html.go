@@ -907,7 +907,7 @@ func htmlMinorLabel(n protocol.Note) string {
 	case protocol.NoteCandidate, protocol.NoteLeader, protocol.NoteSteppedDown:
 		s += " " + n.Ballot.String()
 	case protocol.NoteProposed:
-		s += " " + n.Op.String()
+		s += " " + n.Change().String()
 	case protocol.NoteSuspicionCleared:
 		s += " p" + tracePeer(n.Subject)
 	case protocol.NoteLeft:
