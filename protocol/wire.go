@@ -22,22 +22,25 @@ import (
 //	           before (the first from 0)
 //	Op         byte Kind, uvarint Peer,        JOIN REQ NEWVIEW PENDING
 //	           uvarint Incarnation (0 unless
-//	           Kind is ADD)
+//	           Kind is ADD); in REQ, NEWVIEW
+//	           and PENDING, Kind has bit 0x80
+//	           set when More follows
+//	More       uvarint count (at least 1),     REQ NEWVIEW PENDING, right
+//	           then each op as Op is, never    after Op, only when Op's
+//	           with bit 0x80                   Kind has bit 0x80
 //	OpBallot   uvarint Round, uvarint Leader   PENDING
 //	Leader     uvarint                         REDIRECT NOTMEMBER
 //	ToIncarnation uvarint                      NEWVIEW
-//	More       uvarint count (at least 1),     REQ NEWVIEW PENDING, only
-//	           then each op as Op is           when the message carries a
-//	                                           batch (Message.More)
 //
 // LEAVE carries nothing after To.
 //
-// More comes last and only when present, so a message of one operation
-// is encoded exactly as before batches existed, under the same version: a
-// cluster that never batches (Config.MaxChangesPerView 1) sends the same
-// bytes. A batch is refused by a build that predates it (trailing bytes),
-// as every peer of a cluster is meant to run one configuration. With More,
-// Op and every operation of More are ADD or DEL, of distinct peers, at most
+// A batch (Message.More) is announced by the flag bit of Op's kind and
+// present only then, so a message of one operation is encoded exactly as
+// before batches existed, under the same version: a cluster that never
+// batches (Config.MaxChangesPerView 1) sends the same bytes. A build that
+// predates batches refuses one as an unknown op kind, as every peer of a
+// cluster is meant to run one configuration. With More, Op and every
+// operation of More are ADD or DEL, of distinct peers, at most
 // MaxChangesPerViewLimit in all.
 //
 // The encoding is canonical: every Message has exactly one encoding, and
@@ -106,6 +109,11 @@ const MaxMessageSize = 2 + // version, type
 	MaxPeers + MaxPeers/128 + // member deltas
 	maxIDLen + // batch count
 	(MaxChangesPerViewLimit-1)*maxOpLen // batch ops after Op
+
+// opBatchFlag, set in the kind byte of a message's Op, says that the
+// operations of More follow it. Op kinds are small numbers, so the bit
+// can never be read as one.
+const opBatchFlag = 0x80
 
 // ErrMalformed is matched (errors.Is) by every error Decode and
 // AppendMessage return: the bytes, or the message, break the wire format.
@@ -216,7 +224,15 @@ func AppendMessage(dst []byte, m *Message) ([]byte, error) {
 		}
 	}
 	if l&carriesOp != 0 {
-		dst = appendOp(dst, m.Op)
+		if l&carriesMore == 0 || len(m.More) == 0 {
+			dst = appendOp(dst, m.Op, 0)
+		} else {
+			dst = appendOp(dst, m.Op, opBatchFlag)
+			dst = binary.AppendUvarint(dst, uint64(len(m.More)))
+			for _, op := range m.More {
+				dst = appendOp(dst, op, 0)
+			}
+		}
 	}
 	if l&carriesOpBallot != 0 {
 		dst = appendBallot(dst, m.OpBallot)
@@ -227,17 +243,12 @@ func AppendMessage(dst []byte, m *Message) ([]byte, error) {
 	if l&carriesToIncarnation != 0 {
 		dst = binary.AppendUvarint(dst, m.ToIncarnation)
 	}
-	if l&carriesMore != 0 && len(m.More) > 0 {
-		dst = binary.AppendUvarint(dst, uint64(len(m.More)))
-		for _, op := range m.More {
-			dst = appendOp(dst, op)
-		}
-	}
 	return dst, nil
 }
 
-func appendOp(dst []byte, op Op) []byte {
-	dst = append(dst, byte(op.Kind))
+// appendOp appends op, its kind byte or'ed with flag.
+func appendOp(dst []byte, op Op, flag byte) []byte {
+	dst = append(dst, byte(op.Kind)|flag)
 	dst = binary.AppendUvarint(dst, uint64(op.Peer))
 	return binary.AppendUvarint(dst, op.Incarnation)
 }

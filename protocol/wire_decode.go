@@ -52,7 +52,11 @@ func Decode(b []byte) (Message, error) {
 		m.Members = d.members()
 	}
 	if l&carriesOp != 0 {
-		m.Op = d.op()
+		var batched bool
+		m.Op, batched = d.op(l&carriesMore != 0)
+		if batched {
+			m.More = d.batch(m.Op)
+		}
 	}
 	if l&carriesOpBallot != 0 {
 		m.OpBallot = d.ballot("op ballot round", "op ballot leader")
@@ -62,9 +66,6 @@ func Decode(b []byte) (Message, error) {
 	}
 	if l&carriesToIncarnation != 0 {
 		m.ToIncarnation = d.uvarint(named("to incarnation"))
-	}
-	if l&carriesMore != 0 && d.err == nil && d.off < len(b) {
-		m.More = d.batch(m.Op)
 	}
 	if d.err != nil {
 		return Message{}, d.err
@@ -173,44 +174,50 @@ func (d *decoder) ballot(round, leader string) Ballot {
 	return Ballot{Round: r, Leader: d.peer(named(leader), true)}
 }
 
-func (d *decoder) op() Op {
+// op reads an operation. With batchOK, the kind byte may carry
+// opBatchFlag, and batched reports whether it did: a batch follows.
+func (d *decoder) op(batchOK bool) (op Op, batched bool) {
 	if d.err != nil {
-		return Op{}
+		return Op{}, false
 	}
 	start := d.off
 	if start >= len(d.b) {
 		d.err = wireErrorf("truncated %s at byte %d (reading op kind)", d.typ, start)
-		return Op{}
+		return Op{}, false
 	}
 	kind := OpKind(d.b[start])
+	if batchOK && kind&opBatchFlag != 0 {
+		kind &^= opBatchFlag
+		batched = true
+	}
 	if kind != OpNothing && kind != OpAdd && kind != OpDel {
-		d.fail(start, named("op kind"), "unknown kind %d", uint8(kind))
-		return Op{}
+		d.fail(start, named("op kind"), "unknown kind %d", uint8(d.b[start]))
+		return Op{}, false
 	}
 	d.off++
 	start = d.off
 	p := d.peer(named("op peer"), true)
 	if d.err != nil {
-		return Op{}
+		return Op{}, false
 	}
 	switch {
 	case kind == OpNothing && p != 0:
 		d.fail(start, named("op peer"), "NOTHING with peer %d, want 0", p)
-		return Op{}
+		return Op{}, false
 	case kind != OpNothing && p == 0:
 		d.fail(start, named("op peer"), "is 0, want a peer id in 1..%d", MaxPeers)
-		return Op{}
+		return Op{}, false
 	}
 	start = d.off
 	inc := d.uvarint(named("op incarnation"))
 	if d.err != nil {
-		return Op{}
+		return Op{}, false
 	}
 	if kind != OpAdd && inc != 0 {
 		d.fail(start, named("op incarnation"), "%d on %s, want 0", inc, opKindName(kind))
-		return Op{}
+		return Op{}, false
 	}
-	return Op{Kind: kind, Peer: p, Incarnation: inc}
+	return Op{Kind: kind, Peer: p, Incarnation: inc}, batched
 }
 
 // members reads a member list: a count, then ascending ids as deltas.
@@ -265,8 +272,8 @@ func (d *decoder) members() []PeerID {
 const minOpLen = 3
 
 // batch reads the operations after first (Message.More): a count of at
-// least 1, since no batch is written as nothing at all, then each
-// operation. It refuses what no leader decides: too many operations, one
+// least 1, since a message without a batch does not set the flag, then
+// each operation. It refuses what no leader decides: too many operations, one
 // that is not an ADD or DEL, a peer named twice.
 func (d *decoder) batch(first Op) []Op {
 	start := d.off
@@ -277,7 +284,7 @@ func (d *decoder) batch(first Op) []Op {
 	// The count is checked before allocating for it, as a member count is.
 	switch left := len(d.b) - d.off; {
 	case n == 0:
-		d.fail(start, named("batch count"), "0: a message without a batch has no count")
+		d.fail(start, named("batch count"), "0: a message without a batch sets no batch flag")
 		return nil
 	case n > MaxChangesPerViewLimit-1:
 		d.fail(start, named("batch count"), "%d operations after the first, above %d in all", n, MaxChangesPerViewLimit)
@@ -288,7 +295,7 @@ func (d *decoder) batch(first Op) []Op {
 	}
 	more := make([]Op, 0, n)
 	for range int(n) {
-		op := d.op()
+		op, _ := d.op(false)
 		if d.err != nil {
 			return nil
 		}

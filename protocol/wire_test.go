@@ -119,18 +119,21 @@ func messageGen() *rapid.Generator[protocol.Message] {
 			ballot()
 			view()
 			m.Op = opGen().Draw(t, "op")
+			m.More = moreGen(m.Op).Draw(t, "more")
 		case protocol.MsgNewView:
 			ballot()
 			view()
 			m.Members = membersGen().Draw(t, "members")
 			m.Op = opGen().Draw(t, "op")
 			m.ToIncarnation = rapid.Uint64().Draw(t, "toIncarnation")
+			m.More = moreGen(m.Op).Draw(t, "more")
 		case protocol.MsgPending:
 			ballot()
 			view()
 			m.Members = membersGen().Draw(t, "members")
 			m.Op = opGen().Draw(t, "op")
 			m.OpBallot = ballotGen().Draw(t, "opBallot")
+			m.More = moreGen(m.Op).Draw(t, "more")
 		case protocol.MsgRedirect:
 			m.Leader = peerGen(0).Draw(t, "leader")
 		case protocol.MsgNotMember:
@@ -179,6 +182,12 @@ func sampleMessages() []protocol.Message {
 		{Type: protocol.MsgPending, From: 2, To: 3, Ballot: b, ViewID: 4},
 		{Type: protocol.MsgNotMember, From: 2, To: 7, ViewID: 4, Leader: 1},
 		{Type: protocol.MsgLeave, From: 2, To: 1},
+		{Type: protocol.MsgReq, From: 1, To: 2, Ballot: b, ViewID: 4, Op: protocol.Op{Kind: protocol.OpAdd, Peer: 9, Incarnation: 3},
+			More: []protocol.Op{{Kind: protocol.OpDel, Peer: 5}, {Kind: protocol.OpAdd, Peer: protocol.MaxPeers, Incarnation: math.MaxUint64}}},
+		{Type: protocol.MsgNewView, From: 1, To: 2, Ballot: b, ViewID: 5, Members: []protocol.PeerID{1, 2, 9, 10}, Op: protocol.Op{Kind: protocol.OpAdd, Peer: 9},
+			More: []protocol.Op{{Kind: protocol.OpAdd, Peer: 10, Incarnation: 1}}, ToIncarnation: 7},
+		{Type: protocol.MsgPending, From: 2, To: 3, Ballot: b, ViewID: 4, Members: []protocol.PeerID{1, 2}, Op: protocol.Op{Kind: protocol.OpDel, Peer: 1},
+			More: []protocol.Op{{Kind: protocol.OpAdd, Peer: 3, Incarnation: 2}}, OpBallot: protocol.Ballot{Round: 6, Leader: 1}},
 		{
 			Type: protocol.MsgPending, From: protocol.MaxPeers, To: protocol.MaxPeers, Incarnation: math.MaxUint64,
 			Ballot: protocol.Ballot{Round: math.MaxUint64 - 1, Leader: protocol.MaxPeers}, ViewID: math.MaxUint64 - 1,
