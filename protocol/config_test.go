@@ -14,8 +14,8 @@ func TestConfig_DefaultIsSeedTiming(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("default config invalid: %v", err)
 	}
-	if c.HeartbeatInterval != 1100*time.Millisecond || c.SuspectAfter != 2200*time.Millisecond || !c.Rejoin {
-		t.Errorf("default config = %+v, want heartbeat 1.1s, suspect after 2.2s, rejoin on", c)
+	if c.HeartbeatInterval != 1100*time.Millisecond || c.SuspectAfter != 2200*time.Millisecond || !c.Rejoin || c.MaxChangesPerView != 1 {
+		t.Errorf("default config = %+v, want heartbeat 1.1s, suspect after 2.2s, rejoin on, one change per view", c)
 	}
 }
 
@@ -40,6 +40,9 @@ func TestConfig_ValidateRejects(t *testing.T) {
 			"HeartbeatInterval 9ms is below 10ms"},
 		{"leave timeout below retry", func(c *protocol.Config) { c.LeaveTimeout = 100 * time.Millisecond },
 			"LeaveTimeout 100ms is shorter than RetryInterval 500ms"},
+		{"no change per view", func(c *protocol.Config) { c.MaxChangesPerView = 0 }, "MaxChangesPerView is 0, must be 1..1024"},
+		{"negative changes per view", func(c *protocol.Config) { c.MaxChangesPerView = -3 }, "MaxChangesPerView is -3, must be 1..1024"},
+		{"more changes than peers", func(c *protocol.Config) { c.MaxChangesPerView = protocol.MaxPeers + 1 }, "MaxChangesPerView is 1025, must be 1..1024"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,7 +24,13 @@ func candidate(t *testing.T) *harness {
 // candidateAt is candidate with view v = [1..5].
 func candidateAt(t *testing.T, v protocol.ViewID) *harness {
 	t.Helper()
-	h := member(t, 2, 5, v, 1, 2, 3, 4, 5)
+	return candidateWith(t, v, protocol.DefaultConfig())
+}
+
+// candidateWith is candidateAt running cfg.
+func candidateWith(t *testing.T, v protocol.ViewID, cfg protocol.Config) *harness {
+	t.Helper()
+	h := memberWith(t, cfg, 2, 5, v, 1, 2, 3, 4, 5)
 	h.now = 2 * time.Second
 	for _, q := range []protocol.PeerID{3, 4, 5} {
 		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: q, Ballot: b01, ViewID: v, Members: ids(1)})

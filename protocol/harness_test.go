@@ -134,7 +134,13 @@ func ids(ps ...protocol.PeerID) []protocol.PeerID { return ps }
 // (viewID, members) decided by leader 1 under the initial ballot.
 func member(t *testing.T, id protocol.PeerID, universe int, viewID protocol.ViewID, members ...protocol.PeerID) *harness {
 	t.Helper()
-	h := newHarness(t, id, universe, protocol.DefaultConfig())
+	return memberWith(t, protocol.DefaultConfig(), id, universe, viewID, members...)
+}
+
+// memberWith is member running cfg.
+func memberWith(t *testing.T, cfg protocol.Config, id protocol.PeerID, universe int, viewID protocol.ViewID, members ...protocol.PeerID) *harness {
+	t.Helper()
+	h := newHarness(t, id, universe, cfg)
 	h.step(protocol.Event{Type: protocol.EventStart, Incarnation: 1})
 	h.recv(protocol.Message{Type: protocol.MsgNewView, From: 1, Ballot: protocol.InitialBallot, ViewID: viewID,
 		Members: members, Op: protocol.Op{Kind: protocol.OpAdd, Peer: id, Incarnation: 1}})
@@ -148,10 +154,16 @@ func member(t *testing.T, id protocol.PeerID, universe int, viewID protocol.View
 // founded after nobody answered and built by real joins.
 func leader(t *testing.T, n, universe int) *harness {
 	t.Helper()
-	h := newHarness(t, 1, universe, protocol.DefaultConfig())
+	return leaderWith(t, n, universe, protocol.DefaultConfig())
+}
+
+// leaderWith is leader running cfg.
+func leaderWith(t *testing.T, n, universe int, cfg protocol.Config) *harness {
+	t.Helper()
+	h := newHarness(t, 1, universe, cfg)
 	h.step(protocol.Event{Type: protocol.EventStart, Incarnation: 1})
 	// Nobody answers its questions: it founds the cluster.
-	h.fire(protocol.TimerJoin, protocol.DefaultConfig().JoinRetryInterval)
+	h.fire(protocol.TimerJoin, cfg.JoinRetryInterval)
 	for q := protocol.PeerID(2); int(q) <= n; q++ {
 		h.recv(protocol.Message{Type: protocol.MsgJoin, From: q, Op: protocol.Op{Kind: protocol.OpAdd, Peer: q, Incarnation: 1}})
 		// Everyone but the joiner accepts.

@@ -96,6 +96,7 @@ func clone(b []byte) []byte { return append([]byte(nil), b...) }
 func FuzzDecodeState(f *testing.F) {
 	f.Add(protocol.EncodeState(sampleState(), 1))
 	f.Add(protocol.EncodeState(protocol.DurableState{ID: 3}, 1))
+	f.Add(protocol.EncodeState(batchState(), 1))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := protocol.DecodeState(b, 3, 1)
 		if err != nil {
