@@ -132,6 +132,9 @@ func timingKeyValues(base, c protocol.Config) []keyValue {
 	if c.Observers != base.Observers {
 		kvs = append(kvs, keyValue{"observers", strconv.Itoa(c.Observers)})
 	}
+	if c.MaxChangesPerView != base.MaxChangesPerView {
+		kvs = append(kvs, keyValue{"max_changes_per_view", strconv.Itoa(c.MaxChangesPerView)})
+	}
 	return kvs
 }
 

@@ -8,7 +8,7 @@ import (
 	"github.com/memberly/memberly/protocol"
 )
 
-var timingKeys = []string{"heartbeat", "suspect_after", "retry", "join_retry", "leave_timeout", "rejoin", "observers"}
+var timingKeys = []string{"heartbeat", "suspect_after", "retry", "join_retry", "leave_timeout", "rejoin", "observers", "max_changes_per_view"}
 
 // timing reads the timing block over protocol.DefaultConfig. The result
 // must pass protocol.Config.Validate, whose message is reported at the
@@ -37,8 +37,10 @@ func (p *parser) timing(t field) (protocol.Config, error) {
 				err = p.errf(v.Line, "observers %d: want 2..%d (members watching each member)", n, protocol.MaxPeers)
 			}
 			c.Observers = int(n)
-		default: // rejoin, the one switch
+		case k == "rejoin": // the one switch
 			c.Rejoin, err = p.boolean(v, k)
+		default: // max_changes_per_view
+			c.MaxChangesPerView, err = p.changesPerView(v)
 		}
 		if err != nil {
 			return c, err
@@ -49,6 +51,22 @@ func (p *parser) timing(t field) (protocol.Config, error) {
 		return c, p.errf(t.key.Line, "timing: %w", err)
 	}
 	return c, nil
+}
+
+// changesPerView reads max_changes_per_view: operations one view change
+// may decide, 1 to protocol.MaxChangesPerViewLimit.
+func (p *parser) changesPerView(n *yaml.Node) (int, error) {
+	const key = "max_changes_per_view"
+	v, err := p.integer(n, key)
+	switch {
+	case err != nil:
+		return 0, err
+	case v < 1:
+		return 0, p.errf(n.Line, "%s %d: a view change decides at least 1 operation", key, v)
+	case v > protocol.MaxChangesPerViewLimit:
+		return 0, p.errf(n.Line, "%s %d: above %d, the most one change can name (each peer once)", key, v, protocol.MaxChangesPerViewLimit)
+	}
+	return int(v), nil
 }
 
 var networkKeys = []string{"latency_min", "latency_mean", "latency_distribution",

@@ -25,8 +25,9 @@ type Install struct {
 // Installs must be in the order each peer logged them; how the peers' logs
 // are interleaved changes only which violation is reported first, not
 // whether one is. S5 is not checked: it needs the JOINs, evictions and
-// LEAVEs, which logs do not show. An install by a peer outside 1..peers is
-// reported as property "input".
+// LEAVEs, which logs do not show. S3 is the seed's: one peer per view, as
+// every peer runs with MaxChangesPerView 1 by default. An install by a peer
+// outside 1..peers is reported as property "input".
 func CheckInstalls(peers int, installs []Install) (property, detail string) {
 	h := newHistory(peers)
 	h.skipValidity = true
@@ -34,7 +35,7 @@ func CheckInstalls(peers int, installs []Install) (property, detail string) {
 		if in.Peer < 1 || int(in.Peer) > peers {
 			return "input", fmt.Sprintf("p%d installed view %s, but the peers are 1..%d", in.Peer, in.View, peers)
 		}
-		if prop, d := h.install(in.Peer, in.Incarnation, in.View, in.At); prop != "" {
+		if prop, d := h.install(in.Peer, in.Incarnation, in.View, protocol.Change{}, in.At); prop != "" {
 			return prop, d
 		}
 	}

@@ -18,12 +18,18 @@ type history struct {
 	// skipValidity turns S5 off, for histories read from logs: the seed's
 	// log lines show no JOINs, evictions or LEAVEs (CheckInstalls).
 	skipValidity bool
+	// maxChanges is the run's Config.MaxChangesPerView: how many peers S3
+	// lets two consecutive views differ by.
+	maxChanges int
 }
 
 type viewRecord struct {
 	members []protocol.PeerID
 	at      time.Duration // first installed
 	by      protocol.PeerID
+	// change is what the first installer's decision names as the change
+	// that made the view (zero when unknown: a log line, a forced view).
+	change protocol.Change
 }
 
 type install struct {
@@ -33,10 +39,11 @@ type install struct {
 
 func newHistory(n int) history {
 	return history{
-		views:   map[protocol.ViewID]viewRecord{},
-		last:    make([]install, n+1),
-		joins:   make([][]time.Duration, n+1),
-		reasons: make([][]time.Duration, n+1),
+		views:      map[protocol.ViewID]viewRecord{},
+		last:       make([]install, n+1),
+		joins:      make([][]time.Duration, n+1),
+		reasons:    make([][]time.Duration, n+1),
+		maxChanges: 1,
 	}
 }
 
@@ -63,10 +70,11 @@ func (h *history) reason(p protocol.PeerID, now time.Duration) {
 	h.reasons[p] = append(h.reasons[p], now)
 }
 
-// install records that peer (incarnation inc) installed v, and runs the
+// install records that peer (incarnation inc) installed v, made by the
+// change c as its decision names it (zero when unknown), and runs the
 // safety checkers on it. It returns the first violated property and what
 // broke it, or "".
-func (h *history) install(peer protocol.PeerID, inc uint64, v protocol.View, now time.Duration) (string, string) {
+func (h *history) install(peer protocol.PeerID, inc uint64, v protocol.View, c protocol.Change, now time.Duration) (string, string) {
 	for _, c := range safetyCheckers {
 		if detail := c.check(h, peer, inc, v); detail != "" {
 			return c.property, detail
@@ -74,7 +82,7 @@ func (h *history) install(peer protocol.PeerID, inc uint64, v protocol.View, now
 	}
 	h.last[peer] = install{incarnation: inc, id: v.ID}
 	if _, seen := h.views[v.ID]; !seen {
-		h.views[v.ID] = viewRecord{members: v.Members, at: now, by: peer}
+		h.views[v.ID] = viewRecord{members: v.Members, at: now, by: peer, change: c}
 		// A new view id: judge it against its neighbours, as they become known.
 		for _, id := range []protocol.ViewID{v.ID - 1, v.ID} {
 			if f := h.checkPair(id); f.detail != "" {
@@ -108,7 +116,7 @@ func (h *history) checkPair(id protocol.ViewID) finding {
 	if !okA || !okB || id == 0 {
 		return finding{}
 	}
-	if d := checkOneChange(id, a, b); d != "" {
+	if d := checkOneChange(id, a, b, h.maxChanges); d != "" {
 		return finding{"S3", d}
 	}
 	if h.skipValidity {

@@ -60,8 +60,17 @@ func (p *printer) header(w *world) {
 	if c.Durable {
 		b.WriteString("  durable:  every peer stores its state, synced, before it acts on it, and resumes from it\n")
 	}
-	fmt.Fprintf(&b, "  timing:   heartbeat=%v suspect_after=%v retry=%v join_retry=%v leave_timeout=%v rejoin=%v observers=%d\n",
-		c.HeartbeatInterval, c.SuspectAfter, c.RetryInterval, c.JoinRetryInterval, c.LeaveTimeout, c.Rejoin, c.Observers)
+	fmt.Fprintf(&b, "  timing:   heartbeat=%v suspect_after=%v retry=%v join_retry=%v leave_timeout=%v rejoin=%v",
+		c.HeartbeatInterval, c.SuspectAfter, c.RetryInterval, c.JoinRetryInterval, c.LeaveTimeout, c.Rejoin)
+	if c.MaxChangesPerView != 1 {
+		// Shown only when not the default, so a run of the seed's
+		// rules prints what it always printed.
+		fmt.Fprintf(&b, " max_changes_per_view=%d", c.MaxChangesPerView)
+	}
+	if c.Observers != protocol.DefaultObservers {
+		fmt.Fprintf(&b, " observers=%d", c.Observers)
+	}
+	b.WriteByte('\n')
 	if c.Mutation != protocol.MutationNone {
 		fmt.Fprintf(&b, "  MUTATION: %s (the protocol is broken on purpose)\n", c.Mutation)
 	}

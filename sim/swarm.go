@@ -38,7 +38,8 @@ func RandomScenario(seed uint64) scenarios.Scenario {
 // bug.)
 //
 // A schedule that restarts peer 1 keeps another peer reachable from it
-// throughout (see keepPeer1Reachable).
+// throughout (see keepPeer1Reachable). Half the scenarios let the leader
+// batch up to 2 or 4 operations per view.
 func DrawScenario(c Chooser, liveness bool) scenarios.Scenario {
 	d := drawer{c}
 	n := d.intRange(1, 9, "peers")
@@ -85,6 +86,9 @@ func DrawScenario(c Chooser, liveness bool) scenarios.Scenario {
 	if n >= 4 && d.oneIn(2, "ring") {
 		sc.Timing.Observers = d.intRange(2, n-2, "observers")
 	}
+	// Drawn last as well: half the runs decide one operation per view,
+	// the others batch up to 2 or 4.
+	sc.Timing.MaxChangesPerView = pick(d, []int{1, 1, 2, 4}, "maxChangesPerView")
 	return sc
 }
 

@@ -134,6 +134,7 @@ func newWorld(sc scenarios.Scenario, opts Options) *world {
 		p:        printer{w: opts.Out, verbose: opts.Verbose},
 	}
 	w.cfg.Mutation = opts.Mutation
+	w.hist.maxChanges = w.cfg.MaxChangesPerView
 	for id := 1; id <= n; id++ {
 		w.peers[id] = &simPeer{id: protocol.PeerID(id)}
 	}
@@ -364,7 +365,7 @@ func (w *world) note(sp *simPeer, n protocol.Note) {
 		}
 		// S1 spans a durable peer's restarts: the same member, under its
 		// stored incarnation, never installs a view twice.
-		if prop, detail := w.hist.install(sp.id, sp.p.Incarnation(), v, w.now); prop != "" {
+		if prop, detail := w.hist.install(sp.id, sp.p.Incarnation(), v, n.Change(), w.now); prop != "" {
 			w.fail(SafetyViolation, prop, detail)
 		}
 	case protocol.NoteSuspected:

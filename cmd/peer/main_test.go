@@ -39,7 +39,7 @@ func TestParseFlags_Values(t *testing.T) {
 		"-h", "hosts", "-d", "0.5", "-c", "12", "-t", "-id", "3", "-tcp-port", "7000", "-udp-port", "7001",
 		"-heartbeat", "100ms", "-suspect-after", "250ms", "-retry", "50ms", "-join-retry", "200ms",
 		"-leave-timeout", "2s", "-rejoin=false", "-broadcast", "-key-file", "k", "-log", "json",
-		"-http", "127.0.0.1:9000", "-v", "-data-dir", "/var/lib/memberly", "-force-view", "-observers", "5",
+		"-http", "127.0.0.1:9000", "-v", "-data-dir", "/var/lib/memberly", "-force-view", "-observers", "5", "-max-changes-per-view", "8",
 	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func TestParseFlags_Values(t *testing.T) {
 		proto: protocol.Config{
 			HeartbeatInterval: 100 * time.Millisecond, SuspectAfter: 250 * time.Millisecond,
 			RetryInterval: 50 * time.Millisecond, JoinRetryInterval: 200 * time.Millisecond,
-			LeaveTimeout: 2 * time.Second, Rejoin: false, Observers: 5,
+			LeaveTimeout: 2 * time.Second, Rejoin: false, Observers: 5, MaxChangesPerView: 8,
 		},
 		broadcast: true, keyFile: "k", logFormat: logJSON, httpAddr: "127.0.0.1:9000", verbose: true,
 		dataDir: "/var/lib/memberly", forceView: true,
@@ -219,6 +219,9 @@ func TestRun_StartupErrors(t *testing.T) {
 		{"join retry negative", append(ok, "-join-retry", "-1s"), []string{"-join-retry"}},
 		{"one observer", append(ok, "-observers", "1"), []string{"-observers is 1, must be 2..1024"}},
 		{"observers not a number", append(ok, "-observers", "many"), []string{"-observers"}},
+		{"no change per view", append(ok, "-max-changes-per-view", "0"), []string{"-max-changes-per-view 0, must be 1..1024"}},
+		{"more changes than peers", append(ok, "-max-changes-per-view", "2000"), []string{"-max-changes-per-view 2000, must be 1..1024"}},
+		{"changes per view not a number", append(ok, "-max-changes-per-view", "many"), []string{"-max-changes-per-view"}},
 		{"bad http address", append(ok, "-http", "127.0.0.1:http-port"), []string{"-http"}},
 		{"reset without data dir", append(ok, "-reset-state"), []string{"-reset-state", "-data-dir"}},
 		{"force without data dir", append(ok, "-force-view"), []string{"-force-view", "-data-dir"}},

@@ -18,7 +18,14 @@ type effects struct {
 // reaches its state through it, not directly: a node shared by many
 // states must not keep the one it was copied in alive, nor, through that
 // state's other nodes, every state before it.
-type target struct{ s *state }
+//
+// maxChanges, the same for every state of a run, is its
+// Config.MaxChangesPerView: S3 lets two views differ by 1 to maxChanges
+// peers (0 counts as 1).
+type target struct {
+	s          *state
+	maxChanges int
+}
 
 // effectsOf returns the effects of process id writing into s, which
 // becomes the target.
@@ -58,9 +65,9 @@ func (fx effects) Note(n protocol.Note) {
 			if !okA || !okB || pair[0] == 0 {
 				continue
 			}
-			if changed(a, b) != 1 {
+			if n := changed(a, b); n < 1 || n > max(fx.to.maxChanges, 1) {
 				s.violation = &violation{"S3", fmt.Sprintf("view %d %s and view %d %s differ by %d peers",
-					pair[0], protocol.FormatMembers(a), pair[1], protocol.FormatMembers(b), changed(a, b))}
+					pair[0], protocol.FormatMembers(a), pair[1], protocol.FormatMembers(b), n)}
 			} else if d := s.invalidChange(pair[1], a, b); d != "" {
 				s.violation = &violation{"S5", d}
 			}
