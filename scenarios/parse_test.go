@@ -341,9 +341,9 @@ func TestParse_TimingWrapsConfigError(t *testing.T) {
 // wantNames are the scenarios the simulator engineer runs; a file added or
 // renamed must be added here on purpose.
 var wantNames = []string{
-	"cascading-leader-crash", "churn", "crash-during-join", "cross-view-add", "cross-view-del",
+	"batch-join", "batch-lost-decision", "cascading-leader-crash", "churn", "crash-during-join", "cross-view-add", "cross-view-del",
 	"durable-accept-kept", "durable-all-restart", "durable-corrupt-state", "durable-crash-after-fsync", "durable-crash-before-fsync", "durable-force-view",
-	"durable-majority-restart", "durable-two-lowest", "evict", "explore-durable", "explore-four", "explore-restart",
+	"durable-majority-restart", "durable-two-lowest", "evict", "explore-batch", "explore-durable", "explore-four", "explore-restart",
 	"explore-three", "flapping-link", "join", "join-storm", "keep-down", "kill-after-decision", "late-timers", "leader-crash-loss",
 	"leave", "lossy-60s", "lossy-heartbeats", "lost-decision", "mass-join", "multi-crash",
 	"observers-bad-link", "observers-crash", "observers-leader-crash", "partition-heal", "partition-minority-leader",

@@ -44,6 +44,12 @@ func TestMutation_CheckersCatchBrokenProtocol(t *testing.T) {
 		// stages it, and the swarm draws it among its durable faults.
 		{"volatile-promise staged", protocol.MutationVolatilePromise, func(uint64) scenarios.Scenario { return load("durable-accept-kept") }},
 		{"volatile-promise", protocol.MutationVolatilePromise, sim.RandomScenario},
+		// Proposing part of a recovered batch shows when a leader decides
+		// a batch and dies before anyone else learns it:
+		// batch-lost-decision stages it, and the swarm draws it for the
+		// half of its runs that batch (batchLost).
+		{"split-batch staged", protocol.MutationSplitBatch, func(uint64) scenarios.Scenario { return load("batch-lost-decision") }},
+		{"split-batch", protocol.MutationSplitBatch, sim.RandomScenario},
 	}
 	for _, c := range cases {
 		m := c.mutation

@@ -89,6 +89,9 @@ func DrawScenario(c Chooser, liveness bool) scenarios.Scenario {
 	// Drawn last as well: half the runs decide one operation per view,
 	// the others batch up to 2 or 4.
 	sc.Timing.MaxChangesPerView = pick(d, []int{1, 1, 2, 4}, "maxChangesPerView")
+	if sc.Timing.MaxChangesPerView > 1 && !liveness {
+		f.batchLost()
+	}
 	return sc
 }
 

@@ -39,6 +39,7 @@ func TestExplore_RealProtocolWithinBound(t *testing.T) {
 		{"explore-four", deepShort},
 		{"explore-restart", deepShort},
 		{"explore-durable", deepShort},
+		{"explore-batch", deepShort},
 	} {
 		r, err := explore.Run(load(t, tc.scenario), tc.opts)
 		if err != nil {
@@ -81,6 +82,10 @@ func TestExplore_CatchesEveryMutation(t *testing.T) {
 		// A restarted durable acceptor that forgot the acceptance a
 		// decision rested on lets the next leader decide against it.
 		{"volatile-promise", "explore-durable", deep},
+		// A new leader that re-proposes only the first operation of the
+		// batch its predecessor decided, and died with, decides the same
+		// view id with other members.
+		{"split-batch", "explore-batch", deep},
 	}
 	var covered []string
 	for _, tc := range rows {
