@@ -1,10 +1,13 @@
 package sim_test
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"runtime"
 	"runtime/metrics"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,5 +168,96 @@ var scalePeers = flag.Int("scale.peers", 200, "the largest cluster BenchmarkScal
 func skipAboveScale(b *testing.B, n int) {
 	if n > *scalePeers {
 		b.Skipf("%d peers: above -scale.peers=%d (go test ./sim -run '^$' -bench Scale -scale.peers=%d to run it)", n, *scalePeers, n)
+	}
+}
+
+// bootstrap is peer 1 starting alone and n-1 peers starting together
+// 500 ms later, every message taking latency, the leader deciding up to
+// maxChanges operations per view. It expects the full view by runFor.
+func bootstrap(n int, latency time.Duration, maxChanges int, runFor time.Duration) scenarios.Scenario {
+	sc := joinAll(n, runFor)
+	sc.Name = fmt.Sprintf("bootstrap-%d", n)
+	sc.Timing.MaxChangesPerView = maxChanges
+	sc.Network.LatencyMin, sc.Network.LatencyMean = latency, latency
+	rest := make([]protocol.PeerID, 0, n-1)
+	for id := 2; id <= n; id++ {
+		rest = append(rest, protocol.PeerID(id))
+	}
+	sc.Timeline = []scenarios.Action{
+		{Kind: scenarios.ActStart, Peers: []protocol.PeerID{1}},
+		{At: 500 * time.Millisecond, Kind: scenarios.ActStart, Peers: rest},
+	}
+	return sc
+}
+
+// joinedAt reads a run's log lines as they are printed and keeps the
+// virtual time at which the last peer installed a view of all n peers.
+type joinedAt struct {
+	full []byte // the members of that view, as a line ends with them
+	seen map[string]bool
+	n    int
+	at   time.Duration
+}
+
+func newJoinedAt(n int) *joinedAt {
+	ids := make([]protocol.PeerID, n)
+	for i := range ids {
+		ids[i] = protocol.PeerID(i + 1)
+	}
+	return &joinedAt{full: []byte("memb_list: " + protocol.FormatMembers(ids) + "}\n"), seen: map[string]bool{}, n: n}
+}
+
+// Write takes one printed line: "   0.521s p7 {peer_id:7, ... memb_list: [...]}".
+func (j *joinedAt) Write(line []byte) (int, error) {
+	if !bytes.HasSuffix(line, j.full) {
+		return len(line), nil
+	}
+	f := bytes.Fields(line)
+	if len(f) < 2 || j.seen[string(f[1])] {
+		return len(line), nil
+	}
+	j.seen[string(f[1])] = true
+	if len(j.seen) == j.n {
+		secs, err := strconv.ParseFloat(strings.TrimSuffix(string(f[0]), "s"), 64)
+		if err != nil {
+			return 0, err
+		}
+		j.at = time.Duration(secs * float64(time.Second))
+	}
+	return len(line), nil
+}
+
+// BenchmarkBootstrap: -scale.peers peers (200 by default) bootstrap a
+// cluster, all but peer 1 starting at once, at a LAN's latency and a
+// WAN's, deciding one operation per view or batching up to 32. It reports
+// the virtual seconds until every peer holds the full view (joined-s)
+// and the simulator's events/s, which includes printing the log lines it
+// reads that time from.
+func BenchmarkBootstrap(b *testing.B) {
+	n := *scalePeers
+	for _, latency := range []time.Duration{time.Millisecond, 50 * time.Millisecond} {
+		for _, batch := range []int{1, 32} {
+			b.Run(fmt.Sprintf("latency=%v/batch=%d", latency, batch), func(b *testing.B) {
+				// Room for one change per peer at several round trips each,
+				// and for elections should a burst of answers delay beats.
+				runFor := 20*time.Second + time.Duration(n)*8*latency
+				sc := bootstrap(n, latency, batch, runFor)
+				var events uint64
+				var joined, wall time.Duration
+				for i := range b.N {
+					j := newJoinedAt(n)
+					start := time.Now()
+					r := sim.Run(sc, sim.Options{Seed: uint64(i + 1), Out: j})
+					wall += time.Since(start)
+					if r.Verdict != sim.Pass || j.at == 0 {
+						b.Fatalf("seed %d: %s %s: %s (all joined at %v)", i+1, r.Verdict, r.Property, r.Detail, j.at)
+					}
+					events += r.Events
+					joined += j.at
+				}
+				b.ReportMetric(joined.Seconds()/float64(b.N), "joined-s")
+				b.ReportMetric(float64(events)/wall.Seconds(), "events/s")
+			})
+		}
 	}
 }
