@@ -70,7 +70,9 @@
 //     itself when it queues a JOIN.
 //
 //   - REQ: phase one of a change: the leader proposes an operation (ADD or
-//     DEL of one peer) on view V under its ballot. A member whose promise is
+//     DEL of one peer), or a batch of operations of distinct peers
+//     (Config.MaxChangesPerView, Message.More), on view V under its
+//     ballot. A batch is one value: accepted, decided and recovered whole. A member whose promise is
 //     not above the ballot and whose view is V accepts it and answers OK;
 //     otherwise NACK.
 //
