@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -166,7 +167,7 @@ func TestListen_RefusesUnusableStateFiles(t *testing.T) {
 		{"too large", bytes.Repeat([]byte{0}, MaxStateFile+1), protocol.ErrStateCorrupt, []string{"larger than 65536 bytes"}},
 		{"foreign cluster", protocol.EncodeState(testState(), fp+1), protocol.ErrStateForeign, []string{"another peer or cluster", "cluster"}},
 		{"other peer", protocol.EncodeState(other, fp), protocol.ErrStateForeign, []string{"peer 2's", "this is peer 1"}},
-		{"future version", future, protocol.ErrStateVersion, []string{"unknown version", "version 2"}},
+		{"future version", future, protocol.ErrStateVersion, []string{"unknown version", "version " + strconv.Itoa(protocol.StateVersion+1)}},
 		{"state the protocol refuses", protocol.EncodeState(notMember, fp), protocol.ErrBadState, []string{"does not hold peer 1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -152,7 +152,7 @@ func TestSimulate_List(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	names := scenarios.Names()
-	if len(lines) != len(names) || !strings.HasPrefix(lines[0], "cascading-leader-crash ") {
+	if len(lines) != len(names) || !strings.HasPrefix(lines[0], names[0]+" ") {
 		t.Errorf("-list printed %d lines, want the %d scenarios with descriptions:\n%s", len(lines), len(names), out)
 	}
 }
