@@ -102,9 +102,11 @@ func DefaultConfig() Config {
 }
 
 // MaxChangesPerViewLimit is the largest MaxChangesPerView, and the most
-// operations one change may carry on the wire: a change names each peer at
-// most once, and a universe holds at most MaxPeers.
-const MaxChangesPerViewLimit = MaxPeers
+// operations one change may carry on the wire. 64 keeps every message
+// within about 2 KB (MaxMessageSize), and so the buffer a runtime keeps
+// per connection small, while a mass join of a thousand peers still takes
+// only sixteen view changes.
+const MaxChangesPerViewLimit = 64
 
 // MinHeartbeatInterval is the shortest HeartbeatInterval Validate accepts:
 // below it a peer of a large view sends a datagram more often than a

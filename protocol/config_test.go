@@ -40,9 +40,9 @@ func TestConfig_ValidateRejects(t *testing.T) {
 			"HeartbeatInterval 9ms is below 10ms"},
 		{"leave timeout below retry", func(c *protocol.Config) { c.LeaveTimeout = 100 * time.Millisecond },
 			"LeaveTimeout 100ms is shorter than RetryInterval 500ms"},
-		{"no change per view", func(c *protocol.Config) { c.MaxChangesPerView = 0 }, "MaxChangesPerView is 0, must be 1..1024"},
-		{"negative changes per view", func(c *protocol.Config) { c.MaxChangesPerView = -3 }, "MaxChangesPerView is -3, must be 1..1024"},
-		{"more changes than peers", func(c *protocol.Config) { c.MaxChangesPerView = protocol.MaxPeers + 1 }, "MaxChangesPerView is 1025, must be 1..1024"},
+		{"no change per view", func(c *protocol.Config) { c.MaxChangesPerView = 0 }, "MaxChangesPerView is 0, must be 1..64"},
+		{"negative changes per view", func(c *protocol.Config) { c.MaxChangesPerView = -3 }, "MaxChangesPerView is -3, must be 1..64"},
+		{"more changes than peers", func(c *protocol.Config) { c.MaxChangesPerView = protocol.MaxChangesPerViewLimit + 1 }, "MaxChangesPerView is 65, must be 1..64"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

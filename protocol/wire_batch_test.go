@@ -70,7 +70,7 @@ func TestWire_DecodeRejectsBadBatch(t *testing.T) {
 		want string
 	}{
 		{"count 0", reqWithBatch(uv(0)), "wire: REQ: batch count at byte 11: 0: a message without a batch sets no batch flag"},
-		{"too many", reqWithBatch(tooMany), "wire: REQ: batch count at byte 11: 1024 operations after the first, above 1024 in all"},
+		{"too many", reqWithBatch(tooMany), "wire: REQ: batch count at byte 11: 64 operations after the first, above 64 in all"},
 		{"count beyond input", reqWithBatch(uv(3), del, uv(5, 0)), "wire: REQ: batch count at byte 11: 3 operations cannot fit in the 3 bytes left"},
 		{"peer twice", reqWithBatch(uv(1), del, uv(9, 0)), "wire: REQ: batch at byte 11: peer 9 named twice"},
 		{"peer twice in More", reqWithBatch(uv(2), del, uv(5, 0), del, uv(5, 0)), "wire: REQ: batch at byte 11: peer 5 named twice"},
@@ -106,7 +106,7 @@ func TestWire_EncodeRejectsBadBatch(t *testing.T) {
 		return &protocol.Message{Type: protocol.MsgReq, From: 1, To: 2, Ballot: b01, ViewID: 4, Op: first, More: more}
 	}
 	var tooMany []protocol.Op
-	for p := protocol.PeerID(2); p <= protocol.MaxPeers+1; p++ {
+	for p := protocol.PeerID(2); p <= protocol.MaxChangesPerViewLimit+1; p++ {
 		tooMany = append(tooMany, del(p))
 	}
 	tests := []struct {
@@ -118,7 +118,7 @@ func TestWire_EncodeRejectsBadBatch(t *testing.T) {
 		{"NOTHING first", req(protocol.Op{}, del(9)), "wire: cannot encode REQ: batch: operation 0 is NOTHING, want ADD or DEL"},
 		{"NOTHING after", req(del(9), protocol.Op{}), "wire: cannot encode REQ: batch: operation 1 is NOTHING, want ADD or DEL"},
 		{"peer 0", req(del(9), protocol.Op{Kind: protocol.OpAdd}), "wire: cannot encode REQ: batch: operation 1 names peer 0, outside 1..1024"},
-		{"too many", req(del(1), tooMany...), "wire: cannot encode REQ: batch: 1025 operations, above 1024"},
+		{"too many", req(del(1), tooMany...), "wire: cannot encode REQ: batch: 65 operations, above 64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,17 +133,16 @@ func TestWire_EncodeRejectsBadBatch(t *testing.T) {
 	}
 }
 
-// The largest batch, of every peer, fits MaxMessageSize beside the
-// largest view.
+// The largest batch fits MaxMessageSize beside the largest view.
 func TestWire_LargestBatchFits(t *testing.T) {
 	maxBallot := protocol.Ballot{Round: math.MaxUint64 - 1, Leader: protocol.MaxPeers}
 	var more []protocol.Op
-	for p := protocol.PeerID(1); p < protocol.MaxPeers; p++ {
+	for p := protocol.PeerID(protocol.MaxPeers - protocol.MaxChangesPerViewLimit + 1); p < protocol.MaxPeers; p++ {
 		more = append(more, protocol.Op{Kind: protocol.OpAdd, Peer: p, Incarnation: math.MaxUint64})
 	}
 	m := protocol.Message{
 		Type: protocol.MsgPending, From: protocol.MaxPeers, To: protocol.MaxPeers, Incarnation: math.MaxUint64,
-		Ballot: maxBallot, ViewID: math.MaxUint64 - 1, Members: []protocol.PeerID{128, 256, 384, 512, 640, 768, 896, 1024},
+		Ballot: maxBallot, ViewID: math.MaxUint64 - 1, Members: everyPeer(),
 		Op: protocol.Op{Kind: protocol.OpAdd, Peer: protocol.MaxPeers, Incarnation: math.MaxUint64}, More: more, OpBallot: maxBallot,
 	}
 	b := mustEncode(t, m)
@@ -157,4 +156,13 @@ func TestWire_LargestBatchFits(t *testing.T) {
 	if diff := cmp.Diff(m, got); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
+}
+
+// everyPeer returns 1..MaxPeers: the largest view.
+func everyPeer() []protocol.PeerID {
+	all := make([]protocol.PeerID, protocol.MaxPeers)
+	for i := range all {
+		all[i] = protocol.PeerID(i + 1)
+	}
+	return all
 }

@@ -216,7 +216,7 @@ func TestParse_Rejects(t *testing.T) {
 		{"observers not a number", withTop("timing:\n  observers: eight"), `x.yaml:7: observers: expected a whole number, got "eight"`},
 		{"max changes per view 0", withTop("timing:\n  max_changes_per_view: 0"), "x.yaml:7: max_changes_per_view 0: a view change decides at least 1 operation"},
 		{"max changes per view negative", withTop("timing:\n  heartbeat: 1s\n  max_changes_per_view: -2"), "x.yaml:8: max_changes_per_view -2: a view change decides at least 1 operation"},
-		{"max changes per view above the limit", withTop("timing:\n  max_changes_per_view: 5000"), "x.yaml:7: max_changes_per_view 5000: above 1024"},
+		{"max changes per view above the limit", withTop("timing:\n  max_changes_per_view: 5000"), "x.yaml:7: max_changes_per_view 5000: above 64"},
 		{"max changes per view not a count", withTop("timing:\n  max_changes_per_view: 2s"), `x.yaml:7: max_changes_per_view: expected a whole number, got "2s"`},
 		{"timing not a mapping", withTop("timing: 1s"), `x.yaml:6: timing: expected a mapping of keys (heartbeat,`},
 

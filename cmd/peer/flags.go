@@ -98,7 +98,7 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 	fs.IntVar(&cfg.proto.Observers, "observers", def.Observers, "members watching each member, in a view larger than this plus one "+
 		"(smaller views watch all-to-all); a member is removed on suspicion once more than half its observers agree. Use the same value on every peer")
 	fs.IntVar(&cfg.proto.MaxChangesPerView, "max-changes-per-view", def.MaxChangesPerView,
-		"as leader, decide up to `n` queued joins and removals in one view change (1..1024); "+
+		"as leader, decide up to `n` queued joins and removals in one view change (1..64); "+
 			"default 1, the seed's rule that each view differs from the last by one peer. Give every peer the same value")
 	fs.BoolVar(&cfg.broadcast, "broadcast", false, "send heartbeats to the broadcast address (255.255.255.255:udp-port) instead of to each member's address")
 	fs.StringVar(&cfg.keyFile, "key-file", "", "`file` of keys, one per line as 64 hex digits (32 bytes; # comments allowed): "+
