@@ -191,7 +191,10 @@ func TestInput_DatagramDropsLoggedOncePerHost(t *testing.T) {
 	for range 3 {
 		sendUDPFrom(t, "127.0.0.9:0", p.rt.UDPAddr(), []byte("garbage"))
 	}
-	waitFor(t, "the junk to be dropped", func() bool { return p.drops(dropMalformed) >= 3 })
+	// The drop is counted before it is logged: wait for the lines.
+	waitFor(t, "the junk to be dropped and logged", func() bool {
+		return p.drops(dropMalformed) >= 3 && len(dropLevels(logs.String(), dropMalformed)) >= 3
+	})
 	if diff := cmp.Diff([]string{"WARN", "DEBUG", "DEBUG"}, dropLevels(logs.String(), dropMalformed)); diff != "" {
 		t.Errorf("levels of the drop lines (-want +got):\n%s\nlog:\n%s", diff, logs.String())
 	}
