@@ -31,7 +31,9 @@ package protocol
 
 // agreedFailedByRing reports whether q is agreed failed, given the
 // members failed holds: more than half of q's observers suspect it,
-// counting out those in failed that do not.
+// counting out those that do not and are in failed, or have nobody left
+// to watch them (all their own observers in failed): such an observer may
+// be dead too, and would then keep q in for good.
 //
 // A failed observer's vote still counts when it gave one: so a member
 // agreed failed only ever makes others more so, never less, and the
@@ -54,7 +56,7 @@ func (p *Peer) agreedFailedByRing(q PeerID, failed *countedSet) bool {
 		case reportsSuspicion(p.reports[o], q):
 			counted++
 			votes++
-		case !failed.has(o):
+		case !failed.has(o) && !p.unwatchedGiven(o, failed):
 			counted++
 		}
 	}

@@ -42,9 +42,15 @@ func (p *Peer) becomeLeader() {
 	p.leader = p.id
 	p.quorumPromised = true
 	p.note(Note{Kind: NoteLeader, Ballot: p.ballot})
-	// The old leader goes only if it is still suspected: a leader that
-	// answered was alive after all, and one that is joining again is
-	// removed and re-added through its JOIN (which says why).
+	// The old leader goes only if it is still suspected (or, in a large
+	// view, presumed failed): a leader that answered was alive after
+	// all, and one that is joining again is removed and re-added through
+	// its JOIN (which says why).
+	if p.oldLeader != 0 && !p.promised.has(p.oldLeader) && !p.suspected.has(p.oldLeader) && p.presumedFailed(p.oldLeader) {
+		// Nobody watched it: this peer is the one that concludes it is
+		// unreachable, and says so.
+		p.suspect(p.oldLeader)
+	}
 	if p.oldLeader != 0 && !p.promised.has(p.oldLeader) && p.suspected.has(p.oldLeader) {
 		p.enqueueFirst(single(Op{Kind: OpDel, Peer: p.oldLeader}), reasonSuccession)
 	}

@@ -131,8 +131,8 @@ func (p *Peer) onHeartbeatTimer() {
 
 // sendHeartbeats sends a heartbeat to every member watching this one: in a
 // small view every other member, in a large one its watchers; and, in a
-// large view, its report to the leader and the line of succession while it
-// has one to give (observers.go).
+// large view, to the leader and the line of succession while it has a
+// report to give, or always from the leader and the line (observers.go).
 func (p *Peer) sendHeartbeats() {
 	suspects := p.suspicionList()
 	if p.watchesAll() {
@@ -146,7 +146,7 @@ func (p *Peer) sendHeartbeats() {
 	for _, q := range p.watch.watchers {
 		p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.view.ID, Members: suspects})
 	}
-	if len(suspects) > 0 || p.now < p.watch.reportUntil {
+	if len(suspects) > 0 || p.now < p.watch.reportUntil || p.inLineOfSuccession() {
 		p.sendReports(suspects, p.watch.watchers)
 	}
 }
@@ -226,7 +226,7 @@ func (p *Peer) maybeCampaign() {
 		// Others follow this peer's leadership, which it no longer runs:
 		// it must lead, under a fresh ballot.
 		p.campaign()
-	case p.view.Contains(p.leader) && !p.confirmedFailed(p.leader) && !p.joiners.has(p.leader):
+	case p.view.Contains(p.leader) && !p.presumedFailed(p.leader) && !p.joiners.has(p.leader):
 	case p.nextLeader(p.leader) == p.id:
 		p.campaign()
 	}

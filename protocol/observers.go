@@ -213,24 +213,42 @@ func (p *Peer) expireReports() {
 // learn that the leader, and those before them in line, failed, though
 // they watch none of them. It holds a majority of the view, so that any
 // minority of crashes leaves one of them alive, but no more than
-// Observers+1, so that a report costs no more than a heartbeat round in a
-// view of any size: past 2*Observers+1 members, the line fails whole only
-// when its Observers+1 members all fail at once.
+// 2*Observers+1 members, so that a report costs about two heartbeat
+// rounds in a view of any size: past 4*Observers+1 members, the line
+// fails whole only when its 2*Observers+1 members all fail at once.
+//
+// The leader and the members of the line also heartbeat one another,
+// whatever they suspect: silence between them means what it says, which
+// next in line relies on when nobody is left to watch a member before it
+// (presumedFailed).
 func (p *Peer) lineOfSuccession() []PeerID {
 	n := len(p.view.Members)
-	return p.view.Members[:min(n/2+1, p.cfg.Observers+1, n)]
+	return p.view.Members[:min(n/2+1, 2*p.cfg.Observers+1)]
+}
+
+// inLineOfSuccession reports whether this peer leads a large view or
+// stands in its line of succession.
+func (p *Peer) inLineOfSuccession() bool {
+	if p.role == roleLeader {
+		return true
+	}
+	_, in := slices.BinarySearch(p.lineOfSuccession(), p.id)
+	return in
 }
 
 // unwatched reports whether every observer of q is agreed failed, here in
 // a large view: nobody is left to tell whether q is alive until the ring
 // gives it new observers, which takes a leader to remove the failed ones.
 func (p *Peer) unwatched(q PeerID) bool {
-	if p.watchesAll() {
-		return false
-	}
+	return !p.watchesAll() && p.unwatchedGiven(q, &p.agreed)
+}
+
+// unwatchedGiven reports whether every observer of q on the ring is in
+// failed.
+func (p *Peer) unwatchedGiven(q PeerID, failed *countedSet) bool {
 	var buf [16]PeerID
 	for _, o := range p.ringWalk(buf[:0], q, -1) {
-		if o == p.id || !p.agreed.has(o) {
+		if o == p.id || !failed.has(o) {
 			return false
 		}
 	}

@@ -51,19 +51,32 @@ func heartbeatTargets(c *cluster, span time.Duration) map[protocol.PeerID]map[pr
 	return sent
 }
 
+// Outside the line of succession (the lowest members: a majority of the
+// view, at most 2*observers+1), a member heartbeats its observers alone;
+// the members of the line also heartbeat one another.
 func TestObservers_HeartbeatsGoToObserversOnly(t *testing.T) {
-	for _, tc := range []struct{ peers, observers, wantTargets int }{
-		{peers: 9, observers: 8, wantTargets: 8},   // small: everyone
-		{peers: 40, observers: 8, wantTargets: 8},  // ring: eight
-		{peers: 40, observers: 3, wantTargets: 3},  // ring: three
-		{peers: 100, observers: 8, wantTargets: 8}, // the same at any size
+	for _, tc := range []struct{ peers, observers, wantTargets, line int }{
+		{peers: 9, observers: 8, wantTargets: 8},             // small: everyone
+		{peers: 40, observers: 8, wantTargets: 8, line: 17},  // ring: eight
+		{peers: 40, observers: 3, wantTargets: 3, line: 7},   // ring: three
+		{peers: 100, observers: 8, wantTargets: 8, line: 17}, // the same at any size
+		{peers: 200, observers: 8, wantTargets: 8, line: 17}, // and the same line
 	} {
 		t.Run(fmt.Sprintf("peers=%d,observers=%d", tc.peers, tc.observers), func(t *testing.T) {
 			c := ringCluster(t, tc.peers, tc.observers, protocol.MutationNone)
 			sent := heartbeatTargets(c, 11*time.Second)
 			for id := 1; id <= tc.peers; id++ {
 				targets := sent[protocol.PeerID(id)]
-				if len(targets) != tc.wantTargets {
+				if id <= tc.line {
+					for other := 1; other <= tc.line; other++ {
+						if other != id && targets[protocol.PeerID(other)] == 0 {
+							t.Errorf("peer %d, in the line, never heartbeats %d, also in it: %v", id, other, targets)
+						}
+					}
+					if len(targets) > tc.line-1+tc.wantTargets {
+						t.Errorf("peer %d, in the line, heartbeats %d peers, want at most %d: %v", id, len(targets), tc.line-1+tc.wantTargets, targets)
+					}
+				} else if len(targets) != tc.wantTargets {
 					t.Errorf("peer %d heartbeats %d peers, want %d: %v", id, len(targets), tc.wantTargets, targets)
 				}
 				for to, n := range targets {

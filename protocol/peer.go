@@ -3,6 +3,7 @@ package protocol
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -560,11 +561,23 @@ func (p *Peer) nextLeader(exclude PeerID) PeerID {
 	return 0
 }
 
-// presumedFailed reports whether, in a large view, q is confirmed failed,
-// or unwatched and silent here for SuspectAfter. In a small view it is
-// never so but for members this peer suspects already.
+// presumedFailed reports whether q is confirmed failed or, in a large
+// view, silent here for SuspectAfter while either nobody is left to watch
+// it or both stand in the line of succession, whose members heartbeat one
+// another. In a small view it is never so but for members this peer
+// suspects already.
 func (p *Peer) presumedFailed(q PeerID) bool {
-	return p.confirmedFailed(q) || (p.unwatched(q) && p.now-p.lastHeard[q] >= p.cfg.SuspectAfter)
+	if p.confirmedFailed(q) {
+		return true
+	}
+	if p.watchesAll() || p.now-p.lastHeard[q] < p.cfg.SuspectAfter {
+		return false
+	}
+	if p.unwatched(q) {
+		return true
+	}
+	_, inLine := slices.BinarySearch(p.lineOfSuccession(), q)
+	return inLine && p.inLineOfSuccession()
 }
 
 // stepDown makes a leader or candidate follow the higher ballot b.

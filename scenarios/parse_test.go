@@ -346,7 +346,7 @@ var wantNames = []string{
 	"durable-majority-restart", "durable-two-lowest", "evict", "explore-batch", "explore-durable", "explore-four", "explore-restart",
 	"explore-three", "flapping-link", "join", "join-storm", "keep-down", "kill-after-decision", "late-timers", "leader-crash-loss",
 	"leave", "lossy-60s", "lossy-heartbeats", "lost-decision", "mass-join", "multi-crash",
-	"observers-bad-link", "observers-crash", "observers-leader-crash", "partition-heal", "partition-minority-leader",
+	"observers-bad-link", "observers-crash", "observers-leader-crash", "observers-unwatched-leader", "partition-heal", "partition-minority-leader",
 	"pause-after-decision", "pause-leader", "restart-founder", "restart-rejoin", "single-crash",
 }
 

@@ -1,6 +1,7 @@
 package explore_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,10 +88,16 @@ func TestExplore_CatchesEveryMutation(t *testing.T) {
 		// view id with other members.
 		{"split-batch", "explore-batch", deep},
 	}
-	var covered []string
+	// lone-observer breaks no safety property: it removes a live member,
+	// which the false-removal check of a scenario catches
+	// (TestMutation_LoneObserverCaughtByFalseRemovals in sim).
+	covered := []string{"lone-observer"}
 	for _, tc := range rows {
 		covered = append(covered, tc.mutation)
 	}
+	slices.SortFunc(covered, func(a, b string) int {
+		return slices.Index(protocol.MutationNames(), a) - slices.Index(protocol.MutationNames(), b)
+	})
 	if diff := cmp.Diff(protocol.MutationNames()[1:], covered); diff != "" {
 		t.Errorf("the rows and the protocol's mutations differ (-mutations +rows):\n%s", diff)
 	}
