@@ -223,7 +223,7 @@ func (p *Peer) resume(s *DurableState) {
 	p.pending = pendingOp{change: Change{Op: s.PendingOp, More: s.PendingMore}, viewID: s.PendingViewID, ballot: s.PendingBallot}
 	p.view, p.viewBallot, p.latestViewID = s.View, s.ViewBallot, s.LatestViewID
 	p.viewChange = Change{Op: s.ViewOp, More: s.ViewMore}
-	p.rewatch(View{})
+	p.rewatch(View{}, Change{})
 	for i, q := range s.View.Members {
 		p.incarnations[q], p.heardAs[q] = s.Incarnations[i], s.HeardAs[i]
 	}

@@ -139,7 +139,7 @@ func (p *Peer) onOK(m *Message) {
 
 // checkProposal decides the proposal once a quorum of the view accepted it.
 func (p *Peer) checkProposal() {
-	if !p.inflight || !p.isQuorum(p.acks) {
+	if !p.inflight || !p.isQuorum(&p.acks) {
 		return
 	}
 	p.inflight = false

@@ -122,29 +122,26 @@ func (p *Peer) install(v View, b Ballot, c Change) {
 	// New members get a full SuspectAfter of grace; departed ones are
 	// no longer watched as members, but one this peer had not suspected,
 	// silent for a heartbeat interval already, is timed on (departed).
-	for _, q := range v.Members {
-		if !old.Contains(q) {
-			p.lastHeard[q] = p.now
-			p.suspected.del(q)
-			p.departed.del(q)
-			p.setReport(q, nil)
-			p.joiners.del(q)
-			p.knownView[q] = 0
-			p.heardAs[q] = 0
-		}
+	added := func(q PeerID) {
+		p.lastHeard[q] = p.now
+		p.suspected.del(q)
+		p.departed.del(q)
+		p.setReport(q, nil)
+		p.joiners.del(q)
+		p.knownView[q] = 0
+		p.heardAs[q] = 0
 	}
-	for _, q := range old.Members {
-		if !v.Contains(q) {
-			if q != p.id && p.watchedIn(old, q) && !p.suspected.has(q) && p.now-p.lastHeard[q] >= p.cfg.HeartbeatInterval {
-				p.departed.add(q)
-			}
-			p.suspected.del(q)
-			p.setReport(q, nil)
-			p.incarnations[q] = 0
-			p.heardAs[q] = 0
+	removed := func(q PeerID) {
+		if q != p.id && p.watchedIn(old, q) && !p.suspected.has(q) && p.now-p.lastHeard[q] >= p.cfg.HeartbeatInterval {
+			p.departed.add(q)
 		}
+		p.suspected.del(q)
+		p.setReport(q, nil)
+		p.incarnations[q] = 0
+		p.heardAs[q] = 0
 	}
-	p.rewatch(old)
+	p.diffViews(old, v, c, added, removed)
+	p.rewatch(old, c)
 	p.knownView[p.id] = v.ID
 	if p.joining {
 		p.joining = false
@@ -174,7 +171,7 @@ func (p *Peer) install(v View, b Ballot, c Change) {
 func (p *Peer) removed(viewID ViewID, leader PeerID) {
 	old := p.view
 	p.view = View{}
-	p.rewatch(old)
+	p.rewatch(old, Change{})
 	p.latestViewID = max(p.latestViewID, viewID)
 	// Whatever leadership this peer followed or ran is behind it: it will
 	// follow the one whose view adds it back.
@@ -268,5 +265,24 @@ func (p *Peer) onRedirect(m *Message) {
 		p.followRedirect(m.Leader)
 	case p.leaving && m.Leader != 0 && m.Leader != p.id:
 		p.send(Message{Type: MsgLeave, To: m.Leader})
+	}
+}
+
+// diffViews calls added for each member of v not in old, and removed for
+// each member of old not in v. When v follows old directly, c made it,
+// and naming c's peers costs O(|c|) rather than a walk of both views: a
+// member of a large view installs one view per change.
+func (p *Peer) diffViews(old, v View, c Change, added, removed func(PeerID)) {
+	if old.ID == 0 || v.ID != old.ID+1 || c.Len() == 0 {
+		diffMembers(old.Members, v.Members, added, removed)
+		return
+	}
+	for i := range c.Len() {
+		switch op := c.At(i); {
+		case op.Kind == OpAdd && !old.Contains(op.Peer) && v.Contains(op.Peer):
+			added(op.Peer)
+		case op.Kind == OpDel && old.Contains(op.Peer) && !v.Contains(op.Peer):
+			removed(op.Peer)
+		}
 	}
 }

@@ -91,11 +91,11 @@ func ringOrder(a, b PeerID) int {
 func (p *Peer) watchesAll() bool { return len(p.view.Members) <= p.cfg.Observers+1 }
 
 // rewatch brings the ring, the subjects and the watchers in line with the
-// installed view, old having been the view before. A member that becomes a
+// installed view, made by c from old, the view before. A member that becomes a
 // subject of this peer gets a full SuspectAfter of grace: it heartbeats
 // this peer only once it holds the new view itself. A member suspected
 // that is no longer a subject is forgotten: nobody here times it any more.
-func (p *Peer) rewatch(old View) {
+func (p *Peer) rewatch(old View, c Change) {
 	w := &p.watch
 	oldAll := len(old.Members) <= p.cfg.Observers+1
 	oldSubjects := w.subjects
@@ -119,7 +119,7 @@ func (p *Peer) rewatch(old View) {
 		w.ring = slices.Clone(p.view.Members)
 		slices.SortFunc(w.ring, ringOrder)
 	} else {
-		w.ring = applyDiffToRing(w.ring, old.Members, p.view.Members)
+		p.diffViews(old, p.view, c, w.addToRing, w.deleteFromRing)
 	}
 	w.subjects = p.ringWalk(nil, p.id, 1)
 	w.watchers = p.ringWalk(w.watchers[:0], p.id, -1)
@@ -144,29 +144,18 @@ func (p *Peer) watchedIn(old View, q PeerID) bool {
 	return slices.Contains(p.watch.subjects, q)
 }
 
-// applyDiffToRing returns ring, holding the members of from, changed to hold
-// those of to (both sorted by id): the few that came are inserted, the few
-// that went are deleted, in place.
-func applyDiffToRing(ring, from, to []PeerID) []PeerID {
-	i, j := 0, 0
-	for i < len(from) || j < len(to) {
-		switch {
-		case j == len(to) || (i < len(from) && from[i] < to[j]):
-			if k, ok := slices.BinarySearchFunc(ring, from[i], ringOrder); ok {
-				ring = slices.Delete(ring, k, k+1)
-			}
-			i++
-		case i == len(from) || to[j] < from[i]:
-			if k, ok := slices.BinarySearchFunc(ring, to[j], ringOrder); !ok {
-				ring = slices.Insert(ring, k, to[j])
-			}
-			j++
-		default:
-			i++
-			j++
-		}
+// addToRing puts q on the ring, where its key places it.
+func (w *watchState) addToRing(q PeerID) {
+	if k, ok := slices.BinarySearchFunc(w.ring, q, ringOrder); !ok {
+		w.ring = slices.Insert(w.ring, k, q)
 	}
-	return ring
+}
+
+// deleteFromRing takes q off the ring.
+func (w *watchState) deleteFromRing(q PeerID) {
+	if k, ok := slices.BinarySearchFunc(w.ring, q, ringOrder); ok {
+		w.ring = slices.Delete(w.ring, k, k+1)
+	}
 }
 
 // ringWalk appends to dst the Observers members met walking the ring from

@@ -18,7 +18,7 @@ func ringPeer(t interface{ Fatal(...any) }, members []PeerID, universe, observer
 		t.Fatal(err)
 	}
 	p.view = View{ID: 1, Members: members}
-	p.rewatch(View{})
+	p.rewatch(View{}, Change{})
 	return p
 }
 
@@ -78,7 +78,9 @@ func TestRing_ChangedInPlaceEqualsDrawnAnew(t *testing.T) {
 		slices.SortFunc(ring, ringOrder)
 		want := slices.Clone(to)
 		slices.SortFunc(want, ringOrder)
-		if diff := cmp.Diff(want, applyDiffToRing(ring, from, to)); diff != "" {
+		w := watchState{ring: ring}
+		diffMembers(from, to, w.addToRing, w.deleteFromRing)
+		if diff := cmp.Diff(want, w.ring); diff != "" {
 			t.Fatalf("ring changed in place (-drawn anew +changed):\n%s", diff)
 		}
 	})

@@ -148,9 +148,9 @@ type Peer struct {
 	// arrive while campaigning are served once leading.
 	queue     []queuedOp
 	inflight  bool
-	proposal  pendingOp // the REQ in flight, while inflight
-	acks      peerSet   // OKs for proposal, the leader's own included
-	knownView []ViewID  // last view id each peer showed; below view.ID means NEWVIEW is due
+	proposal  pendingOp  // the REQ in flight, while inflight
+	acks      countedSet // OKs for proposal, the leader's own included
+	knownView []ViewID   // last view id each peer showed; below view.ID means NEWVIEW is due
 
 	// Promises, for candidates and leaders alike. Each view is its own
 	// consensus instance whose acceptors are that view's members: two
@@ -164,7 +164,7 @@ type Peer struct {
 	// quorumPromised holds, that is once promised holds a quorum of V's
 	// members for its ballot, and only after queueing first the operation
 	// accepted for V under the highest ballot among their answers.
-	promised       peerSet     // members that promised ballot at the installed view
+	promised       countedSet  // members that promised ballot at the installed view
 	answers        []pendingOp // by id, valid where promised; op.Kind OpNothing when nothing
 	quorumPromised bool        // promised holds a quorum and the answers were recovered
 
@@ -235,9 +235,9 @@ func NewPeer(cfg Config, id PeerID, universe int) (*Peer, error) {
 		noCluster:    newPeerSet(universe),
 		suspected:    newCountedSet(universe),
 		joiners:      newPeerSet(universe),
-		acks:         newPeerSet(universe),
+		acks:         newCountedSet(universe),
 		knownView:    make([]ViewID, n),
-		promised:     newPeerSet(universe),
+		promised:     newCountedSet(universe),
 		answers:      make([]pendingOp, n),
 	}, nil
 }

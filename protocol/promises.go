@@ -103,7 +103,7 @@ func (p *Peer) onPending(m *Message) {
 // candidate leads, a leader recovers what its promisers accepted and may
 // propose again.
 func (p *Peer) checkPromises() {
-	if p.quorumPromised || !p.isQuorum(p.promised) {
+	if p.quorumPromised || !p.isQuorum(&p.promised) {
 		return
 	}
 	switch p.role {

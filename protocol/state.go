@@ -26,9 +26,9 @@ func (p *Peer) Clone() *Peer {
 	c.watch = p.watch.clone()
 	c.joiners = slices.Clone(p.joiners)
 	c.queue = slices.Clone(p.queue)
-	c.acks = slices.Clone(p.acks)
+	c.acks = p.acks.clone()
 	c.knownView = slices.Clone(p.knownView)
-	c.promised = slices.Clone(p.promised)
+	c.promised = p.promised.clone()
 	c.answers = slices.Clone(p.answers)
 	c.noCluster = slices.Clone(p.noCluster)
 	c.out = Output{}
@@ -115,8 +115,8 @@ func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
 	}
 	e.flag(p.inflight)
 	pending(p.proposal)
-	set(p.acks)
-	set(p.promised)
+	set(p.acks.peerSet)
+	set(p.promised.peerSet)
 	e.flag(p.quorumPromised)
 	e.u(uint64(p.oldLeader))
 	e.view(p.exit)

@@ -191,3 +191,23 @@ func (o Op) Changes(v View) bool {
 	}
 	return false
 }
+
+// diffMembers calls added for each member of to not in from, and removed
+// for each member of from not in to, in one walk of both (sorted) lists:
+// a view change costs O(n), however many members it moves.
+func diffMembers(from, to []PeerID, added, removed func(PeerID)) {
+	i, j := 0, 0
+	for i < len(from) || j < len(to) {
+		switch {
+		case j == len(to) || (i < len(from) && from[i] < to[j]):
+			removed(from[i])
+			i++
+		case i == len(from) || to[j] < from[i]:
+			added(to[j])
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+}
