@@ -223,7 +223,10 @@ func BenchmarkHundredPeers(b *testing.B) {
 		c.waitView(ids(1, n), members(ids(1, n)...), 1)
 		joined := time.Since(start)
 
-		cpu, rss := sampleIdle(b, c, n, 3*idleWindow)
+		// Idle means settled: the last joiners' watchers have had their
+		// grace, and the views' answers and retries are over.
+		time.Sleep(2 * protocol.DefaultConfig().SuspectAfter)
+		cpu, rss := sampleIdle(b, c, n, 5*idleWindow)
 
 		victims := ids(n-killed+1, n)
 		kill := time.Now()
