@@ -3,6 +3,8 @@
 
 GO ?= go
 FUZZTIME ?= 30s
+# staticcheck, pinned: `go run` fetches and builds it on first use.
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TRACE ?= $(CURDIR)/leader-crash-loss-seed1.html
 
 .PHONY: help run test e2e chaos demo image lint bench soak fuzz swarm explore clean
@@ -36,10 +38,13 @@ image: ## build the static peer binary and the FROM-scratch image memberly-peer 
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o docker/peer ./cmd/peer
 	docker build -t memberly-peer docker
 
-lint: ## go vet (the docker e2e and chaos tests too) and a gofmt check
+lint: ## go vet and staticcheck (the docker e2e and chaos tests too) and a gofmt check
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./docker/
 	$(GO) vet -tags chaos ./netrt/chaos/
+	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags e2e ./docker/
+	$(STATICCHECK) -tags chaos ./netrt/chaos/
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
