@@ -148,7 +148,9 @@ func TestNewServer_Limits(t *testing.T) {
 }
 
 // testServer is an -http server on a loopback port that counts the
-// connections it holds open.
+// connections it holds open: accepted and not yet closed, as the kernel
+// sees them. (net/http's connection states lag: a closed connection is
+// reported closed after its slot has gone to the next one.)
 type testServer struct {
 	addr string
 
@@ -168,23 +170,12 @@ func startServer(t *testing.T, lim httpLimits) *testServer {
 	t.Helper()
 	ts := &testServer{}
 	srv := newServerWith(fakeSource{status: protocol.Status{ID: 1, Role: "leader"}}, log.New(io.Discard, "", 0), lim)
-	srv.ConnState = func(_ net.Conn, st http.ConnState) {
-		ts.mu.Lock()
-		defer ts.mu.Unlock()
-		switch st {
-		case http.StateNew:
-			ts.open++
-			ts.peak = max(ts.peak, ts.open)
-		case http.StateClosed, http.StateHijacked:
-			ts.open--
-		}
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts.addr = ln.Addr().String()
-	go srv.Serve(ln)
+	go srv.Serve(countingListener{ln, ts})
 	t.Cleanup(func() { srv.Close() })
 	return ts
 }
@@ -428,4 +419,48 @@ func TestLimitListener_AcceptWaits(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Error("Accept did not return after Close")
 	}
+}
+
+// countingListener counts in ts the connections it accepted and that are
+// not closed yet.
+type countingListener struct {
+	net.Listener
+	ts *testServer
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.ts.mu.Lock()
+	l.ts.open++
+	l.ts.peak = max(l.ts.peak, l.ts.open)
+	l.ts.mu.Unlock()
+	return &countedConn{Conn: c, ts: l.ts}, nil
+}
+
+// countedConn leaves the count when first closed.
+type countedConn struct {
+	net.Conn
+	ts   *testServer
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() {
+		c.ts.mu.Lock()
+		c.ts.open--
+		c.ts.mu.Unlock()
+	})
+	return err
+}
+
+// CloseWrite passes the half-close on, as limitConn does.
+func (c *countedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
