@@ -77,6 +77,17 @@ type Config struct {
 	// MaxChangesPerViewLimit: a change names each peer once.
 	MaxChangesPerView int
 
+	// BatchWait (duration) is how long a leader that batches
+	// (MaxChangesPerView above 1) lets operations queue after a decision
+	// before it proposes the next change, unless a full batch is queued
+	// first. Default 0: the next change goes out at once, batching only
+	// what queued while the last one was in flight, which on a LAN is
+	// little: joins a few milliseconds apart each take a view, and every
+	// view is sent to every member. A wait of, say, 100 ms turns a burst
+	// of joins into a few views, and delays a removal after a change by
+	// at most as much. At most SuspectAfter.
+	BatchWait time.Duration
+
 	// Mutation breaks the protocol on purpose, to prove the simulator's
 	// checkers can fail. Leave it MutationNone.
 	Mutation Mutation
@@ -141,6 +152,10 @@ func (c Config) Validate() error {
 	if c.SuspectAfter < 2*c.HeartbeatInterval {
 		return fmt.Errorf("%w: SuspectAfter %v must be at least twice HeartbeatInterval %v, or one lost heartbeat makes a member suspected",
 			ErrConfig, c.SuspectAfter, c.HeartbeatInterval)
+	}
+	if c.BatchWait < 0 || c.BatchWait > c.SuspectAfter {
+		return fmt.Errorf("%w: BatchWait %v must be 0..SuspectAfter %v: a removal must not wait longer than a suspicion takes",
+			ErrConfig, c.BatchWait, c.SuspectAfter)
 	}
 	if c.Observers < 2 || c.Observers > MaxPeers {
 		return fmt.Errorf("%w: Observers is %d, must be 2..%d: with one observer, one bad link would remove a member",

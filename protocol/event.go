@@ -95,6 +95,9 @@ const (
 	TimerJoin
 	// TimerLeave fires once, leave-timeout after a LEAVE began.
 	TimerLeave
+	// TimerBatch fires once, Config.BatchWait after a leader's decision:
+	// the operations queued meanwhile go out as one batch.
+	TimerBatch
 
 	timerKindEnd
 )
@@ -105,6 +108,7 @@ var timerKindNames = [...]string{
 	TimerRetry:     "retry",
 	TimerJoin:      "join",
 	TimerLeave:     "leave",
+	TimerBatch:     "batch",
 }
 
 func (k TimerKind) String() string {

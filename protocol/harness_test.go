@@ -2,6 +2,7 @@ package protocol_test
 
 import (
 	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -166,6 +167,9 @@ func leaderWith(t *testing.T, n, universe int, cfg protocol.Config) *harness {
 	h.fire(protocol.TimerJoin, cfg.JoinRetryInterval)
 	for q := protocol.PeerID(2); int(q) <= n; q++ {
 		h.recv(protocol.Message{Type: protocol.MsgJoin, From: q, Op: protocol.Op{Kind: protocol.OpAdd, Peer: q, Incarnation: 1}})
+		if _, waiting := h.timers[protocol.TimerBatch]; waiting && !slices.ContainsFunc(h.last.Messages, func(m protocol.Message) bool { return m.Type == protocol.MsgReq }) {
+			h.fire(protocol.TimerBatch, cfg.BatchWait) // the JOIN waits for the batch
+		}
 		// Everyone but the joiner accepts.
 		for _, m := range h.last.Messages {
 			if m.Type == protocol.MsgReq {

@@ -66,6 +66,9 @@ func (p *Peer) enqueueFirst(c Change, reason opReason) {
 // member refuses (see lastViewID). The queue waits, and the membership
 // stays as it is.
 func (p *Peer) proposeNext() {
+	if p.batchWaiting() {
+		return
+	}
 	for p.quorumPromised && !p.inflight && len(p.queue) > 0 && p.view.ID < lastViewID {
 		if c := p.nextBatch(); c.Len() > 0 {
 			p.propose(c)
@@ -165,6 +168,7 @@ func (p *Peer) checkProposal() {
 		return
 	}
 	p.install(next, p.ballot, c)
+	p.decided()
 	// Each OK is a promise at the new view, with nothing accepted there
 	// (see promises.go): usually a quorum of it already.
 	for _, q := range next.Members {

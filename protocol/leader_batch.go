@@ -76,3 +76,21 @@ func (p *Peer) keepsMajority(dels int) bool {
 func (p *Peer) popQueue() {
 	p.queue = p.queue[:copy(p.queue, p.queue[1:])]
 }
+
+// decided starts the wait of Config.BatchWait after a decision, when the
+// leader batches: changes that arrive meanwhile queue, and go out
+// together when TimerBatch fires.
+func (p *Peer) decided() {
+	p.decidedAt = p.now
+	if p.cfg.MaxChangesPerView > 1 && p.cfg.BatchWait > 0 {
+		p.arm(TimerBatch, p.cfg.BatchWait)
+	}
+}
+
+// batchWaiting reports whether the leader holds its queue back: it
+// batches with a wait, decided a view less than BatchWait ago, and has
+// fewer operations queued than a batch holds.
+func (p *Peer) batchWaiting() bool {
+	return p.cfg.MaxChangesPerView > 1 && p.cfg.BatchWait > 0 && p.decidedAt != 0 &&
+		p.now < p.decidedAt+p.cfg.BatchWait && len(p.queue) < p.cfg.MaxChangesPerView
+}

@@ -147,6 +147,9 @@ type Peer struct {
 	// Leader state. The queue also survives a candidacy, so requests that
 	// arrive while campaigning are served once leading.
 	queue     []queuedOp
+	// decidedAt is when this leader last decided a view: with
+	// Config.BatchWait, the next change waits until BatchWait after it.
+	decidedAt time.Duration
 	inflight  bool
 	proposal  pendingOp  // the REQ in flight, while inflight
 	acks      countedSet // OKs for proposal, the leader's own included
@@ -502,6 +505,8 @@ func (p *Peer) stepTimer(t Timer) {
 	case TimerLeave:
 		p.note(Note{Kind: NoteLeft, TimedOut: true})
 		p.stop()
+	case TimerBatch:
+		// The wait is over: settle proposes what queued meanwhile.
 	}
 }
 

@@ -113,6 +113,12 @@ func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
 		e.change(q.change)
 		e.u(uint64(q.reason))
 	}
+	// When the last decision was matters only while its batch wait lasts.
+	waiting := p.decidedAt != 0 && p.now < p.decidedAt+p.cfg.BatchWait
+	e.flag(waiting)
+	if waiting {
+		at(p.decidedAt)
+	}
 	e.flag(p.inflight)
 	pending(p.proposal)
 	set(p.acks.peerSet)

@@ -135,6 +135,9 @@ func timingKeyValues(base, c protocol.Config) []keyValue {
 	if c.MaxChangesPerView != base.MaxChangesPerView {
 		kvs = append(kvs, keyValue{"max_changes_per_view", strconv.Itoa(c.MaxChangesPerView)})
 	}
+	if c.BatchWait != base.BatchWait {
+		kvs = append(kvs, keyValue{"batch_wait", duration(c.BatchWait)})
+	}
 	return kvs
 }
 

@@ -8,7 +8,7 @@ import (
 	"github.com/memberly/memberly/protocol"
 )
 
-var timingKeys = []string{"heartbeat", "suspect_after", "retry", "join_retry", "leave_timeout", "rejoin", "observers", "max_changes_per_view"}
+var timingKeys = []string{"heartbeat", "suspect_after", "retry", "join_retry", "leave_timeout", "rejoin", "observers", "max_changes_per_view", "batch_wait"}
 
 // timing reads the timing block over protocol.DefaultConfig. The result
 // must pass protocol.Config.Validate, whose message is reported at the
@@ -25,6 +25,7 @@ func (p *parser) timing(t field) (protocol.Config, error) {
 		"retry":         &c.RetryInterval,
 		"join_retry":    &c.JoinRetryInterval,
 		"leave_timeout": &c.LeaveTimeout,
+		"batch_wait":    &c.BatchWait, // 0 allowed: no wait
 	}
 	for _, k := range order {
 		v := f[k].val

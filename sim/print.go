@@ -67,6 +67,9 @@ func (p *printer) header(w *world) {
 		// rules prints what it always printed.
 		fmt.Fprintf(&b, " max_changes_per_view=%d", c.MaxChangesPerView)
 	}
+	if c.BatchWait != 0 {
+		fmt.Fprintf(&b, " batch_wait=%v", c.BatchWait)
+	}
 	if c.Observers != protocol.DefaultObservers {
 		fmt.Fprintf(&b, " observers=%d", c.Observers)
 	}

@@ -92,6 +92,9 @@ func DrawScenario(c Chooser, liveness bool) scenarios.Scenario {
 	if sc.Timing.MaxChangesPerView > 1 && !liveness {
 		f.batchLost()
 	}
+	if sc.Timing.MaxChangesPerView > 1 && d.oneIn(2, "batchWait") {
+		sc.Timing.BatchWait = d.ms(1, 500, "batchWait")
+	}
 	return sc
 }
 

@@ -97,6 +97,8 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 	fs.BoolVar(&cfg.proto.Rejoin, "rejoin", def.Rejoin, "join again after being removed while alive")
 	fs.IntVar(&cfg.proto.Observers, "observers", def.Observers, "members watching each member, in a view larger than this plus one "+
 		"(smaller views watch all-to-all); a member is removed on suspicion once more than half its observers agree. Use the same value on every peer")
+	fs.DurationVar(&cfg.proto.BatchWait, "batch-wait", def.BatchWait, "with -max-changes-per-view above 1: as leader, let joins and removals "+
+		"queue this `long` after a decision so that they go out as one batch (0: at once; at most -suspect-after)")
 	fs.IntVar(&cfg.proto.MaxChangesPerView, "max-changes-per-view", def.MaxChangesPerView,
 		"as leader, decide up to `n` queued joins and removals in one view change (1..64); "+
 			"default 1, the seed's rule that each view differs from the last by one peer. Give every peer the same value")
@@ -202,5 +204,6 @@ var flagNames = strings.NewReplacer(
 	"RetryInterval", "-retry",
 	"LeaveTimeout", "-leave-timeout",
 	"Observers", "-observers",
+	"BatchWait", "-batch-wait",
 	"MaxChangesPerView is", "-max-changes-per-view",
 )
