@@ -146,7 +146,7 @@ type Peer struct {
 
 	// Leader state. The queue also survives a candidacy, so requests that
 	// arrive while campaigning are served once leading.
-	queue     []queuedOp
+	queue []queuedOp
 	// decidedAt is when this leader last decided a view: with
 	// Config.BatchWait, the next change waits until BatchWait after it.
 	decidedAt time.Duration
