@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 
@@ -61,6 +63,9 @@ func findSelf(hosts netrt.Hosts) (protocol.PeerID, error) {
 	if err != nil {
 		return 0, errors.Wrap(err, "host name")
 	}
+	if id, err := findByFirstLabel(hosts, hostname); id != 0 || err != nil {
+		return id, err
+	}
 	ifaddrs, err := net.InterfaceAddrs()
 	if err != nil {
 		return 0, errors.Wrap(err, "interface addresses")
@@ -75,6 +80,52 @@ func findSelf(hosts netrt.Hosts) (protocol.PeerID, error) {
 		}
 	}
 	return hosts.FindSelf(hostname, addrs)
+}
+
+// findByFirstLabel returns the id of the one line whose host is a DNS name
+// whose first label is hostname (case aside), as a Kubernetes StatefulSet
+// pod, whose host name is memberly-0, finds the line
+// memberly-0.memberly:8080:8081 naming it under its headless service. The
+// host name is what the pod owns; its address changes when it is
+// rescheduled, and a name that still resolves to the old one, or another
+// pod's old address it was given, must not choose its id.
+//
+// It returns 0 and no error when no line matches, and when a line names
+// hostname whole: netrt's FindSelf takes that line first, and then tries
+// addresses. Two or more matching lines are an error naming them: which
+// one is this peer's is not for a guess.
+func findByFirstLabel(hosts netrt.Hosts, hostname string) (protocol.PeerID, error) {
+	if hostname == "" || strings.Contains(hostname, ".") {
+		// A dotted host name is never a first label; netrt compares it whole.
+		return 0, nil
+	}
+	var matches []netrt.Host
+	for _, h := range hosts {
+		if strings.EqualFold(h.Name, hostname) {
+			return 0, nil
+		}
+		if _, err := netip.ParseAddr(h.Name); err == nil {
+			continue // 10.0.0.1's first label is no host name
+		}
+		if label, _, dotted := strings.Cut(h.Name, "."); dotted && strings.EqualFold(label, hostname) {
+			matches = append(matches, h)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return 0, nil
+	case 1:
+		return matches[0].ID, nil
+	}
+	file := "the hosts file"
+	if matches[0].File != "" {
+		file = matches[0].File
+	}
+	lines := make([]string, len(matches))
+	for i, h := range matches {
+		lines[i] = fmt.Sprintf("line %d (%s)", h.Line, h.Name)
+	}
+	return 0, errors.Errorf("own host %s is the first label of %d lines of %s: %s", hostname, len(matches), file, strings.Join(lines, ", "))
 }
 
 // readKeyFile reads a key file (see parseKeys).

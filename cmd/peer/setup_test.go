@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/memberly/memberly/netrt"
+	"github.com/memberly/memberly/protocol"
 )
 
 const testKeyHex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
@@ -132,5 +135,65 @@ func TestReadKeyFile_Valid(t *testing.T) {
 	}
 	if diff := cmp.Diff([][]byte{testKey()}, got); diff != "" {
 		t.Errorf("keys (-want +got):\n%s", diff)
+	}
+}
+
+// statefulSetHosts is the hosts file of docker/k8s/memberly.yaml's shape:
+// each line a pod's DNS name under the headless service, with its ports.
+const statefulSetHosts = "# the universe\nmemberly-0.memberly:8080:8081\nmemberly-1.memberly:8080:8081\n\nmemberly-2.memberly.default.svc.cluster.local:8080:8081\n"
+
+func TestFindByFirstLabel_Matches(t *testing.T) {
+	for _, tc := range []struct {
+		name, hosts, hostname string
+		want                  protocol.PeerID
+	}{
+		{"statefulset pod", statefulSetHosts, "memberly-1", 2},
+		{"first pod", statefulSetHosts, "memberly-0", 1},
+		{"fully qualified line", statefulSetHosts, "memberly-2", 3},
+		{"any case", statefulSetHosts, "Memberly-1", 2},
+		// netrt's FindSelf takes a line naming the host whole first: this
+		// step must leave it that line, not the dotted one.
+		{"whole name left to netrt", "box.example.com\nbox\n", "box", 0},
+		{"no line", statefulSetHosts, "memberly-3", 0},
+		{"a label further on is not the host", "db.memberly-1.example\n", "memberly-1", 0},
+		{"prefix of a label", "memberly-10.memberly\n", "memberly-1", 0},
+		{"IP literal", "10.0.0.1\n10.0.0.2\n", "10", 0},
+		{"dotted host name", statefulSetHosts, "memberly-1.memberly", 0},
+		{"no host name", statefulSetHosts, "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hosts, err := netrt.ParseHosts([]byte(tc.hosts), "hosts.txt", 8080, 8081)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := findByFirstLabel(hosts, tc.hostname)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("id (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestFindByFirstLabel_Ambiguous: two lines under one first label are an
+// error naming both, never the first of them.
+func TestFindByFirstLabel_Ambiguous(t *testing.T) {
+	hosts, err := netrt.ParseHosts([]byte("node1.rack1\nnode2.rack1\n# rack 2\nNODE1.rack2:9000\n"), "/etc/memberly/hosts.txt", 8080, 8081)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := findByFirstLabel(hosts, "node1")
+	got := ""
+	if err != nil {
+		got = err.Error()
+	}
+	want := "own host node1 is the first label of 2 lines of /etc/memberly/hosts.txt: line 1 (node1.rack1), line 4 (NODE1.rack2)"
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("error (-want +got):\n%s", diff)
+	}
+	if id != 0 {
+		t.Errorf("id %d with the error, want 0", id)
 	}
 }
