@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -175,13 +176,16 @@ func (c *limitConn) CloseWrite() error {
 // metricsContentType is the Prometheus text exposition format.
 const metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
 
-// newHandler serves GET /status and GET /metrics from src. The method
-// patterns make the mux answer 405 (with Allow) to other methods and 404 to
-// other paths.
+// newHandler serves GET /status, GET /ready and GET /metrics from src. The
+// method patterns make the mux answer 405 (with Allow) to other methods and
+// 404 to other paths.
 func newHandler(src statusSource) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
 		writeStatus(w, src.Status())
+	})
+	mux.HandleFunc("GET /ready", func(w http.ResponseWriter, _ *http.Request) {
+		writeReady(w, src.Status())
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		// Rendered first, so a failure can still be answered with 500.
@@ -215,6 +219,25 @@ func writeStatus(w http.ResponseWriter, s protocol.Status) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(append(data, '\n'))
+}
+
+// writeReady answers 200 when the peer is a member of a view, and 503
+// otherwise, each with one line saying why. /status answers 200 whenever
+// the process does; a readiness check (a Kubernetes probe, a load
+// balancer) needs a status code that says whether the peer has joined.
+func writeReady(w http.ResponseWriter, s protocol.Status) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	switch {
+	case s.Role == "stopped":
+		// It left or crashed, and exits: its last view no longer counts.
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "not ready: stopped")
+	case s.ViewID == 0:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "not ready: not a member of a view (joining)")
+	default:
+		fmt.Fprintf(w, "ready: member of view %d, leader %d\n", s.ViewID, s.Leader)
+	}
 }
 
 func nonNil(ids []protocol.PeerID) []protocol.PeerID {

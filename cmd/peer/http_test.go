@@ -81,6 +81,43 @@ func TestHandler_StatusJoiningHasEmptyLists(t *testing.T) {
 	}
 }
 
+func TestHandler_Ready(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status protocol.Status
+		code   int
+		body   string
+	}{
+		{"follower", protocol.Status{ID: 3, ViewID: 7, Members: []protocol.PeerID{1, 2, 3}, Leader: 1, Role: "follower"},
+			http.StatusOK, "ready: member of view 7, leader 1\n"},
+		{"leader", protocol.Status{ID: 1, ViewID: 1, Members: []protocol.PeerID{1}, Leader: 1, Role: "leader"},
+			http.StatusOK, "ready: member of view 1, leader 1\n"},
+		// A candidate still holds its view: a leader change is no reason
+		// to take every member out of service.
+		{"candidate", protocol.Status{ID: 2, ViewID: 4, Members: []protocol.PeerID{1, 2, 3}, Leader: 1, Role: "candidate"},
+			http.StatusOK, "ready: member of view 4, leader 1\n"},
+		{"joining", protocol.Status{ID: 5, Role: "joining", Promise: protocol.InitialBallot},
+			http.StatusServiceUnavailable, "not ready: not a member of a view (joining)\n"},
+		{"stopped in a view", protocol.Status{ID: 2, ViewID: 4, Members: []protocol.PeerID{1, 2, 3}, Leader: 1, Role: "stopped"},
+			http.StatusServiceUnavailable, "not ready: stopped\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := serve(newHandler(fakeSource{status: tc.status}), http.MethodGet, "/ready")
+			body, _ := io.ReadAll(resp.Body)
+			type answer struct {
+				Code int
+				Body string
+			}
+			if diff := cmp.Diff(answer{tc.code, tc.body}, answer{resp.StatusCode, string(body)}); diff != "" {
+				t.Errorf("/ready (-want +got):\n%s", diff)
+			}
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+				t.Errorf("Content-Type %q, want text/plain", ct)
+			}
+		})
+	}
+}
+
 func TestHandler_Metrics(t *testing.T) {
 	src := fakeSource{metrics: "# TYPE memberly_views_installed_total counter\nmemberly_views_installed_total 3\n"}
 	resp := serve(newHandler(src), http.MethodGet, "/metrics")
@@ -105,7 +142,7 @@ func TestHandler_MetricsError(t *testing.T) {
 }
 
 func TestHandler_NotFound(t *testing.T) {
-	for _, path := range []string{"/", "/statusx", "/status/x", "/metrics/", "/debug/pprof/"} {
+	for _, path := range []string{"/", "/statusx", "/status/x", "/metrics/", "/ready/", "/readyz", "/debug/pprof/"} {
 		resp := serve(newHandler(fakeSource{}), http.MethodGet, path)
 		if resp.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s: status %d, want 404", path, resp.StatusCode)
@@ -115,7 +152,7 @@ func TestHandler_NotFound(t *testing.T) {
 
 func TestHandler_MethodNotAllowed(t *testing.T) {
 	for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
-		for _, path := range []string{"/status", "/metrics"} {
+		for _, path := range []string{"/status", "/ready", "/metrics"} {
 			resp := serve(newHandler(fakeSource{}), method, path)
 			if resp.StatusCode != http.StatusMethodNotAllowed {
 				t.Errorf("%s %s: status %d, want 405", method, path, resp.StatusCode)
