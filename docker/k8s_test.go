@@ -562,8 +562,9 @@ func checkK8sManifest(m *k8sManifest, flags map[string]peerFlag) []string {
 	return problems
 }
 
-// checkHostsFile checks the hosts file against the StatefulSet: one line
-// per replica, line i naming pod sts-(i-1) under the Service svc, at the
+// checkHostsFile checks the hosts file against the StatefulSet: a line
+// per replica at least (spare ones leave room to grow), line i naming pod
+// sts-(i-1) under the Service svc, at the
 // ports the container exposes.
 func checkHostsFile(data, file string, values map[string]string, replicas int, sts, svc string, ports map[string]map[int]bool) []string {
 	var problems []string
@@ -577,7 +578,8 @@ func checkHostsFile(data, file string, values map[string]string, replicas int, s
 	if err != nil {
 		return []string{fmt.Sprintf("the hosts file does not parse: %v", err)}
 	}
-	if len(hosts) != replicas {
+	// More lines than replicas leave room to grow (docs/deploy.md).
+	if len(hosts) < replicas {
 		bad("the hosts file lists %d peers for %d replicas: a pod without a line cannot find its id", len(hosts), replicas)
 	}
 	for i, h := range hosts {
@@ -685,6 +687,12 @@ func TestK8sManifest_PartsAgree(t *testing.T) {
 	if got := *m.StatefulSet.Spec.Replicas; got != 5 {
 		t.Errorf("replicas %d, want 5", got)
 	}
+	// Spare lines for pods to come are room to grow, not a mismatch.
+	k := hostsKey(m)
+	m.ConfigMap.Data[k] += "memberly-5.memberly:8080:8081\nmemberly-6.memberly:8080:8081\n"
+	if diff := cmp.Diff([]string(nil), checkK8sManifest(m, flags)); diff != "" {
+		t.Errorf("with two spare hosts lines: problems (-want +got):\n%s", diff)
+	}
 }
 
 // TestK8sManifest_ChecksFail: each way the parts can drift apart makes
@@ -711,12 +719,6 @@ func TestK8sManifest_ChecksFail(t *testing.T) {
 		}
 		panic("no -" + name + " in the manifest's args")
 	}
-	hostsKey := func(m *k8sManifest) string {
-		for k := range m.ConfigMap.Data {
-			return k
-		}
-		panic("empty ConfigMap")
-	}
 	for _, tc := range []struct {
 		name   string
 		mutate func(m *k8sManifest)
@@ -726,10 +728,10 @@ func TestK8sManifest_ChecksFail(t *testing.T) {
 		{"service not headless", func(m *k8sManifest) { m.Service.Spec.ClusterIP = "" }, "clusterIP"},
 		{"not-ready pods unpublished", func(m *k8sManifest) { m.Service.Spec.PublishNotReadyAddresses = false }, "publishNotReadyAddresses"},
 		{"an extra replica without a hosts line", func(m *k8sManifest) { six := 6; m.StatefulSet.Spec.Replicas = &six }, "lists 5 peers for 6 replicas"},
-		{"a hosts line too many", func(m *k8sManifest) {
+		{"a spare hosts line naming another pod", func(m *k8sManifest) {
 			k := hostsKey(m)
-			m.ConfigMap.Data[k] += "memberly-5.memberly:8080:8081\n"
-		}, "lists 6 peers for 5 replicas"},
+			m.ConfigMap.Data[k] += "memberly-9.memberly:8080:8081\n"
+		}, `peer 6 is "memberly-9.memberly", want "memberly-5.memberly"`},
 		{"hosts lines out of order", func(m *k8sManifest) {
 			k := hostsKey(m)
 			d := m.ConfigMap.Data[k]
@@ -848,4 +850,12 @@ func TestParsePeerArgs_FlagSyntax(t *testing.T) {
 	if _, _, err := parsePeerArgs(flags, []string{"-h", "hosts.txt", "extra"}); err == nil {
 		t.Error("a positional argument: no error")
 	}
+}
+
+// hostsKey names the ConfigMap's one file, the hosts file.
+func hostsKey(m *k8sManifest) string {
+	for k := range m.ConfigMap.Data {
+		return k
+	}
+	panic("empty ConfigMap")
 }

@@ -108,7 +108,7 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 		"Sealed messages carry the sender's clock: peers' clocks must agree within -suspect-after (NTP), or they refuse one another")
 	fs.BoolVar(&cfg.genKey, "gen-key", false, "print a new random key (64 hex digits, a line for -key-file) and exit")
 	fs.StringVar(&cfg.logFormat, "log", logText, "log `format`: text (the seed's lines) or json (one object per line)")
-	fs.StringVar(&cfg.httpAddr, "http", "", "serve GET /status and /metrics on this `address`")
+	fs.StringVar(&cfg.httpAddr, "http", "", "serve GET /status, /ready and /metrics on this `address`")
 	fs.BoolVar(&cfg.verbose, "v", false, "also log diagnostics (drops, reconnects, bad input) on stderr")
 	fs.StringVar(&cfg.dataDir, "data-dir", "", "keep this peer's state in `dir` (created if needed, one process per directory): "+
 		"restarted on it, the peer resumes as the same member, with its view and promises, instead of joining as a new one; "+
