@@ -129,6 +129,14 @@ type Options struct {
 	// before any message of the same step is sent (the seed's log lines
 	// come from here). It must not block for long.
 	OnNote func(protocol.Note)
+	// OnView is called on the event loop, after OnNote, every time the
+	// view this peer holds changes: each view it installs, the view it
+	// resumes (durable peers), and its leaving the view (removed, or
+	// left). It is how an embedding program follows the membership; a
+	// program that must not block the peer hands the ViewChange to a
+	// goroutine of its own (a buffered channel). It must not block for
+	// long.
+	OnView func(ViewChange)
 	// Logger receives diagnostics (drops, reconnects, bad input); nil
 	// discards them. Drops are logged within limits, whatever the input:
 	// a warning for the first of each reason and sender, then a count

@@ -214,6 +214,11 @@ func (r *runtime) note(n protocol.Note) {
 	if r.opts.OnNote != nil {
 		r.opts.OnNote(n)
 	}
+	if r.opts.OnView != nil {
+		if c, ok := r.views.change(n); ok {
+			r.opts.OnView(c)
+		}
+	}
 }
 
 // send encodes, seals and queues one message for its transport.

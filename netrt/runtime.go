@@ -44,6 +44,7 @@ type runtime struct {
 	seal   *sealer
 	log    *slog.Logger
 	oplog  *slog.Logger // Options.OperatorLog, or log
+	views  views        // what Options.OnView was last told; event loop only
 	book   *addrBook
 
 	// store is the data directory of a durable peer (nil otherwise), and
