@@ -3,11 +3,12 @@ package netrt
 import (
 	"bufio"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/pkg/errors"
 
 	"github.com/memberly/memberly/protocol"
 )

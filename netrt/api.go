@@ -9,10 +9,11 @@ package netrt
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/pkg/errors"
 
 	"github.com/memberly/memberly/protocol"
 )

@@ -2,10 +2,11 @@ package netrt
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/netip"
 	"strconv"
+
+	"github.com/pkg/errors"
 
 	"github.com/memberly/memberly/protocol"
 )

@@ -2,8 +2,9 @@ package netrt
 
 import (
 	"encoding/binary"
-	"errors"
 	"io"
+
+	"github.com/pkg/errors"
 
 	"github.com/memberly/memberly/protocol"
 )

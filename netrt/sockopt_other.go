@@ -3,8 +3,9 @@
 package netrt
 
 import (
-	"errors"
 	"syscall"
+
+	"github.com/pkg/errors"
 )
 
 // setBroadcast is only implemented on unix systems.

@@ -2,12 +2,13 @@ package scenarios
 
 import (
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/pkg/errors"
 )
 
 // files are the scenario files shipped with the module, so the simulator

@@ -15,13 +15,14 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/pkg/errors"
 
 	"github.com/memberly/memberly/protocol"
 	"github.com/memberly/memberly/scenarios"
