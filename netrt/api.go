@@ -218,6 +218,17 @@ func (r *Runtime) SetKeys(keys [][]byte) error { return r.impl.setKeys(keys) }
 // Status returns a snapshot of the peer, safe to call from any goroutine.
 func (r *Runtime) Status() protocol.Status { return r.impl.status() }
 
+// Members returns what the peer knows of each member of its view (see
+// protocol.Peer.Members), asked of its event loop: it waits for the loop
+// to answer, until ctx ends or Run returns (ErrNotRunning).
+func (r *Runtime) Members(ctx context.Context) ([]protocol.MemberStatus, error) {
+	return r.impl.members(ctx)
+}
+
+// ErrNotRunning is returned by a query of a Runtime whose Run has
+// returned.
+var ErrNotRunning = errors.New("netrt: peer not running")
+
 // WriteMetrics writes the peer's counters in the Prometheus text format.
 func (r *Runtime) WriteMetrics(w io.Writer) error { return r.impl.writeMetrics(w) }
 

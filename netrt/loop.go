@@ -60,6 +60,8 @@ func (r *runtime) loop(ctx context.Context) error {
 			r.receive(m)
 		case ev := <-r.control:
 			r.operate(ev)
+		case q := <-r.queries:
+			q()
 		case <-r.timers.clock.C:
 			r.fireDue()
 		case <-stallCheck.C:

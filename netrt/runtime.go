@@ -71,6 +71,7 @@ type runtime struct {
 
 	inbox     chan protocol.Message
 	control   chan protocol.Event
+	queries   chan func() // run on the event loop: reads of the peer's state
 	datagrams chan datagram
 	done      chan struct{} // closed when Run returns
 	ran       atomic.Bool
@@ -151,6 +152,7 @@ func newRuntime(opts Options) (*runtime, error) {
 		joins:     newJoinLimiter(n, joinRefill(opts.Config.JoinRetryInterval)),
 		inbox:     make(chan protocol.Message, inboxLen),
 		control:   make(chan protocol.Event, controlLen),
+		queries:   make(chan func()),
 		datagrams: make(chan datagram, datagramQueueLen),
 		done:      make(chan struct{}),
 		links:     make([]*link, n+1),
@@ -299,3 +301,16 @@ func (r *runtime) setKeys(keys [][]byte) error { return r.seal.setKeys(keys) }
 
 func (r *runtime) tcpAddr() string { return r.tcpLn.Addr().String() }
 func (r *runtime) udpAddr() string { return r.udpConn.LocalAddr().String() }
+
+// members implements Members.
+func (r *runtime) members(ctx context.Context) ([]protocol.MemberStatus, error) {
+	reply := make(chan []protocol.MemberStatus, 1)
+	select {
+	case r.queries <- func() { reply <- r.node.Peer().Members() }:
+	case <-r.done:
+		return nil, ErrNotRunning
+	case <-ctx.Done():
+		return nil, errors.Wrap(ctx.Err(), "netrt: members")
+	}
+	return <-reply, nil // the loop answers as soon as it takes the query
+}

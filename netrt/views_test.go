@@ -1,6 +1,7 @@
 package netrt
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -49,6 +50,17 @@ func TestOnView_ThreeEmbeddedMembers(t *testing.T) {
 		// One at a time, so that every run takes the same views.
 		waitView(t, ids(1, id), peers[1:id+1]...)
 	}
+	members, err := peers[2].rt.Members(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range members {
+		got = append(got, fmt.Sprintf("%d leader=%v watched=%v", m.ID, m.Leader, m.Watched))
+	}
+	if diff := cmp.Diff([]string{"1 leader=true watched=true", "2 leader=false watched=false", "3 leader=false watched=true"}, got); diff != "" {
+		t.Errorf("peer 2's members (-want +got):\n%s", diff)
+	}
 	peers[3].rt.Leave()
 	waitView(t, ids(1, 2), peers[1], peers[2])
 	waitFor(t, "peer 3 to stop", peers[3].exited)
@@ -59,11 +71,11 @@ func TestOnView_ThreeEmbeddedMembers(t *testing.T) {
 		"[1 2] leader 1 +[1 2] -[]; [1 2 3] leader 1 +[3] -[]; [1 2] leader 1 +[] -[3]",
 		"[1 2 3] leader 1 +[1 2 3] -[]; out -[1 2 3]",
 	}
-	got := make([]string, 4)
+	reported := make([]string, 4)
 	for id := 1; id <= 3; id++ {
-		got[id] = logs[id].String()
+		reported[id] = logs[id].String()
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, reported); diff != "" {
 		t.Errorf("views reported by peer (-want +got):\n%s", diff)
 	}
 }

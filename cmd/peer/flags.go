@@ -27,13 +27,16 @@ type config struct {
 	proto       protocol.Config
 	broadcast   bool
 	keyFile     string
-	genKey      bool   // -gen-key: print a new key and exit
-	logFormat   string // "text" or "json"
-	httpAddr    string
-	verbose     bool
-	dataDir     string // -data-dir: keep the state there (durable peer)
-	resetState  bool   // -reset-state: discard the stored state first
-	forceView   bool   // -force-view: force a view of the reachable members
+	// httpTokenFile names the file holding the token of POST /evict and
+	// /leave.
+	httpTokenFile string
+	genKey        bool   // -gen-key: print a new key and exit
+	logFormat     string // "text" or "json"
+	httpAddr      string
+	verbose       bool
+	dataDir       string // -data-dir: keep the state there (durable peer)
+	resetState    bool   // -reset-state: discard the stored state first
+	forceView     bool   // -force-view: force a view of the reachable members
 	// leaveOnSignal (-leave-on-signal): SIGTERM or SIGINT leaves the group
 	// first. Default on, the seed's behaviour, but off with -data-dir: a
 	// durable peer is stopped to be restarted, as a member.
@@ -108,6 +111,8 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 		"Sealed messages carry the sender's clock: peers' clocks must agree within -suspect-after (NTP), or they refuse one another")
 	fs.BoolVar(&cfg.genKey, "gen-key", false, "print a new random key (64 hex digits, a line for -key-file) and exit")
 	fs.StringVar(&cfg.logFormat, "log", logText, "log `format`: text (the seed's lines) or json (one object per line)")
+	fs.StringVar(&cfg.httpTokenFile, "http-token-file", "", "`file` whose first line is the token POST /evict and /leave require "+
+		"(Authorization: Bearer TOKEN); without it they are served on loopback connections only")
 	fs.StringVar(&cfg.httpAddr, "http", "", "serve GET /status, /ready and /metrics on this `address`")
 	fs.BoolVar(&cfg.verbose, "v", false, "also log diagnostics (drops, reconnects, bad input) on stderr")
 	fs.StringVar(&cfg.dataDir, "data-dir", "", "keep this peer's state in `dir` (created if needed, one process per directory): "+
@@ -128,7 +133,8 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 
 // printUsage writes the usage text of fs to w.
 func printUsage(fs *flag.FlagSet, w io.Writer) {
-	fmt.Fprintf(w, "usage: peer -h hosts [-d seconds] [-c seconds] [-t] [-id n] [-data-dir dir] [flags]\n       peer -gen-key\n\n")
+	fmt.Fprintf(w, "usage: peer -h hosts [-d seconds] [-c seconds] [-t] [-id n] [-data-dir dir] [flags]\n       peer -gen-key\n"+
+		"       peer members -http ADDR [-json]\n       peer evict -http ADDR [-token-file F] N\n       peer leave -http ADDR [-token-file F]\n\n")
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
@@ -170,6 +176,9 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	}
 	if cfg.logFormat != logText && cfg.logFormat != logJSON {
 		return cfg, errors.Errorf("-log %q: want text or json", cfg.logFormat)
+	}
+	if cfg.httpTokenFile != "" && cfg.httpAddr == "" {
+		return cfg, errors.New("-http-token-file needs -http: the token guards the HTTP endpoints")
 	}
 	if cfg.dataDir != "" && !flagGiven(fs, "leave-on-signal") {
 		cfg.leaveOnSignal = false

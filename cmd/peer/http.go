@@ -187,6 +187,9 @@ func newHandler(src statusSource) http.Handler {
 	mux.HandleFunc("GET /ready", func(w http.ResponseWriter, _ *http.Request) {
 		writeReady(w, src.Status())
 	})
+	if admin, ok := src.(adminSource); ok {
+		registerAdmin(mux, admin)
+	}
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		// Rendered first, so a failure can still be answered with 500.
 		var buf bytes.Buffer

@@ -61,6 +61,11 @@ func main() {
 // run is the whole command: it parses args, starts the peer, and returns the
 // exit status. sigs delivers SIGTERM, SIGINT and SIGHUP.
 func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
+	if len(args) > 0 {
+		if sub, ok := subcommands[args[0]]; ok {
+			return sub(args[1:], stdout, stderr)
+		}
+	}
 	cfg, err := parseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -134,7 +139,7 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	}
 	keys.install = rt.SetKeys
 	if httpLn != nil {
-		srv := newServer(rt, serverLog(diag))
+		srv := newServer(peerAdmin{Runtime: rt, hosts: ident.hosts, token: ident.adminToken}, serverLog(diag))
 		go srv.Serve(httpLn)
 		defer srv.Close()
 	}

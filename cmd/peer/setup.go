@@ -29,6 +29,9 @@ type identity struct {
 	hosts netrt.Hosts
 	id    protocol.PeerID
 	keys  [][]byte // the keyring, primary first; nil: traffic in the clear
+	// adminToken is what POST /evict and /leave require; "" serves them
+	// on loopback connections only.
+	adminToken string
 }
 
 // resolve reads the files cfg names and finds this peer's id.
@@ -53,8 +56,40 @@ func resolve(cfg config) (identity, error) {
 			return ident, err
 		}
 	}
+	if cfg.httpTokenFile != "" {
+		if ident.adminToken, err = readTokenFile(cfg.httpTokenFile); err != nil {
+			return ident, err
+		}
+	}
 	return ident, nil
 }
+
+// readTokenFile reads the token of -http-token-file: its first line,
+// without surrounding whitespace; at least 16 characters, so that it
+// cannot be guessed by trying.
+func readTokenFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", errors.Wrap(err, "token file")
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err != nil {
+		return "", errors.Wrapf(err, "token file %s", path)
+	}
+	if len(data) > maxKeyFile {
+		return "", errors.Errorf("token file %s: larger than %d bytes; want one line", path, maxKeyFile)
+	}
+	first, _, _ := strings.Cut(string(data), "\n")
+	token := strings.TrimSpace(first)
+	if len(token) < minTokenLen {
+		return "", errors.Errorf("token file %s:1: want a token of at least %d characters (peer -gen-key prints one), found %d", path, minTokenLen, len(token))
+	}
+	return token, nil
+}
+
+// minTokenLen is the shortest -http-token-file token accepted.
+const minTokenLen = 16
 
 // findSelf finds this machine's line in hosts by its host name, else by one
 // of its interface addresses.
