@@ -33,7 +33,7 @@ func (k TraceKind) String() string {
 }
 
 // TraceEvent is one recorded event of a run, in virtual time. A run's trace
-// lists them in the order they happened.
+// lists them in the order they happened; package sim/trace renders it.
 type TraceEvent struct {
 	Time   time.Duration
 	Kind   TraceKind

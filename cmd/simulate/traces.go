@@ -9,19 +9,20 @@ import (
 
 	"github.com/memberly/memberly/scenarios"
 	"github.com/memberly/memberly/sim"
+	"github.com/memberly/memberly/sim/trace"
 )
 
 // writeTraces writes the HTML diagram and the ShiViz log asked for.
 func writeTraces(cfg config, sc scenarios.Scenario, res sim.Result, stdout io.Writer) error {
 	title := fmt.Sprintf("%s seed %d", sc.Name, cfg.seed)
 	if cfg.trace != "" {
-		if err := writeFile(cfg.trace, func(w io.Writer) error { return sim.WriteHTML(w, title, sc.Peers, res.Trace) }); err != nil {
+		if err := writeFile(cfg.trace, func(w io.Writer) error { return trace.WriteHTML(w, title, sc.Peers, res.Trace) }); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "trace: %s (a space-time diagram; open it in a browser)\n", cfg.trace)
 	}
 	if cfg.shiviz != "" {
-		if err := writeFile(cfg.shiviz, func(w io.Writer) error { return sim.WriteShiViz(w, res.Trace) }); err != nil {
+		if err := writeFile(cfg.shiviz, func(w io.Writer) error { return trace.WriteShiViz(w, res.Trace) }); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "shiviz: %s (load it at https://bestchai.bitbucket.io/shiviz/)\n", cfg.shiviz)

@@ -1,4 +1,4 @@
-package sim_test
+package trace_test
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/memberly/memberly/scenarios"
 	"github.com/memberly/memberly/sim"
+	"github.com/memberly/memberly/sim/trace"
 )
 
 // TestTraces_ShowTriggersAndPauses: a trigger going off, the messages a
@@ -33,10 +34,10 @@ func TestTraces_ShowTriggersAndPauses(t *testing.T) {
 			}
 			res := sim.Run(sc, sim.Options{Seed: 1, Trace: true})
 			var html, shiviz bytes.Buffer
-			if err := sim.WriteHTML(&html, c.scenario, sc.Peers, res.Trace); err != nil {
+			if err := trace.WriteHTML(&html, c.scenario, sc.Peers, res.Trace); err != nil {
 				t.Fatal(err)
 			}
-			if err := sim.WriteShiViz(&shiviz, res.Trace); err != nil {
+			if err := trace.WriteShiViz(&shiviz, res.Trace); err != nil {
 				t.Fatal(err)
 			}
 			p := parsePage(t, html.Bytes())

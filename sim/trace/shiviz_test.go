@@ -1,4 +1,4 @@
-package sim_test
+package trace_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/memberly/memberly/scenarios"
 	"github.com/memberly/memberly/sim"
+	"github.com/memberly/memberly/sim/trace"
 )
 
 // TestWriteShiViz_Sample checks the exact log for sampleTrace. The clocks
@@ -21,7 +22,7 @@ import (
 // p2:5); the drop is p1's event; the network-wide faults are left out.
 func TestWriteShiViz_Sample(t *testing.T) {
 	var buf bytes.Buffer
-	if err := sim.WriteShiViz(&buf, sampleTrace()); err != nil {
+	if err := trace.WriteShiViz(&buf, sampleTrace()); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
@@ -75,8 +76,8 @@ func TestWriteShiViz_Sample(t *testing.T) {
 // not split the event, or the rest of the log would be misparsed.
 func TestWriteShiViz_OneLinePerEvent(t *testing.T) {
 	var buf bytes.Buffer
-	trace := []sim.TraceEvent{{Kind: sim.TraceFault, Peer: 2, Reason: "two\nlines\r\nhere"}}
-	if err := sim.WriteShiViz(&buf, trace); err != nil {
+	events := []sim.TraceEvent{{Kind: sim.TraceFault, Peer: 2, Reason: "two\nlines\r\nhere"}}
+	if err := trace.WriteShiViz(&buf, events); err != nil {
 		t.Fatal(err)
 	}
 	want := "(?<host>\\S*) (?<clock>{.*})\\n(?<event>.*)\n\np2 {\"p2\":1}\n0.000s fault: two lines here\n"
@@ -86,7 +87,7 @@ func TestWriteShiViz_OneLinePerEvent(t *testing.T) {
 }
 
 func TestWriteShiViz_WriteError(t *testing.T) {
-	if err := sim.WriteShiViz(failingWriter{}, sampleTrace()); err != errWrite {
+	if err := trace.WriteShiViz(failingWriter{}, sampleTrace()); err != errWrite {
 		t.Errorf("WriteShiViz to a failing writer = %v, want %v", err, errWrite)
 	}
 }
@@ -102,7 +103,7 @@ func TestWriteShiViz_RealRun(t *testing.T) {
 	}
 	res := sim.Run(sc, sim.Options{Seed: 1, Trace: true})
 	var buf bytes.Buffer
-	if err := sim.WriteShiViz(&buf, res.Trace); err != nil {
+	if err := trace.WriteShiViz(&buf, res.Trace); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")

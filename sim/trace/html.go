@@ -1,4 +1,4 @@
-package sim
+package trace
 
 import (
 	"bufio"
@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/memberly/memberly/protocol"
+	"github.com/memberly/memberly/sim"
 )
 
 // This file renders a run's trace as a space-time diagram: one
@@ -84,46 +85,6 @@ func htmlTypeIndex(t protocol.MsgType) int {
 	return 0
 }
 
-// traceSends indexes the send events of trace by message id.
-func traceSends(trace []TraceEvent) map[uint64]int {
-	sends := make(map[uint64]int)
-	for i, ev := range trace {
-		if ev.Kind == TraceSend {
-			sends[ev.MsgID] = i
-		}
-	}
-	return sends
-}
-
-// traceFindSend returns the index of the send of the message that ev (a
-// delivery or a drop) concerns. A duplicated datagram's copy gets the id
-// after its original's and has no send of its own (see world.send), so an id
-// without a send falls back to the previous id when that send is the same
-// datagram.
-func traceFindSend(trace []TraceEvent, sends map[uint64]int, ev TraceEvent) (int, bool) {
-	if i, ok := sends[ev.MsgID]; ok {
-		return i, true
-	}
-	if ev.MsgID == 0 {
-		return 0, false
-	}
-	i, ok := sends[ev.MsgID-1]
-	if !ok {
-		return 0, false
-	}
-	s := trace[i].Msg
-	if s.Type != ev.Msg.Type || s.From != ev.Msg.From || s.To != ev.Msg.To || s.Type.Transport() != protocol.Datagram {
-		return 0, false
-	}
-	return i, true
-}
-
-// traceSecs renders a virtual time as the printed run does: seconds with
-// milliseconds, so that a tooltip can be matched to the run's log.
-func traceSecs(t time.Duration) string {
-	return strconv.FormatFloat(t.Seconds(), 'f', 3, 64) + "s"
-}
-
 // WriteHTML writes trace as one self-contained HTML page showing a
 // space-time diagram of the run: one horizontal lane per peer (p1..pN, N
 // being the larger of peers and the highest peer in the trace), virtual time
@@ -135,7 +96,7 @@ func traceSecs(t time.Duration) string {
 //
 // The page loads nothing: no script, font, image or stylesheet from
 // anywhere. The only error returned is w's.
-func WriteHTML(w io.Writer, title string, peers int, trace []TraceEvent) error {
+func WriteHTML(w io.Writer, title string, peers int, trace []sim.TraceEvent) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	d := newHTMLDiagram(bw, title, peers, trace)
 	d.page()
@@ -149,7 +110,7 @@ type htmlDiagram struct {
 	w     *bufio.Writer
 	num   []byte // scratch for numbers
 	title string
-	trace []TraceEvent
+	trace []sim.TraceEvent
 	sends map[uint64]int
 	ended map[uint64]bool // ids of messages delivered or dropped
 
@@ -168,8 +129,8 @@ type htmlDiagram struct {
 	last                                             time.Duration            // the last event's time
 }
 
-func newHTMLDiagram(w *bufio.Writer, title string, peers int, trace []TraceEvent) *htmlDiagram {
-	d := &htmlDiagram{w: w, title: title, trace: trace, sends: traceSends(trace),
+func newHTMLDiagram(w *bufio.Writer, title string, peers int, trace []sim.TraceEvent) *htmlDiagram {
+	d := &htmlDiagram{w: w, title: title, trace: trace, sends: indexSends(trace),
 		ended: make(map[uint64]bool), views: make(map[protocol.ViewID]bool)}
 	d.lanes = max(peers, 0)
 	for _, ev := range trace {
@@ -178,27 +139,27 @@ func newHTMLDiagram(w *bufio.Writer, title string, peers int, trace []TraceEvent
 			d.lanes = int(ev.Peer)
 		}
 		switch ev.Kind {
-		case TraceSend, TraceDeliver, TraceDrop:
+		case sim.TraceSend, sim.TraceDeliver, sim.TraceDrop:
 			d.present[htmlTypeIndex(ev.Msg.Type)] = true
 		}
 		switch ev.Kind {
-		case TraceSend:
+		case sim.TraceSend:
 			d.perType[htmlTypeIndex(ev.Msg.Type)]++
-		case TraceDeliver:
+		case sim.TraceDeliver:
 			d.ended[ev.MsgID] = true
 			d.delivered++
 			if ev.Msg.Type == protocol.MsgHeartbeat {
 				d.heartbeats++
 			}
-		case TraceDrop:
+		case sim.TraceDrop:
 			d.ended[ev.MsgID] = true
 			d.dropped++
-		case TraceNote:
+		case sim.TraceNote:
 			if ev.Note.Kind == protocol.NoteViewInstalled {
 				d.installs++
 				d.views[ev.Note.ViewID] = true
 			}
-		case TraceFault:
+		case sim.TraceFault:
 			d.faults++
 		}
 	}
@@ -255,7 +216,7 @@ type htmlKnot struct {
 
 type htmlSpan struct{ from, to time.Duration }
 
-func newHTMLScale(trace []TraceEvent, end time.Duration) htmlScale {
+func newHTMLScale(trace []sim.TraceEvent, end time.Duration) htmlScale {
 	times := []time.Duration{0}
 	for _, ev := range trace {
 		if ev.Msg.Type == protocol.MsgHeartbeat {
@@ -470,7 +431,7 @@ g:hover>.v,g:hover>.d{stroke-width:3}
 func (d *htmlDiagram) counts() {
 	d.i(d.lanes)
 	d.s(" peers, ")
-	d.e(traceSecs(d.last))
+	d.e(secs(d.last))
 	d.s(" of virtual time: ")
 	d.i(d.delivered)
 	d.s(" messages delivered (")
@@ -569,7 +530,7 @@ func (d *htmlDiagram) axis() {
 		d.s(`" height="`)
 		d.n(bottom - 20)
 		d.s(`">`)
-		d.tooltip("widened, not to scale: " + traceSecs(w.from) + " to " + traceSecs(w.to) +
+		d.tooltip("widened, not to scale: " + secs(w.from) + " to " + secs(w.to) +
 			" (" + (w.to - w.from).String() + ") drawn " + strconv.Itoa(int(x2-x1+0.5)) + " px wide")
 		d.s("</rect>")
 	}
@@ -629,12 +590,12 @@ func (d *htmlDiagram) world() {
 		d.s(`" height="`)
 		d.n(bottom - top)
 		d.s(`">`)
-		d.tooltip(o.what + " (" + traceSecs(o.at) + " to " + traceSecs(end) + ")")
+		d.tooltip(o.what + " (" + secs(o.at) + " to " + secs(end) + ")")
 		d.s("</rect>")
 	}
 	d.s("<g>")
 	for _, ev := range d.trace {
-		if ev.Kind != TraceFault || ev.Peer != 0 {
+		if ev.Kind != sim.TraceFault || ev.Peer != 0 {
 			continue
 		}
 		switch r := ev.Reason; {
@@ -661,12 +622,12 @@ func (d *htmlDiagram) world() {
 	d.s("</g>\n<g>")
 	var rows htmlLabelRows
 	for _, ev := range d.trace {
-		if ev.Kind != TraceFault || ev.Peer != 0 {
+		if ev.Kind != sim.TraceFault || ev.Peer != 0 {
 			continue
 		}
 		x := d.x(ev.Time)
 		d.s(`<g class="world">`)
-		d.tooltip(traceSecs(ev.Time) + " network-wide fault: " + ev.Reason)
+		d.tooltip(secs(ev.Time) + " network-wide fault: " + ev.Reason)
 		d.s("<line")
 		d.line(x, top, x, bottom)
 		d.s(`/><path d="M`)
@@ -693,11 +654,11 @@ func (d *htmlDiagram) messages(hb bool) {
 			continue
 		}
 		switch ev.Kind {
-		case TraceDeliver:
+		case sim.TraceDeliver:
 			d.delivery(ev, hb)
-		case TraceDrop:
+		case sim.TraceDrop:
 			d.drop(ev, hb)
-		case TraceSend:
+		case sim.TraceSend:
 			if !d.ended[ev.MsgID] {
 				d.inFlight(ev, hb)
 			}
@@ -708,19 +669,19 @@ func (d *htmlDiagram) messages(hb bool) {
 
 // from returns where the arrow for ev starts: at its send, or, when the
 // trace has none (it began mid-run), at the sender's lane at ev's time.
-func (d *htmlDiagram) from(ev TraceEvent) (x, y float64, sent string) {
-	if i, ok := traceFindSend(d.trace, d.sends, ev); ok {
+func (d *htmlDiagram) from(ev sim.TraceEvent) (x, y float64, sent string) {
+	if i, ok := findSend(d.trace, d.sends, ev); ok {
 		s := d.trace[i]
-		return d.x(s.Time), d.y(s.Peer), traceSecs(s.Time)
+		return d.x(s.Time), d.y(s.Peer), secs(s.Time)
 	}
 	return d.x(ev.Time), d.y(ev.Msg.From), "(send not in trace)"
 }
 
-func (d *htmlDiagram) delivery(ev TraceEvent, hb bool) {
+func (d *htmlDiagram) delivery(ev sim.TraceEvent, hb bool) {
 	x1, y1, sent := d.from(ev)
 	x2, y2 := d.x(ev.Time), d.y(ev.Peer)
-	tip := ev.Msg.String() + "\nsent " + sent + " by p" + tracePeer(ev.Msg.From) +
-		", delivered " + traceSecs(ev.Time) + " to p" + tracePeer(ev.Peer)
+	tip := ev.Msg.String() + "\nsent " + sent + " by p" + peerNumber(ev.Msg.From) +
+		", delivered " + secs(ev.Time) + " to p" + peerNumber(ev.Peer)
 	if hb {
 		// Heartbeats dominate the file: one bare line each, no arrowhead.
 		d.s("<line")
@@ -741,15 +702,15 @@ func (d *htmlDiagram) delivery(ev TraceEvent, hb bool) {
 	d.s("/></g>")
 }
 
-func (d *htmlDiagram) drop(ev TraceEvent, hb bool) {
+func (d *htmlDiagram) drop(ev sim.TraceEvent, hb bool) {
 	x1, y1, sent := d.from(ev)
 	x2 := d.x(ev.Time)
 	y2 := y1 + (d.y(ev.Msg.To)-y1)*htmlDropReach
 	if ev.Msg.To == ev.Msg.From || d.y(ev.Msg.To) == y1 {
 		y2 = y1 + 12 // nowhere to go: still show a stub
 	}
-	tip := ev.Msg.String() + "\nDROPPED (" + ev.Reason + "): sent " + sent + " by p" + tracePeer(ev.Msg.From) +
-		", lost " + traceSecs(ev.Time) + " on its way to p" + tracePeer(ev.Msg.To)
+	tip := ev.Msg.String() + "\nDROPPED (" + ev.Reason + "): sent " + sent + " by p" + peerNumber(ev.Msg.From) +
+		", lost " + secs(ev.Time) + " on its way to p" + peerNumber(ev.Msg.To)
 	d.openMessage(ev.Msg.Type, hb)
 	d.tooltip(tip)
 	d.s(`<line class="d"`)
@@ -779,10 +740,10 @@ func (d *htmlDiagram) openMessage(t protocol.MsgType, hb bool) {
 	d.s(`">`)
 }
 
-func (d *htmlDiagram) inFlight(ev TraceEvent, hb bool) {
+func (d *htmlDiagram) inFlight(ev sim.TraceEvent, hb bool) {
 	x1, y1 := d.x(ev.Time), d.y(ev.Peer)
 	y2 := y1 + (d.y(ev.Msg.To)-y1)*0.3
-	tip := ev.Msg.String() + "\nsent " + traceSecs(ev.Time) + " by p" + tracePeer(ev.Peer) +
+	tip := ev.Msg.String() + "\nsent " + secs(ev.Time) + " by p" + peerNumber(ev.Peer) +
 		"; neither delivered nor dropped when the trace ends"
 	d.openMessage(ev.Msg.Type, hb)
 	d.tooltip(tip)
@@ -804,9 +765,9 @@ func (d *htmlDiagram) markers() {
 		}
 		x, y := d.x(ev.Time), d.y(ev.Peer)
 		switch ev.Kind {
-		case TraceNote:
+		case sim.TraceNote:
 			d.note(ev, x, y, &above[ev.Peer], &below[ev.Peer])
-		case TraceFault:
+		case sim.TraceFault:
 			class := "fault"
 			switch r := ev.Reason; {
 			// Colour only; the label says what happened.
@@ -818,7 +779,7 @@ func (d *htmlDiagram) markers() {
 				class += " stop"
 			}
 			d.s(`<g class="` + class + `">`)
-			d.tooltip(traceSecs(ev.Time) + " fault at p" + tracePeer(ev.Peer) + ": " + ev.Reason)
+			d.tooltip(secs(ev.Time) + " fault at p" + peerNumber(ev.Peer) + ": " + ev.Reason)
 			d.s("<rect")
 			d.xy(x-2, y-10)
 			d.s(` width="4" height="20"/>`)
@@ -829,9 +790,9 @@ func (d *htmlDiagram) markers() {
 	d.s("</g>\n")
 }
 
-func (d *htmlDiagram) note(ev TraceEvent, x, y float64, above, below *htmlLabelRows) {
+func (d *htmlDiagram) note(ev sim.TraceEvent, x, y float64, above, below *htmlLabelRows) {
 	n := ev.Note
-	tip := traceSecs(ev.Time) + " p" + tracePeer(ev.Peer) + ": "
+	tip := secs(ev.Time) + " p" + peerNumber(ev.Peer) + ": "
 	if line, ok := protocol.FormatNote(n); ok {
 		tip += line + "\n"
 	}
@@ -909,7 +870,7 @@ func htmlMinorLabel(n protocol.Note) string {
 	case protocol.NoteProposed:
 		s += " " + n.Change().String()
 	case protocol.NoteSuspicionCleared:
-		s += " p" + tracePeer(n.Subject)
+		s += " p" + peerNumber(n.Subject)
 	case protocol.NoteLeft:
 		if n.TimedOut {
 			s += " (timed out)"
@@ -917,8 +878,6 @@ func htmlMinorLabel(n protocol.Note) string {
 	}
 	return s
 }
-
-func tracePeer(p protocol.PeerID) string { return strconv.FormatUint(uint64(p), 10) }
 
 // htmlShorten cuts a label to htmlMaxLabel runes; the tooltip keeps it
 // whole.

@@ -1,4 +1,4 @@
-package sim
+package trace
 
 import (
 	"bufio"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/memberly/memberly/protocol"
+	"github.com/memberly/memberly/sim"
 )
 
 // shiVizRegexp is the log parsing regular expression ShiViz is given on the
@@ -64,7 +65,7 @@ const shiVizRegexp = `(?<host>\S*) (?<clock>{.*})\n(?<event>.*)`
 // keeps its host and its count: it is the same timeline in the diagram.
 //
 // The only error returned is w's.
-func WriteShiViz(w io.Writer, trace []TraceEvent) error {
+func WriteShiViz(w io.Writer, trace []sim.TraceEvent) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString(shiVizRegexp + "\n\n") //nolint:errcheck // Flush reports it
 
@@ -74,7 +75,7 @@ func WriteShiViz(w io.Writer, trace []TraceEvent) error {
 	}
 	clocks := make([][]uint64, n+1)   // by peer; nil until its first event
 	carried := make(map[int][]uint64) // by index of the send in trace
-	sends := traceSends(trace)
+	sends := indexSends(trace)
 	var buf []byte
 	for i, ev := range trace {
 		p := shiVizHost(ev)
@@ -88,30 +89,30 @@ func WriteShiViz(w io.Writer, trace []TraceEvent) error {
 		}
 		var text string
 		switch ev.Kind {
-		case TraceSend:
+		case sim.TraceSend:
 			text = "send " + ev.Msg.String()
-		case TraceDeliver:
-			if j, ok := traceFindSend(trace, sends, ev); ok {
+		case sim.TraceDeliver:
+			if j, ok := findSend(trace, sends, ev); ok {
 				for q, v := range carried[j] {
 					c[q] = max(c[q], v)
 				}
 			}
 			text = "deliver " + ev.Msg.String()
-		case TraceDrop:
+		case sim.TraceDrop:
 			text = "drop: " + ev.Reason + ": " + ev.Msg.String()
-		case TraceNote:
+		case sim.TraceNote:
 			if line, ok := protocol.FormatNote(ev.Note); ok {
 				text = "note: " + line
 			} else {
 				text = "note: " + ev.Note.String()
 			}
-		case TraceFault:
+		case sim.TraceFault:
 			text = "fault: " + ev.Reason
 		default:
 			text = ev.Kind.String()
 		}
 		c[p]++
-		if ev.Kind == TraceSend {
+		if ev.Kind == sim.TraceSend {
 			carried[i] = append([]uint64(nil), c...)
 		}
 
@@ -133,7 +134,7 @@ func WriteShiViz(w io.Writer, trace []TraceEvent) error {
 			buf = strconv.AppendUint(buf, v, 10)
 		}
 		buf = append(buf, "}\n"...)
-		buf = append(buf, traceSecs(ev.Time)...)
+		buf = append(buf, secs(ev.Time)...)
 		buf = append(buf, ' ')
 		// One event is one line: a line break in a reason would split
 		// it and throw the parser out of step for the rest of the file.
@@ -148,9 +149,9 @@ var shiVizOneLine = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
 
 // shiVizHost returns the peer at which ev is an event for ShiViz (a drop
 // is the sender's), or 0 when ev is left out.
-func shiVizHost(ev TraceEvent) protocol.PeerID {
+func shiVizHost(ev sim.TraceEvent) protocol.PeerID {
 	p := ev.Peer
-	if ev.Kind == TraceDrop {
+	if ev.Kind == sim.TraceDrop {
 		p = ev.Msg.From
 	}
 	if p > protocol.MaxPeers {

@@ -1,4 +1,4 @@
-package sim_test
+package trace_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/memberly/memberly/protocol"
 	"github.com/memberly/memberly/scenarios"
 	"github.com/memberly/memberly/sim"
+	"github.com/memberly/memberly/sim/trace"
 )
 
 // sampleTrace is a small hand-made run of three peers: p1 founds the
@@ -137,7 +138,7 @@ func containsWith(list []string, parts ...string) bool {
 func TestWriteHTML_Sample(t *testing.T) {
 	var buf bytes.Buffer
 	title := `sample <&> seed 1`
-	if err := sim.WriteHTML(&buf, title, 3, sampleTrace()); err != nil {
+	if err := trace.WriteHTML(&buf, title, 3, sampleTrace()); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.Bytes()
@@ -204,7 +205,7 @@ func TestWriteHTML_Sample(t *testing.T) {
 // TestWriteHTML_Empty: an empty trace still makes a valid page.
 func TestWriteHTML_Empty(t *testing.T) {
 	var buf bytes.Buffer
-	if err := sim.WriteHTML(&buf, "empty", 2, nil); err != nil {
+	if err := trace.WriteHTML(&buf, "empty", 2, nil); err != nil {
 		t.Fatal(err)
 	}
 	p := parsePage(t, buf.Bytes())
@@ -236,7 +237,7 @@ func TestWriteHTML_RealRun(t *testing.T) {
 		t.Fatal("no trace recorded")
 	}
 	var buf bytes.Buffer
-	if err := sim.WriteHTML(&buf, "lossy-heartbeats seed 1", sc.Peers, res.Trace); err != nil {
+	if err := trace.WriteHTML(&buf, "lossy-heartbeats seed 1", sc.Peers, res.Trace); err != nil {
 		t.Fatal(err)
 	}
 	p := parsePage(t, buf.Bytes())
@@ -257,11 +258,11 @@ func TestWriteHTML_RealRun(t *testing.T) {
 // of plot wide.
 func TestWriteHTML_ManyHeartbeats(t *testing.T) {
 	const peers = 5
-	var trace []sim.TraceEvent
+	var events []sim.TraceEvent
 	var id uint64
 	send := func(at, latency time.Duration, m protocol.Message) {
 		id++
-		trace = append(trace,
+		events = append(events,
 			sim.TraceEvent{Time: at, Kind: sim.TraceSend, Peer: m.From, Msg: m, MsgID: id},
 			sim.TraceEvent{Time: at + latency, Kind: sim.TraceDeliver, Peer: m.To, Msg: m, MsgID: id})
 	}
@@ -280,11 +281,11 @@ func TestWriteHTML_ManyHeartbeats(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := sim.WriteHTML(&buf, "many heartbeats", peers, trace); err != nil {
+	if err := trace.WriteHTML(&buf, "many heartbeats", peers, events); err != nil {
 		t.Fatal(err)
 	}
 	if limit := 4 << 20; buf.Len() > limit {
-		t.Errorf("page is %d bytes for %d events, want at most %d", buf.Len(), len(trace), limit)
+		t.Errorf("page is %d bytes for %d events, want at most %d", buf.Len(), len(events), limit)
 	}
 	p := parsePage(t, buf.Bytes())
 	if p.svgs != 1 {
@@ -297,7 +298,7 @@ func TestWriteHTML_ManyHeartbeats(t *testing.T) {
 	if w, err := strconv.ParseFloat(string(width), 64); err != nil || w < 1200 || w > 6500 {
 		t.Errorf("svg width %q, want a plot of 1200 to 6000 px plus margins", width)
 	}
-	t.Logf("%d events: %d bytes, svg width %s", len(trace), buf.Len(), width)
+	t.Logf("%d events: %d bytes, svg width %s", len(events), buf.Len(), width)
 }
 
 // failingWriter fails every write.
@@ -308,7 +309,7 @@ var errWrite = io.ErrShortWrite
 func (failingWriter) Write([]byte) (int, error) { return 0, errWrite }
 
 func TestWriteHTML_WriteError(t *testing.T) {
-	if err := sim.WriteHTML(failingWriter{}, "x", 3, sampleTrace()); err != errWrite {
+	if err := trace.WriteHTML(failingWriter{}, "x", 3, sampleTrace()); err != errWrite {
 		t.Errorf("WriteHTML to a failing writer = %v, want %v", err, errWrite)
 	}
 }
