@@ -1,0 +1,450 @@
+package trace
+
+import (
+	"html"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/memberly/memberly/protocol"
+	"github.com/memberly/memberly/sim"
+)
+
+// The drawing of the diagram: the SVG element that page.html.tmpl shows.
+
+// s writes raw markup.
+func (d *htmlDiagram) s(s string) { d.w.WriteString(s) }
+
+// e writes text, escaped for both element content and quoted attributes.
+func (d *htmlDiagram) e(s string) { d.w.WriteString(html.EscapeString(s)) }
+
+// n writes a coordinate with one decimal, enough at screen resolution and
+// a third shorter than full precision, which matters for thousands of
+// heartbeats.
+func (d *htmlDiagram) n(v float64) {
+	d.num = strconv.AppendFloat(d.num[:0], v, 'f', 1, 64)
+	if len(d.num) > 2 && d.num[len(d.num)-2] == '.' && d.num[len(d.num)-1] == '0' {
+		d.num = d.num[:len(d.num)-2]
+	}
+	d.w.Write(d.num)
+}
+
+// i writes an integer.
+func (d *htmlDiagram) i(v int) {
+	d.num = strconv.AppendInt(d.num[:0], int64(v), 10)
+	d.w.Write(d.num)
+}
+
+// line writes x1, y1, x2, y2 attributes (with a leading space).
+func (d *htmlDiagram) line(x1, y1, x2, y2 float64) {
+	d.s(` x1="`)
+	d.n(x1)
+	d.s(`" y1="`)
+	d.n(y1)
+	d.s(`" x2="`)
+	d.n(x2)
+	d.s(`" y2="`)
+	d.n(y2)
+	d.s(`"`)
+}
+
+// xy writes x and y attributes (with a leading space).
+func (d *htmlDiagram) xy(x, y float64) {
+	d.s(` x="`)
+	d.n(x)
+	d.s(`" y="`)
+	d.n(y)
+	d.s(`"`)
+}
+
+// tooltip writes a <title> child: what a browser shows on hover.
+func (d *htmlDiagram) tooltip(text string) {
+	d.s("<title>")
+	d.e(text)
+	d.s("</title>")
+}
+
+func (d *htmlDiagram) svg() {
+	d.s(`<svg xmlns="http://www.w3.org/2000/svg" width="`)
+	d.n(d.width)
+	d.s(`" height="`)
+	d.n(d.height)
+	d.s(`" viewBox="0 0 `)
+	d.n(d.width)
+	d.s(" ")
+	d.n(d.height)
+	d.s("\">\n<defs>")
+	for t, c := range htmlMsgColors {
+		if t == int(protocol.MsgHeartbeat) {
+			continue // heartbeats have no arrowhead
+		}
+		d.s(`<marker id="a`)
+		d.i(t)
+		d.s(`" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0L10,5L0,10z" fill="`)
+		d.s(c)
+		d.s(`"/></marker>`)
+	}
+	d.s("</defs>\n")
+	// Back to front: what is drawn later covers what is drawn earlier, and
+	// the markers and labels must stay readable over the arrows.
+	d.axis()
+	d.world()
+	d.laneLines()
+	d.messages(true)
+	d.messages(false)
+	d.markers()
+	d.s("</svg>\n")
+}
+
+// axis draws the time axis along the top and a faint grid line per tick.
+func (d *htmlDiagram) axis() {
+	decimals := 0
+	switch {
+	case d.tick < 10*time.Millisecond:
+		decimals = 3
+	case d.tick < 100*time.Millisecond:
+		decimals = 2
+	case d.tick < time.Second:
+		decimals = 1
+	}
+	bottom := d.height - htmlFoot/2
+	d.s("<g>")
+	for _, w := range d.scale.widened {
+		x1, x2 := d.x(w.from), d.x(w.to)
+		d.s(`<rect class="wide"`)
+		d.xy(x1, 20)
+		d.s(` width="`)
+		d.n(x2 - x1)
+		d.s(`" height="`)
+		d.n(bottom - 20)
+		d.s(`">`)
+		d.tooltip("widened, not to scale: " + secs(w.from) + " to " + secs(w.to) +
+			" (" + (w.to - w.from).String() + ") drawn " + strconv.Itoa(int(x2-x1+0.5)) + " px wide")
+		d.s("</rect>")
+	}
+	d.s(`<line class="axis"`)
+	d.line(d.x(0), 20, d.x(d.span), 20)
+	d.s("/>")
+	for t := time.Duration(0); t <= d.span; t += d.tick {
+		x := d.x(t)
+		d.s(`<line class="grid"`)
+		d.line(x, 20, x, bottom)
+		d.s(`/><text class="tick" text-anchor="middle"`)
+		d.xy(x, 14)
+		d.s(">")
+		d.s(strconv.FormatFloat(t.Seconds(), 'f', decimals, 64))
+		d.s("s</text>")
+	}
+	d.s("</g>\n")
+}
+
+// laneLines draws one horizontal line per peer, labelled at both ends so
+// that a wide diagram scrolled to the right still names its lanes.
+func (d *htmlDiagram) laneLines() {
+	d.s("<g>")
+	for p := 1; p <= d.lanes; p++ {
+		y := d.y(protocol.PeerID(p))
+		name := "p" + strconv.Itoa(p)
+		d.s(`<line class="lane"`)
+		d.line(d.x(0), y, d.x(d.span), y)
+		d.s(`/><text class="lane" text-anchor="end"`)
+		d.xy(htmlLeft-10, y+4)
+		d.s(">" + name + `</text><text class="lane"`)
+		d.xy(d.x(d.span)+10, y+4)
+		d.s(">" + name + "</text>")
+	}
+	d.s("</g>\n")
+}
+
+// world draws the faults that concern no one peer (partitions, heals,
+// network changes): a dashed line across all lanes, a labelled marker in
+// the strip above lane 1, and a shaded band while a partition lasts.
+func (d *htmlDiagram) world() {
+	top, bottom := 24.0, d.height-htmlFoot/2
+	// Partition bands pair a partition with its heal by their text (see
+	// world.act and world.unblock): "heal: X" ends X, the liveness phase
+	// ends them all. They are a convenience; the lines and tooltips are
+	// the record.
+	type open struct {
+		what string
+		at   time.Duration
+	}
+	var opens []open
+	band := func(o open, end time.Duration) {
+		d.s(`<rect class="band"`)
+		d.xy(d.x(o.at), top)
+		d.s(` width="`)
+		d.n(max(d.x(end)-d.x(o.at), 1))
+		d.s(`" height="`)
+		d.n(bottom - top)
+		d.s(`">`)
+		d.tooltip(o.what + " (" + secs(o.at) + " to " + secs(end) + ")")
+		d.s("</rect>")
+	}
+	d.s("<g>")
+	for _, ev := range d.trace {
+		if ev.Kind != sim.TraceFault || ev.Peer != 0 {
+			continue
+		}
+		switch r := ev.Reason; {
+		case strings.HasPrefix(r, "isolate ") || strings.HasPrefix(r, "split ") || strings.HasPrefix(r, "cut "):
+			opens = append(opens, open{r, ev.Time})
+		case strings.HasPrefix(r, "heal: "):
+			for i, o := range opens {
+				if o.what == strings.TrimPrefix(r, "heal: ") {
+					band(o, ev.Time)
+					opens = append(opens[:i], opens[i+1:]...)
+					break
+				}
+			}
+		case strings.Contains(r, "heal all"):
+			for _, o := range opens {
+				band(o, ev.Time)
+			}
+			opens = opens[:0]
+		}
+	}
+	for _, o := range opens {
+		band(o, d.span)
+	}
+	d.s("</g>\n<g>")
+	var rows htmlLabelRows
+	for _, ev := range d.trace {
+		if ev.Kind != sim.TraceFault || ev.Peer != 0 {
+			continue
+		}
+		x := d.x(ev.Time)
+		d.s(`<g class="world">`)
+		d.tooltip(secs(ev.Time) + " network-wide fault: " + ev.Reason)
+		d.s("<line")
+		d.line(x, top, x, bottom)
+		d.s(`/><path d="M`)
+		d.n(x - 4)
+		d.s(" 24h8l-4 7z")
+		d.s(`"/>`)
+		d.label(&rows, htmlRowsWorld, x+5, 34, 12, htmlShorten(ev.Reason), false)
+		d.s("</g>")
+	}
+	d.s("</g>\n")
+}
+
+// messages draws the heartbeats (hb) or every other message: an arrow per
+// delivery, a dashed line and a red × per drop, and a dotted stub for a
+// message still in flight when the trace ends.
+func (d *htmlDiagram) messages(hb bool) {
+	if hb {
+		d.s(`<g class="hb">`)
+	} else {
+		d.s("<g>")
+	}
+	for _, ev := range d.trace {
+		if (ev.Msg.Type == protocol.MsgHeartbeat) != hb {
+			continue
+		}
+		switch ev.Kind {
+		case sim.TraceDeliver:
+			d.delivery(ev, hb)
+		case sim.TraceDrop:
+			d.drop(ev, hb)
+		case sim.TraceSend:
+			if !d.ended[ev.MsgID] {
+				d.inFlight(ev, hb)
+			}
+		}
+	}
+	d.s("</g>\n")
+}
+
+// from returns where the arrow for ev starts: at its send, or, when the
+// trace has none (it began mid-run), at the sender's lane at ev's time.
+func (d *htmlDiagram) from(ev sim.TraceEvent) (x, y float64, sent string) {
+	if i, ok := findSend(d.trace, d.sends, ev); ok {
+		s := d.trace[i]
+		return d.x(s.Time), d.y(s.Peer), secs(s.Time)
+	}
+	return d.x(ev.Time), d.y(ev.Msg.From), "(send not in trace)"
+}
+
+func (d *htmlDiagram) delivery(ev sim.TraceEvent, hb bool) {
+	x1, y1, sent := d.from(ev)
+	x2, y2 := d.x(ev.Time), d.y(ev.Peer)
+	tip := ev.Msg.String() + "\nsent " + sent + " by p" + peerNumber(ev.Msg.From) +
+		", delivered " + secs(ev.Time) + " to p" + peerNumber(ev.Peer)
+	if hb {
+		// Heartbeats dominate the file: one bare line each, no arrowhead.
+		d.s("<line")
+		d.line(x1, y1, x2, y2)
+		d.s(">")
+		d.tooltip(tip)
+		d.s("</line>")
+		return
+	}
+	// The visible line is thin; a wide transparent twin makes it easy to
+	// hover.
+	d.openMessage(ev.Msg.Type, false)
+	d.tooltip(tip)
+	d.s(`<line class="v"`)
+	d.line(x1, y1, x2, y2)
+	d.s(`/><line class="h"`)
+	d.line(x1, y1, x2, y2)
+	d.s("/></g>")
+}
+
+func (d *htmlDiagram) drop(ev sim.TraceEvent, hb bool) {
+	x1, y1, sent := d.from(ev)
+	x2 := d.x(ev.Time)
+	y2 := y1 + (d.y(ev.Msg.To)-y1)*htmlDropReach
+	if ev.Msg.To == ev.Msg.From || d.y(ev.Msg.To) == y1 {
+		y2 = y1 + 12 // nowhere to go: still show a stub
+	}
+	tip := ev.Msg.String() + "\nDROPPED (" + ev.Reason + "): sent " + sent + " by p" + peerNumber(ev.Msg.From) +
+		", lost " + secs(ev.Time) + " on its way to p" + peerNumber(ev.Msg.To)
+	d.openMessage(ev.Msg.Type, hb)
+	d.tooltip(tip)
+	d.s(`<line class="d"`)
+	d.line(x1, y1, x2, y2)
+	d.s(`/><path class="x" d="M`)
+	d.n(x2 - 4)
+	d.s(" ")
+	d.n(y2 - 4)
+	d.s("l8 8m0-8l-8 8\"/>")
+	if !hb {
+		d.s(`<line class="h"`)
+		d.line(x1, y1, x2, y2)
+		d.s("/>")
+	}
+	d.s("</g>")
+}
+
+// openMessage opens the group of one message's marks, classed by type,
+// which gives them their colour; heartbeats are coloured by the .hb rules.
+func (d *htmlDiagram) openMessage(t protocol.MsgType, hb bool) {
+	if hb {
+		d.s(`<g>`)
+		return
+	}
+	d.s(`<g class="t`)
+	d.i(htmlTypeIndex(t))
+	d.s(`">`)
+}
+
+func (d *htmlDiagram) inFlight(ev sim.TraceEvent, hb bool) {
+	x1, y1 := d.x(ev.Time), d.y(ev.Peer)
+	y2 := y1 + (d.y(ev.Msg.To)-y1)*0.3
+	tip := ev.Msg.String() + "\nsent " + secs(ev.Time) + " by p" + peerNumber(ev.Peer) +
+		"; neither delivered nor dropped when the trace ends"
+	d.openMessage(ev.Msg.Type, hb)
+	d.tooltip(tip)
+	d.s(`<line class="d open"`)
+	d.line(x1, y1, x1+12, y2)
+	d.s("/></g>")
+}
+
+// markers draws faults at one peer, view installs and the other notes, in
+// time order, stacking labels in rows (views above the lane, the rest
+// below) so that events close in time stay legible.
+func (d *htmlDiagram) markers() {
+	above := make([]htmlLabelRows, d.lanes+1)
+	below := make([]htmlLabelRows, d.lanes+1)
+	d.s("<g>")
+	for _, ev := range d.trace {
+		if ev.Peer < 1 || int(ev.Peer) > d.lanes {
+			continue
+		}
+		x, y := d.x(ev.Time), d.y(ev.Peer)
+		switch ev.Kind {
+		case sim.TraceNote:
+			d.note(ev, x, y, &above[ev.Peer], &below[ev.Peer])
+		case sim.TraceFault:
+			class := "fault"
+			switch r := ev.Reason; {
+			// Colour only; the label says what happened.
+			case strings.Contains(r, "crash p") || strings.Contains(r, "kill p"):
+				class += " down"
+			case strings.HasPrefix(r, "start ") || strings.Contains(r, "restart ") || strings.HasPrefix(r, "resume "):
+				class += " up"
+			case strings.HasPrefix(r, "pause "):
+				class += " stop"
+			}
+			d.s(`<g class="` + class + `">`)
+			d.tooltip(secs(ev.Time) + " fault at p" + peerNumber(ev.Peer) + ": " + ev.Reason)
+			d.s("<rect")
+			d.xy(x-2, y-10)
+			d.s(` width="4" height="20"/>`)
+			d.label(&below[ev.Peer], htmlRowsBelow, x+4, y+22, 12, htmlShorten(ev.Reason), false)
+			d.s("</g>")
+		}
+	}
+	d.s("</g>\n")
+}
+
+func (d *htmlDiagram) note(ev sim.TraceEvent, x, y float64, above, below *htmlLabelRows) {
+	n := ev.Note
+	tip := secs(ev.Time) + " p" + peerNumber(ev.Peer) + ": "
+	if line, ok := protocol.FormatNote(n); ok {
+		tip += line + "\n"
+	}
+	tip += n.String()
+	switch n.Kind {
+	case protocol.NoteViewInstalled:
+		label := htmlShorten("v" + strconv.FormatUint(uint64(n.ViewID), 10) + " " + protocol.FormatMembers(n.Members))
+		d.s(`<g class="view">`)
+		d.tooltip(tip)
+		d.s(`<circle cx="`)
+		d.n(x)
+		d.s(`" cy="`)
+		d.n(y)
+		d.s(`" r="4"/>`)
+		d.label(above, htmlRowsAbove, x-3, y-8, -12, label, false)
+		d.s("</g>")
+		return
+	}
+	var label, class string
+	if l, ok := protocol.NoteLine(n); ok {
+		// A seed log line: its message is what the seed's harness greps.
+		label, class = l.Message, "note"
+	} else {
+		label, class = htmlMinorLabel(n), "minor"
+	}
+	label = htmlShorten(label)
+	d.s(`<g class="` + class + `">`)
+	d.tooltip(tip)
+	if class == "note" {
+		d.s(`<path d="M`)
+		d.n(x)
+		d.s(" ")
+		d.n(y - 6)
+		d.s(`l5 9h-10z"/>`)
+	} else {
+		d.s(`<circle cx="`)
+		d.n(x)
+		d.s(`" cy="`)
+		d.n(y)
+		d.s(`" r="2.5"/>`)
+	}
+	// A note the seed does not log is worth no overlap; a cleared
+	// suspicion, the most frequent, is worth no label at all.
+	if n.Kind != protocol.NoteSuspicionCleared {
+		d.label(below, htmlRowsBelow, x+4, y+22, 12, label, class == "minor")
+	}
+	d.s("</g>")
+}
+
+// label writes text at x in the first free of n rows, the first row at y0
+// and each next one dy further. With no row free, an optional label is left
+// out (its marker's tooltip still has it) and any other overlaps the row
+// that frees up first.
+func (d *htmlDiagram) label(rows *htmlLabelRows, n int, x, y0, dy float64, text string, optional bool) {
+	row, free := rows.place(x, text, n)
+	if !free {
+		if optional {
+			return
+		}
+		rows.take(row, x, text)
+	}
+	d.s(`<text class="lbl"`)
+	d.xy(x, y0+dy*float64(row))
+	d.s(">")
+	d.e(text)
+	d.s("</text>")
+}
