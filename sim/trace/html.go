@@ -109,7 +109,7 @@ func WriteHTML(w io.Writer, title string, peers int, trace []sim.TraceEvent) err
 
 // htmlDiagram is one WriteHTML in progress.
 type htmlDiagram struct {
-	w     bytes.Buffer // the SVG, drawn before the page is written
+	out   bytes.Buffer // the SVG, drawn before the page is written
 	num   []byte       // scratch for numbers
 	title string
 	trace []sim.TraceEvent
@@ -212,7 +212,7 @@ func (d *htmlDiagram) pageData() pageData {
 	p := pageData{Title: d.title, Lanes: d.lanes, Last: secs(d.last),
 		Delivered: d.delivered, HeartbeatsDelivered: d.heartbeats, Dropped: d.dropped,
 		Installs: d.installs, Views: len(d.views), Faults: d.faults,
-		HeartbeatsSent: d.perType[protocol.MsgHeartbeat], SVG: d.w.String()}
+		HeartbeatsSent: d.perType[protocol.MsgHeartbeat], SVG: d.out.String()}
 	for t, c := range htmlMsgColors {
 		mt := pageMsgType{Index: t, Name: "unknown type", Colour: c, Sent: d.perType[t],
 			Heartbeat: t == int(protocol.MsgHeartbeat)}

@@ -27,7 +27,8 @@ func htmlTickFor(pxPerSec float64) time.Duration {
 	return 24 * time.Hour
 }
 
-func (d *htmlDiagram) x(t time.Duration) float64 { return htmlLeft + d.scale.at(t) }
+// timeToX is the x of virtual time t: the scale's, right of the lane labels.
+func (d *htmlDiagram) timeToX(t time.Duration) float64 { return htmlLeft + d.scale.at(t) }
 
 // htmlScale maps virtual time to pixels. Messages take a millisecond or
 // two while heartbeats come a second apart, so at any one scale a whole
@@ -112,9 +113,9 @@ func (sc *htmlScale) at(t time.Duration) float64 {
 	return a.x + (b.x-a.x)*float64(t-a.t)/float64(b.t-a.t)
 }
 
-// y is the height of p's lane. Peers outside 1..lanes (a protocol bug
+// peerToY is the height of p's lane. Peers outside 1..lanes (a protocol bug
 // addressing nobody) are put on lane 1 rather than off the picture.
-func (d *htmlDiagram) y(p protocol.PeerID) float64 {
+func (d *htmlDiagram) peerToY(p protocol.PeerID) float64 {
 	if p < 1 || int(p) > d.lanes {
 		p = 1
 	}
