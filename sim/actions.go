@@ -28,7 +28,7 @@ func (w *world) due(a scenarios.Action) {
 	if w.healed {
 		return // the liveness phase allows no more faults
 	}
-	w.fault(0, "arm: "+describeAction(a))
+	w.fault(0, FaultArm, "arm: "+describeAction(a))
 	w.armed = append(w.armed, a)
 }
 
@@ -52,7 +52,7 @@ func (w *world) act(a scenarios.Action) {
 	case scenarios.ActCrash:
 		for _, id := range a.Peers {
 			if sp := w.peers[id]; sp.alive {
-				w.fault(id, fmt.Sprintf("crash p%d", id))
+				w.fault(id, FaultCrash, fmt.Sprintf("crash p%d", id))
 				w.rem.touch(id, w.now)
 				sp.endProcess() // a crash ends a stopped process too
 				w.step(sp, protocol.Event{Type: protocol.EventCrash})
@@ -65,7 +65,7 @@ func (w *world) act(a scenarios.Action) {
 	case scenarios.ActLeave:
 		for _, id := range a.Peers {
 			if sp := w.peers[id]; sp.alive {
-				w.fault(id, fmt.Sprintf("p%d leaves", id))
+				w.fault(id, FaultLeave, fmt.Sprintf("p%d leaves", id))
 				w.rem.touch(id, w.now)
 				w.hist.reason(id, w.now)
 				w.input(sp, protocol.Event{Type: protocol.EventLeave})
@@ -76,19 +76,26 @@ func (w *world) act(a scenarios.Action) {
 	case scenarios.ActPause:
 		w.pause(a)
 	case scenarios.ActIsolate, scenarios.ActSplit, scenarios.ActCut:
-		w.fault(0, describePartition(a))
+		// Kept even without an end: its number in w.happened is what its
+		// trace event and its heal's share.
+		n := w.keep(a)
+		kind := FaultPartition
+		if a.Kind == scenarios.ActCut {
+			kind = FaultCut
+		}
+		w.record(TraceEvent{Kind: TraceFault, Fault: kind, Partition: n + 1, Reason: describePartition(a)})
 		w.partition(a, 1)
 		if a.Until > a.At {
-			w.schedule(item{at: a.Until, kind: itemLift, action: w.keep(a)})
+			w.schedule(item{at: a.Until, kind: itemLift, action: n})
 		}
 	case scenarios.ActDrop:
-		w.fault(0, fmt.Sprintf("drop the next %d %s", a.Drop.Count, describeDrop(a.Drop)))
+		w.fault(0, FaultDrop, fmt.Sprintf("drop the next %d %s", a.Drop.Count, describeDrop(a.Drop)))
 		w.drops = append(w.drops, a.Drop)
 	case scenarios.ActNetwork:
 		w.net = *a.SetNetwork
-		w.fault(0, "network: "+describeNetwork(w.net))
+		w.fault(0, FaultNetwork, "network: "+describeNetwork(w.net))
 	case scenarios.ActHook:
-		w.fault(a.Peer, fmt.Sprintf("arm leader_crash_hook on p%d", a.Peer))
+		w.fault(a.Peer, FaultHook, fmt.Sprintf("arm leader_crash_hook on p%d", a.Peer))
 		sp := w.peers[a.Peer]
 		sp.hooked = true
 		if sp.alive {
@@ -100,13 +107,13 @@ func (w *world) act(a scenarios.Action) {
 		}
 	case scenarios.ActForceView:
 		if sp := w.peers[a.Peer]; sp.alive {
-			w.fault(a.Peer, fmt.Sprintf("operator forces a view at p%d", a.Peer))
+			w.fault(a.Peer, FaultForceView, fmt.Sprintf("operator forces a view at p%d", a.Peer))
 			w.input(sp, protocol.Event{Type: protocol.EventForceView})
 		} else {
-			w.fault(a.Peer, fmt.Sprintf("force a view at p%d: it is down; skipped", a.Peer))
+			w.fault(a.Peer, FaultSkipped, fmt.Sprintf("force a view at p%d: it is down; skipped", a.Peer))
 		}
 	case scenarios.ActChurn:
-		w.fault(0, fmt.Sprintf("churn every %v, down for %v, until %v", a.Churn.Interval, a.Churn.DownFor, a.Until))
+		w.fault(0, FaultChurn, fmt.Sprintf("churn every %v, down for %v, until %v", a.Churn.Interval, a.Churn.DownFor, a.Until))
 		w.churnOn = true
 		w.schedule(item{at: w.now + a.Churn.Interval, kind: itemChurn, action: w.keep(a)})
 	}
@@ -119,11 +126,13 @@ func (w *world) keep(a scenarios.Action) int {
 	return len(w.happened) - 1
 }
 
-func (w *world) unblock(a scenarios.Action) {
+// unblock lifts the partition or cut that is action number n of w.happened.
+func (w *world) unblock(n int) {
 	if w.healed {
 		return // already healed, all at once
 	}
-	w.fault(0, "heal: "+describePartition(a))
+	a := w.happened[n]
+	w.record(TraceEvent{Kind: TraceFault, Fault: FaultHeal, Partition: n + 1, Reason: "heal: " + describePartition(a)})
 	w.partition(a, -1)
 }
 
@@ -154,7 +163,7 @@ func (w *world) startPeer(sp *simPeer, why string) {
 	w.resetAll(sp.id) // a new process has new connections
 	w.rem.touch(sp.id, w.now)
 	if state != nil {
-		w.fault(sp.id, fmt.Sprintf("%s p%d from its state file (incarnation %d, view %d, promise %s)",
+		w.fault(sp.id, startKind(why), fmt.Sprintf("%s p%d from its state file (incarnation %d, view %d, promise %s)",
 			why, sp.id, state.Incarnation, state.View.ID, state.Promise))
 		w.step(sp, protocol.Event{Type: protocol.EventStart, State: state})
 		if !sp.p.Started() {
@@ -162,8 +171,16 @@ func (w *world) startPeer(sp *simPeer, why string) {
 		}
 		return
 	}
-	w.fault(sp.id, fmt.Sprintf("%s p%d (incarnation %d)", why, sp.id, sp.incarnation))
+	w.fault(sp.id, startKind(why), fmt.Sprintf("%s p%d (incarnation %d)", why, sp.id, sp.incarnation))
 	w.step(sp, protocol.Event{Type: protocol.EventStart, Incarnation: sp.incarnation})
+}
+
+// startKind is the kind of fault a start for why is.
+func startKind(why string) FaultKind {
+	if why == "start" {
+		return FaultStart
+	}
+	return FaultRestart
 }
 
 func (w *world) restartPeer(sp *simPeer, why string) {
@@ -182,7 +199,7 @@ func (w *world) kill(sp *simPeer, why string) {
 	if !sp.alive {
 		return
 	}
-	w.fault(sp.id, fmt.Sprintf("%s p%d", why, sp.id))
+	w.fault(sp.id, FaultKill, fmt.Sprintf("%s p%d", why, sp.id))
 	w.rem.touch(sp.id, w.now)
 	sp.alive = false
 	sp.endProcess()
@@ -193,14 +210,14 @@ func (w *world) kill(sp *simPeer, why string) {
 func (w *world) evict(target protocol.PeerID) {
 	for _, sp := range w.peers[1:] {
 		if sp.alive && sp.p.IsLeader() && sp.p.View().Contains(target) {
-			w.fault(sp.id, fmt.Sprintf("evict p%d, asked of leader p%d", target, sp.id))
+			w.fault(sp.id, FaultEvict, fmt.Sprintf("evict p%d, asked of leader p%d", target, sp.id))
 			w.rem.touch(target, w.now)
 			w.hist.reason(target, w.now)
 			w.input(sp, protocol.Event{Type: protocol.EventEvict, Peer: target})
 			return
 		}
 	}
-	w.fault(0, fmt.Sprintf("evict p%d: no live leader holds it; skipped", target))
+	w.fault(0, FaultSkipped, fmt.Sprintf("evict p%d: no live leader holds it; skipped", target))
 }
 
 // churn kills a random live peer (keeping a majority of the universe up)
@@ -240,7 +257,7 @@ func (w *world) input(sp *simPeer, ev protocol.Event) {
 // and every crashed peer restarts.
 func (w *world) heal() {
 	w.healed = true
-	w.fault(0, "liveness phase: heal all partitions, stop loss, resume paused peers, restart crashed peers")
+	w.fault(0, FaultHealAll, "liveness phase: heal all partitions, stop loss, resume paused peers, restart crashed peers")
 	for i := range w.blocked {
 		clear(w.blocked[i])
 	}
@@ -306,7 +323,7 @@ func (w *world) keepDown() {
 	}
 	k = min(k, (len(view.Members)-1)/2)
 	if k < w.sc.Liveness.KeepDown {
-		w.fault(0, fmt.Sprintf("keep down %d of view %s: a minority of it is %d", w.sc.Liveness.KeepDown, view, k))
+		w.fault(0, FaultOther, fmt.Sprintf("keep down %d of view %s: a minority of it is %d", w.sc.Liveness.KeepDown, view, k))
 	}
 	members := slices.Clone(view.Members)
 	for range k {
@@ -317,7 +334,7 @@ func (w *world) keepDown() {
 		if sp.alive {
 			w.kill(sp, "keep down for good:")
 		} else {
-			w.fault(sp.id, fmt.Sprintf("keep down for good: p%d stays down", sp.id))
+			w.fault(sp.id, FaultOther, fmt.Sprintf("keep down for good: p%d stays down", sp.id))
 		}
 	}
 }

@@ -69,12 +69,12 @@ func (w *world) sync(sp *simPeer, fx simEffects) {
 				lost = append(lost, *e.msg)
 			}
 		}
-		w.fault(sp.id, fmt.Sprintf("trigger: %s waits for p%d's state to be synced; before the fsync: %s", describeMessage(*m), sp.id, describeAction(a)))
+		w.fault(sp.id, FaultTrigger, fmt.Sprintf("trigger: %s waits for p%d's state to be synced; before the fsync: %s", describeMessage(*m), sp.id, describeAction(a)))
 		w.act(a)
 		if len(lost) > 0 {
-			w.fault(sp.id, fmt.Sprintf("p%d's state write is lost, and with it %s", sp.id, describeMessages(lost)))
+			w.fault(sp.id, FaultOther, fmt.Sprintf("p%d's state write is lost, and with it %s", sp.id, describeMessages(lost)))
 		} else {
-			w.fault(sp.id, fmt.Sprintf("p%d's state write is lost", sp.id))
+			w.fault(sp.id, FaultOther, fmt.Sprintf("p%d's state write is lost", sp.id))
 		}
 		return
 	}
@@ -125,8 +125,8 @@ func (w *world) storedState(sp *simPeer, why string) (s *protocol.DurableState, 
 	}
 	st, err := protocol.DecodeState(sp.disk, sp.id, stateCluster)
 	if err != nil {
-		// Worded so that traces do not mark it as a start.
-		w.fault(sp.id, fmt.Sprintf("p%d refuses its state file (%s): %v; it stays down (exit 2)", sp.id, why, err))
+		// Not a start: the process refuses to run, so the peer stays down.
+		w.fault(sp.id, FaultOther, fmt.Sprintf("p%d refuses its state file (%s): %v; it stays down (exit 2)", sp.id, why, err))
 		return nil, true
 	}
 	return &st, false
@@ -137,14 +137,14 @@ func (w *world) storedState(sp *simPeer, why string) (s *protocol.DurableState, 
 func (w *world) damage(sp *simPeer, truncate bool) {
 	switch {
 	case sp.disk == nil:
-		w.fault(sp.id, fmt.Sprintf("p%d has no state file to damage", sp.id))
+		w.fault(sp.id, FaultSkipped, fmt.Sprintf("p%d has no state file to damage", sp.id))
 	case truncate:
 		sp.disk = sp.disk[: len(sp.disk)/2 : len(sp.disk)/2]
-		w.fault(sp.id, fmt.Sprintf("tear p%d's state file: %d bytes left", sp.id, len(sp.disk)))
+		w.fault(sp.id, FaultDamage, fmt.Sprintf("tear p%d's state file: %d bytes left", sp.id, len(sp.disk)))
 	default:
 		d := append([]byte(nil), sp.disk...)
 		d[len(d)/2] ^= 0x5a
 		sp.disk = d
-		w.fault(sp.id, fmt.Sprintf("corrupt p%d's state file: byte %d flipped", sp.id, len(d)/2))
+		w.fault(sp.id, FaultDamage, fmt.Sprintf("corrupt p%d's state file: byte %d flipped", sp.id, len(d)/2))
 	}
 }

@@ -20,10 +20,10 @@ type heldInput struct {
 func (w *world) pause(a scenarios.Action) {
 	sp := w.peers[a.Peer]
 	if !sp.alive {
-		w.fault(sp.id, fmt.Sprintf("pause p%d: down; skipped", sp.id))
+		w.fault(sp.id, FaultSkipped, fmt.Sprintf("pause p%d: down; skipped", sp.id))
 		return
 	}
-	w.fault(sp.id, describePause(a))
+	w.fault(sp.id, FaultPause, describePause(a))
 	w.rem.touch(sp.id, w.now)
 	sp.pauses++
 	if a.Until > a.At {
@@ -48,9 +48,9 @@ func (w *world) unpause(it item) {
 // stops there if one of those stops it again or ends it.
 func (w *world) resume(sp *simPeer) {
 	if len(sp.outbox) > 0 {
-		w.fault(sp.id, fmt.Sprintf("resume p%d: %d messages of its last step unsent, %d inputs waited", sp.id, len(sp.outbox), len(sp.held)))
+		w.fault(sp.id, FaultResume, fmt.Sprintf("resume p%d: %d messages of its last step unsent, %d inputs waited", sp.id, len(sp.outbox), len(sp.held)))
 	} else {
-		w.fault(sp.id, fmt.Sprintf("resume p%d: %d inputs waited", sp.id, len(sp.held)))
+		w.fault(sp.id, FaultResume, fmt.Sprintf("resume p%d: %d inputs waited", sp.id, len(sp.held)))
 	}
 	sp.pauses = 0
 	inc := sp.incarnation

@@ -51,11 +51,11 @@ func (w *world) setOff(m protocol.Message) (now []scenarios.Action) {
 			fired.Until = fired.At + a.Until - a.At
 		}
 		if t.Delay == 0 {
-			w.fault(m.From, fmt.Sprintf("trigger: %s about to leave; now: %s", describeMessage(m), describeAction(fired)))
+			w.fault(m.From, FaultTrigger, fmt.Sprintf("trigger: %s about to leave; now: %s", describeMessage(m), describeAction(fired)))
 			now = append(now, fired)
 			continue
 		}
-		w.fault(m.From, fmt.Sprintf("trigger: %s sent; in %v: %s", describeMessage(m), t.Delay, describeAction(fired)))
+		w.fault(m.From, FaultTrigger, fmt.Sprintf("trigger: %s sent; in %v: %s", describeMessage(m), t.Delay, describeAction(fired)))
 		w.schedule(item{at: fired.At, kind: itemFire, action: w.keep(fired)})
 	}
 	clear(w.armed[len(armed):]) // let the disarmed actions' slices go

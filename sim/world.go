@@ -174,7 +174,7 @@ func (w *world) handle(it item) {
 	case itemFire:
 		w.act(w.happened[it.action])
 	case itemLift:
-		w.unblock(w.happened[it.action])
+		w.unblock(it.action)
 	case itemChurn:
 		w.churn(it)
 	case itemRestart:
@@ -232,7 +232,7 @@ func (w *world) stepNode(sp *simPeer, ev protocol.Event) {
 	}
 	w.res.Steps++
 	if err != nil {
-		w.fault(sp.id, fmt.Sprintf("p%d refused %s: %v", sp.id, ev.Type, err))
+		w.fault(sp.id, FaultOther, fmt.Sprintf("p%d refused %s: %v", sp.id, ev.Type, err))
 	}
 }
 
@@ -247,7 +247,7 @@ func (w *world) armHook(sp *simPeer) {
 		w.hist.reason(victim, w.now)
 		w.rem.touch(victim, w.now)
 		w.rem.touch(sp.id, w.now)
-		w.fault(sp.id, fmt.Sprintf("p%d leader_crash_hook fires: DEL %d sent to all but p%d, then crash", sp.id, victim, spared))
+		w.fault(sp.id, FaultHook, fmt.Sprintf("p%d leader_crash_hook fires: DEL %d sent to all but p%d, then crash", sp.id, victim, spared))
 	})
 }
 
@@ -255,7 +255,7 @@ func (w *world) armHook(sp *simPeer) {
 // because it ended while sending them.
 func (w *world) reportLost(sp *simPeer) {
 	if len(sp.lost) > 0 {
-		w.fault(sp.id, fmt.Sprintf("p%d ended before sending %s", sp.id, describeMessages(sp.lost)))
+		w.fault(sp.id, FaultOther, fmt.Sprintf("p%d ended before sending %s", sp.id, describeMessages(sp.lost)))
 		sp.lost = nil
 	}
 }
@@ -386,11 +386,18 @@ func (w *world) anyOtherHoldsView(sp *simPeer) bool {
 	return false
 }
 
-// fault records a change of the world.
-func (w *world) fault(peer protocol.PeerID, what string) {
-	w.p.fault(w, what)
+// fault records a change of the world at peer (0: the network, or no one
+// peer): what is the text a person reads, kind what a program tells apart.
+func (w *world) fault(peer protocol.PeerID, kind FaultKind, what string) {
+	w.record(TraceEvent{Kind: TraceFault, Peer: peer, Fault: kind, Reason: what})
+}
+
+// record prints a fault event and adds it to the trace, at the current time.
+func (w *world) record(ev TraceEvent) {
+	w.p.fault(w, ev.Reason)
 	if w.opts.Trace {
-		w.res.Trace = append(w.res.Trace, TraceEvent{Time: w.now, Kind: TraceFault, Peer: peer, Reason: what})
+		ev.Time = w.now
+		w.res.Trace = append(w.res.Trace, ev)
 	}
 }
 

@@ -52,3 +52,40 @@ func TestTraces_ShowTriggersAndPauses(t *testing.T) {
 		})
 	}
 }
+
+// TestTraces_FaultKinds: every fault a run records has a kind, and each heal
+// names a partition or cut that began before it, which is what the diagram's
+// bands pair them by.
+func TestTraces_FaultKinds(t *testing.T) {
+	for _, name := range []string{"partition-heal", "leader-crash-loss"} {
+		sc, err := scenarios.Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := sim.Run(sc, sim.Options{Seed: 1, Trace: true})
+		begun := make(map[int]bool)
+		kinds := make(map[sim.FaultKind]int)
+		for _, ev := range res.Trace {
+			if ev.Kind != sim.TraceFault {
+				continue
+			}
+			kinds[ev.Fault]++
+			switch ev.Fault {
+			case 0:
+				t.Errorf("%s: fault %q has no kind", name, ev.Reason)
+			case sim.FaultPartition, sim.FaultCut:
+				begun[ev.Partition] = true
+			case sim.FaultHeal:
+				if !begun[ev.Partition] {
+					t.Errorf("%s: %q heals partition %d, which did not begin", name, ev.Reason, ev.Partition)
+				}
+			}
+		}
+		if kinds[sim.FaultStart] == 0 {
+			t.Errorf("%s: no start among the faults %v", name, kinds)
+		}
+		if name == "partition-heal" && kinds[sim.FaultHeal]+kinds[sim.FaultHealAll] == 0 {
+			t.Errorf("%s: no heal among the faults %v", name, kinds)
+		}
+	}
+}

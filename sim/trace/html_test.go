@@ -35,9 +35,9 @@ func sampleTrace() []sim.TraceEvent {
 		return protocol.Note{Kind: protocol.NoteViewInstalled, Peer: p, ViewID: id, Leader: 1, Members: members}
 	}
 	return []sim.TraceEvent{
-		{Time: 0, Kind: sim.TraceFault, Peer: 1, Reason: "start p1 (incarnation 1)"},
+		{Time: 0, Kind: sim.TraceFault, Peer: 1, Fault: sim.FaultStart, Reason: "start p1 (incarnation 1)"},
 		{Time: 0, Kind: sim.TraceNote, Peer: 1, Note: view(1, 1, 1)},
-		{Time: 2000 * ms, Kind: sim.TraceFault, Peer: 2, Reason: "start p2 (incarnation 1)"},
+		{Time: 2000 * ms, Kind: sim.TraceFault, Peer: 2, Fault: sim.FaultStart, Reason: "start p2 (incarnation 1)"},
 		{Time: 2000 * ms, Kind: sim.TraceSend, Peer: 2, Msg: join, MsgID: 1},
 		{Time: 2005 * ms, Kind: sim.TraceDeliver, Peer: 1, Msg: join, MsgID: 1},
 		{Time: 2005 * ms, Kind: sim.TraceSend, Peer: 1, Msg: req, MsgID: 2},
@@ -46,15 +46,15 @@ func sampleTrace() []sim.TraceEvent {
 		{Time: 2005 * ms, Kind: sim.TraceSend, Peer: 1, Msg: newView, MsgID: 3},
 		{Time: 2010 * ms, Kind: sim.TraceDeliver, Peer: 2, Msg: newView, MsgID: 3},
 		{Time: 2010 * ms, Kind: sim.TraceNote, Peer: 2, Note: view(2, 2, 1, 2)},
-		{Time: 3000 * ms, Kind: sim.TraceFault, Peer: 3, Reason: `crash p3 <boom> & "more"`},
+		{Time: 3000 * ms, Kind: sim.TraceFault, Peer: 3, Fault: sim.FaultCrash, Reason: `crash p3 <boom> & "more"`},
 		{Time: 3000 * ms, Kind: sim.TraceNote, Peer: 3, Note: protocol.Note{Kind: protocol.NoteCrashing, Peer: 3}},
-		{Time: 3500 * ms, Kind: sim.TraceFault, Reason: "isolate p3 until 5s"},
+		{Time: 3500 * ms, Kind: sim.TraceFault, Fault: sim.FaultPartition, Partition: 1, Reason: "isolate p3 until 5s"},
 		{Time: 4000 * ms, Kind: sim.TraceNote, Peer: 1,
 			Note: protocol.Note{Kind: protocol.NoteSuspected, Peer: 1, ViewID: 2, Leader: 1, Subject: 3}},
 		{Time: 4500 * ms, Kind: sim.TraceSend, Peer: 2, Msg: hb, MsgID: 4},
 		{Time: 4501 * ms, Kind: sim.TraceDeliver, Peer: 1, Msg: hb, MsgID: 5}, // the duplicate: no send of its own
 		{Time: 4503 * ms, Kind: sim.TraceDeliver, Peer: 1, Msg: hb, MsgID: 4},
-		{Time: 5000 * ms, Kind: sim.TraceFault, Reason: "heal: isolate p3 until 5s"},
+		{Time: 5000 * ms, Kind: sim.TraceFault, Fault: sim.FaultHeal, Partition: 1, Reason: "heal: isolate p3 until 5s"},
 	}
 }
 

@@ -3,7 +3,6 @@ package trace
 import (
 	"html"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/memberly/memberly/protocol"
@@ -161,13 +160,13 @@ func (d *htmlDiagram) laneLines() {
 // the strip above lane 1, and a shaded band while a partition lasts.
 func (d *htmlDiagram) world() {
 	top, bottom := 24.0, d.height-htmlFoot/2
-	// Partition bands pair a partition with its heal by their text (see
-	// world.act and world.unblock): "heal: X" ends X, the liveness phase
-	// ends them all. They are a convenience; the lines and tooltips are
-	// the record.
+	// Partition bands pair a partition or cut with its heal by their
+	// Partition number, and the liveness phase ends them all. They are a
+	// convenience; the lines and tooltips are the record.
 	type open struct {
-		what string
-		at   time.Duration
+		what      string
+		partition int
+		at        time.Duration
 	}
 	var opens []open
 	band := func(o open, end time.Duration) {
@@ -186,18 +185,18 @@ func (d *htmlDiagram) world() {
 		if ev.Kind != sim.TraceFault || ev.Peer != 0 {
 			continue
 		}
-		switch r := ev.Reason; {
-		case strings.HasPrefix(r, "isolate ") || strings.HasPrefix(r, "split ") || strings.HasPrefix(r, "cut "):
-			opens = append(opens, open{r, ev.Time})
-		case strings.HasPrefix(r, "heal: "):
+		switch ev.Fault {
+		case sim.FaultPartition, sim.FaultCut:
+			opens = append(opens, open{ev.Reason, ev.Partition, ev.Time})
+		case sim.FaultHeal:
 			for i, o := range opens {
-				if o.what == strings.TrimPrefix(r, "heal: ") {
+				if o.partition == ev.Partition {
 					band(o, ev.Time)
 					opens = append(opens[:i], opens[i+1:]...)
 					break
 				}
 			}
-		case strings.Contains(r, "heal all"):
+		case sim.FaultHealAll:
 			for _, o := range opens {
 				band(o, ev.Time)
 			}
@@ -357,13 +356,13 @@ func (d *htmlDiagram) markers() {
 			d.note(ev, x, y, &above[ev.Peer], &below[ev.Peer])
 		case sim.TraceFault:
 			class := "fault"
-			switch r := ev.Reason; {
+			switch ev.Fault {
 			// Colour only; the label says what happened.
-			case strings.Contains(r, "crash p") || strings.Contains(r, "kill p"):
+			case sim.FaultCrash, sim.FaultKill:
 				class += " down"
-			case strings.HasPrefix(r, "start ") || strings.Contains(r, "restart ") || strings.HasPrefix(r, "resume "):
+			case sim.FaultStart, sim.FaultRestart, sim.FaultResume:
 				class += " up"
-			case strings.HasPrefix(r, "pause "):
+			case sim.FaultPause:
 				class += " stop"
 			}
 			d.raw(`<g class="` + class + `">`)
