@@ -1,5 +1,7 @@
 package protocol
 
+import "slices"
+
 // This file holds leader change: a candidate gathers PENDING answers from a
 // quorum, recovers the operation the old leader may have left half done,
 // and leads.
@@ -58,4 +60,36 @@ func (p *Peer) becomeLeader() {
 	p.removeAgreed()
 	p.oldLeader = 0
 	p.arm(TimerRetry, p.cfg.RetryInterval)
+}
+
+// nextLeader is the member next in line to lead: the lowest member that is
+// neither suspected, nor excluded, nor, in a large view where this peer
+// watches few members, agreed failed or silent with nobody left to watch
+// it (see unwatched): were it alive, it would be campaigning, and heard.
+func (p *Peer) nextLeader(exclude PeerID) PeerID {
+	for _, q := range p.view.Members {
+		if q != exclude && (q == p.id || (!p.suspected.has(q) && !p.joiners.has(q) && !p.presumedFailed(q))) {
+			return q
+		}
+	}
+	return 0
+}
+
+// presumedFailed reports whether q is confirmed failed or, in a large
+// view, silent here for SuspectAfter while either nobody is left to watch
+// it or both stand in the line of succession, whose members heartbeat one
+// another. In a small view it is never so but for members this peer
+// suspects already.
+func (p *Peer) presumedFailed(q PeerID) bool {
+	if p.confirmedFailed(q) {
+		return true
+	}
+	if p.watchesAll() || p.now-p.lastHeard[q] < p.cfg.SuspectAfter {
+		return false
+	}
+	if p.unwatched(q) {
+		return true
+	}
+	_, inLine := slices.BinarySearch(p.lineOfSuccession(), q)
+	return inLine && p.inLineOfSuccession()
 }

@@ -3,7 +3,6 @@ package protocol
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -553,38 +552,6 @@ func (p *Peer) disarm(k TimerKind) {
 // isMember reports whether this peer has an installed view.
 func (p *Peer) isMember() bool { return p.view.ID != 0 }
 
-// nextLeader is the member next in line to lead: the lowest member that is
-// neither suspected, nor excluded, nor, in a large view where this peer
-// watches few members, agreed failed or silent with nobody left to watch
-// it (see unwatched): were it alive, it would be campaigning, and heard.
-func (p *Peer) nextLeader(exclude PeerID) PeerID {
-	for _, q := range p.view.Members {
-		if q != exclude && (q == p.id || (!p.suspected.has(q) && !p.joiners.has(q) && !p.presumedFailed(q))) {
-			return q
-		}
-	}
-	return 0
-}
-
-// presumedFailed reports whether q is confirmed failed or, in a large
-// view, silent here for SuspectAfter while either nobody is left to watch
-// it or both stand in the line of succession, whose members heartbeat one
-// another. In a small view it is never so but for members this peer
-// suspects already.
-func (p *Peer) presumedFailed(q PeerID) bool {
-	if p.confirmedFailed(q) {
-		return true
-	}
-	if p.watchesAll() || p.now-p.lastHeard[q] < p.cfg.SuspectAfter {
-		return false
-	}
-	if p.unwatched(q) {
-		return true
-	}
-	_, inLine := slices.BinarySearch(p.lineOfSuccession(), q)
-	return inLine && p.inLineOfSuccession()
-}
-
 // stepDown makes a leader or candidate follow the higher ballot b.
 func (p *Peer) stepDown(b Ballot) {
 	p.role = roleFollower
@@ -612,73 +579,4 @@ func (p *Peer) advertised() Ballot {
 		return p.following
 	}
 	return p.ballot
-}
-
-// Status is a snapshot of a peer for observers (a /status endpoint, tests).
-type Status struct {
-	ID          PeerID
-	Incarnation uint64   // this process's (a durable peer's stored one)
-	ViewID      ViewID   // installed view, 0 when not a member
-	Members     []PeerID // installed view's members (shared, never modified)
-	Leader      PeerID
-	Role        string // follower, candidate or leader; "joining" or "stopped" when so
-	Promise     Ballot
-	Suspects    []PeerID
-}
-
-// Status returns a snapshot of the peer.
-func (p *Peer) Status() Status {
-	s := Status{ID: p.id, Incarnation: p.incarnation, ViewID: p.view.ID, Members: p.view.Members, Leader: p.leader, Role: p.role.String(), Promise: p.promise}
-	switch {
-	case p.stopped:
-		s.Role = "stopped"
-	case !p.isMember():
-		s.Role = "joining"
-	}
-	for _, q := range p.view.Members {
-		if p.suspected.has(q) {
-			s.Suspects = append(s.Suspects, q)
-		}
-	}
-	return s
-}
-
-// ID returns the peer's id.
-func (p *Peer) ID() PeerID { return p.id }
-
-// Universe returns how many peers the universe holds: peers 1..Universe.
-func (p *Peer) Universe() int { return p.universe }
-
-// View returns the installed view (ID 0 when not a member).
-func (p *Peer) View() View { return p.view }
-
-// Leader returns the leader this peer follows.
-func (p *Peer) Leader() PeerID { return p.leader }
-
-// IsLeader reports whether this peer leads.
-func (p *Peer) IsLeader() bool { return p.role == roleLeader && !p.stopped }
-
-// Started reports whether the peer took a start (fresh or resumed).
-func (p *Peer) Started() bool { return p.started }
-
-// Incarnation returns the incarnation of this process: the one it started
-// with, or a durable peer's stored one.
-func (p *Peer) Incarnation() uint64 { return p.incarnation }
-
-// Stopped reports whether the peer has crashed or left.
-func (p *Peer) Stopped() bool { return p.stopped }
-
-// Idle reports whether a leader has nothing to do: promises from a quorum
-// of its view, no operation in flight or queued, and every member known to
-// have installed the current view.
-func (p *Peer) Idle() bool {
-	if p.role != roleLeader || !p.quorumPromised || p.inflight || len(p.queue) > 0 {
-		return false
-	}
-	for _, q := range p.view.Members {
-		if q != p.id && p.knownView[q] < p.view.ID {
-			return false
-		}
-	}
-	return true
 }
