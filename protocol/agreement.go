@@ -34,22 +34,22 @@ import "time"
 // (agreement_ring.go has the rule of a large one).
 func (p *Peer) agreedFailed(q PeerID) bool {
 	observers, suspecting := 0, 0
-	for _, o := range p.view.Members {
+	for _, o := range p.acc.view.Members {
 		if o == q {
 			continue
 		}
 		observers++
 		switch {
 		case o == p.id:
-			if !p.suspected.has(q) {
+			if !p.fd.suspected.has(q) {
 				return false
 			}
 			suspecting++
-		case p.suspected.has(o) || p.joiners.has(o):
+		case p.fd.suspected.has(o) || p.fd.joiners.has(o):
 			// Not trusted: neither for nor against. A joiner is one too:
 			// a member asking to join again is out of the view in its own
 			// eyes, and beats no more.
-		case !reportsSuspicion(p.reports[o], q):
+		case !reportsSuspicion(p.fd.reports[o], q):
 			return false
 		default:
 			suspecting++
@@ -75,12 +75,12 @@ func reportsSuspicion(report []PeerID, q PeerID) bool {
 // suspicionList returns the members this peer suspects, sorted, for its
 // heartbeats.
 func (p *Peer) suspicionList() []PeerID {
-	if p.suspected.empty() {
+	if p.fd.suspected.empty() {
 		return nil
 	}
 	var l []PeerID
-	for _, q := range p.view.Members {
-		if p.suspected.has(q) {
+	for _, q := range p.acc.view.Members {
+		if p.fd.suspected.has(q) {
 			l = append(l, q)
 		}
 	}
@@ -101,7 +101,7 @@ func (p *Peer) shareSuspicions() {
 		p.sendHeartbeats()
 		return
 	}
-	p.watch.reportUntil = p.now + p.cfg.SuspectAfter
+	p.fd.watch.reportUntil = p.now + p.cfg.SuspectAfter
 	p.sendReports(p.suspicionList(), nil)
 }
 
@@ -128,24 +128,24 @@ func (p *Peer) reviewAgreement() {
 		p.reviewAgreementByRing()
 		return
 	}
-	selfObserves := !p.isMember() || p.view.Contains(p.id)
-	if selfObserves && p.suspected.empty() && p.agreed.empty() {
+	selfObserves := !p.isMember() || p.acc.view.Contains(p.id)
+	if selfObserves && p.fd.suspected.empty() && p.fd.agreed.empty() {
 		return
 	}
 	started := false
 	for q := PeerID(1); int(q) <= p.universe; q++ {
-		if selfObserves && !p.suspected.has(q) && !p.agreed.has(q) {
+		if selfObserves && !p.fd.suspected.has(q) && !p.fd.agreed.has(q) {
 			continue // agreedFailed(q) is false, and so was it
 		}
-		now := q != p.id && p.view.Contains(q) && p.agreedFailed(q)
+		now := q != p.id && p.acc.view.Contains(q) && p.agreedFailed(q)
 		switch {
-		case now && !p.agreed.has(q):
-			p.agreed.add(q)
-			p.agreedAt[q] = p.now
+		case now && !p.fd.agreed.has(q):
+			p.fd.agreed.add(q)
+			p.fd.agreedAt[q] = p.now
 			started = true
-		case !now && p.agreed.has(q):
-			p.agreed.del(q)
-			p.agreedAt[q] = 0
+		case !now && p.fd.agreed.has(q):
+			p.fd.agreed.del(q)
+			p.fd.agreedAt[q] = 0
 		}
 	}
 	if started {
@@ -156,16 +156,16 @@ func (p *Peer) reviewAgreement() {
 // confirmedFailed reports whether q has been agreed failed for
 // confirmWait without a break.
 func (p *Peer) confirmedFailed(q PeerID) bool {
-	return p.agreed.has(q) && p.now-p.agreedAt[q] >= p.confirmWait()
+	return p.fd.agreed.has(q) && p.now-p.fd.agreedAt[q] >= p.confirmWait()
 }
 
 // removeAgreed queues, on the leader, the removal of every member
 // confirmed failed.
 func (p *Peer) removeAgreed() {
-	if p.role != roleLeader || p.agreed.empty() {
+	if p.role != roleLeader || p.fd.agreed.empty() {
 		return // confirmedFailed needs agreed
 	}
-	for _, q := range p.view.Members {
+	for _, q := range p.acc.view.Members {
 		if q != p.id && p.confirmedFailed(q) {
 			p.enqueue(Op{Kind: OpDel, Peer: q}, reasonSuspicion)
 		}

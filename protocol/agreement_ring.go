@@ -41,7 +41,7 @@ package protocol
 // every member the rule names, given the others), whatever the order in
 // which they are found.
 func (p *Peer) agreedFailedByRing(q PeerID, failed *countedSet) bool {
-	if q == p.id || !p.view.Contains(q) {
+	if q == p.id || !p.acc.view.Contains(q) {
 		return false
 	}
 	var buf [16]PeerID
@@ -50,10 +50,10 @@ func (p *Peer) agreedFailedByRing(q PeerID, failed *countedSet) bool {
 		switch {
 		case o == p.id:
 			counted++
-			if p.suspected.has(q) {
+			if p.fd.suspected.has(q) {
 				votes++
 			}
-		case reportsSuspicion(p.reports[o], q):
+		case reportsSuspicion(p.fd.reports[o], q):
 			counted++
 			votes++
 		case !failed.has(o) && !p.unwatchedGiven(o, failed):
@@ -74,8 +74,8 @@ func (p *Peer) agreedFailedByRing(q PeerID, failed *countedSet) bool {
 // none. Those already agreed stay so, since when they were; the others
 // start now.
 func (p *Peer) reviewAgreementByRing() {
-	w := &p.watch
-	if p.suspected.empty() && p.agreed.empty() && w.reporting.empty() {
+	w := &p.fd.watch
+	if p.fd.suspected.empty() && p.fd.agreed.empty() && w.reporting.empty() {
 		return
 	}
 	found := &w.found
@@ -90,11 +90,11 @@ func (p *Peer) reviewAgreementByRing() {
 	for added := true; added; {
 		added = false
 		for q := PeerID(1); int(q) <= p.universe; q++ {
-			if p.suspected.has(q) && consider(q) {
+			if p.fd.suspected.has(q) && consider(q) {
 				added = true
 			}
 			if w.reporting.has(q) {
-				for _, s := range p.reports[q] {
+				for _, s := range p.fd.reports[q] {
 					if consider(s) {
 						added = true
 					}
@@ -103,15 +103,15 @@ func (p *Peer) reviewAgreementByRing() {
 		}
 	}
 	started := false
-	for q := PeerID(1); int(q) <= p.universe && !(found.empty() && p.agreed.empty()); q++ {
+	for q := PeerID(1); int(q) <= p.universe && !(found.empty() && p.fd.agreed.empty()); q++ {
 		switch {
-		case found.has(q) && !p.agreed.has(q):
-			p.agreed.add(q)
-			p.agreedAt[q] = p.now
+		case found.has(q) && !p.fd.agreed.has(q):
+			p.fd.agreed.add(q)
+			p.fd.agreedAt[q] = p.now
 			started = true
-		case !found.has(q) && p.agreed.has(q):
-			p.agreed.del(q)
-			p.agreedAt[q] = 0
+		case !found.has(q) && p.fd.agreed.has(q):
+			p.fd.agreed.del(q)
+			p.fd.agreedAt[q] = 0
 		}
 	}
 	found.clear()

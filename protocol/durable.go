@@ -87,11 +87,11 @@ var ErrBadState = errors.New("protocol: bad stored state")
 // durableState returns the state p must store now.
 func (p *Peer) durableState() DurableState {
 	s := p.durableFields()
-	if n := len(p.view.Members); n > 0 {
+	if n := len(p.acc.view.Members); n > 0 {
 		s.Incarnations = make([]uint64, n)
 		s.HeardAs = make([]uint64, n)
-		for i, q := range p.view.Members {
-			s.Incarnations[i], s.HeardAs[i] = p.incarnations[q], p.heardAs[q]
+		for i, q := range p.acc.view.Members {
+			s.Incarnations[i], s.HeardAs[i] = p.acc.incarnations[q], p.acc.heardAs[q]
 		}
 	}
 	return s
@@ -102,15 +102,15 @@ func (p *Peer) durableState() DurableState {
 func (p *Peer) durableFields() DurableState {
 	s := DurableState{
 		ID: p.id, Incarnation: p.incarnation,
-		Promise: p.promise, MaxRound: p.maxRound, Following: p.following,
-		HasPending: p.hasPending,
-		View:       p.view, ViewBallot: p.viewBallot, ViewOp: p.viewChange.Op, ViewMore: p.viewChange.More,
-		LatestViewID: p.latestViewID,
-		Exit:         p.exit, ExitBallot: p.exitBallot, ExitOp: p.exitChange.Op, ExitMore: p.exitChange.More,
+		Promise: p.acc.promise, MaxRound: p.acc.maxRound, Following: p.acc.following,
+		HasPending: p.acc.hasPending,
+		View:       p.acc.view, ViewBallot: p.acc.viewBallot, ViewOp: p.acc.viewChange.Op, ViewMore: p.acc.viewChange.More,
+		LatestViewID: p.acc.latestViewID,
+		Exit:         p.acc.exit, ExitBallot: p.acc.exitBallot, ExitOp: p.acc.exitChange.Op, ExitMore: p.acc.exitChange.More,
 	}
-	if p.hasPending {
-		s.PendingOp, s.PendingMore = p.pending.change.Op, p.pending.change.More
-		s.PendingViewID, s.PendingBallot = p.pending.viewID, p.pending.ballot
+	if p.acc.hasPending {
+		s.PendingOp, s.PendingMore = p.acc.pending.change.Op, p.acc.pending.change.More
+		s.PendingViewID, s.PendingBallot = p.acc.pending.viewID, p.acc.pending.ballot
 	}
 	if p.cfg.Mutation == MutationVolatilePromise {
 		// Broken on purpose: the promise and the accepted operation are
@@ -127,11 +127,11 @@ func (p *Peer) durableFields() DurableState {
 // are those of the installed view's members now.
 func (p *Peer) incarnationsSaved() bool {
 	d := &p.saved
-	if len(d.Incarnations) != len(p.view.Members) || len(d.HeardAs) != len(p.view.Members) {
+	if len(d.Incarnations) != len(p.acc.view.Members) || len(d.HeardAs) != len(p.acc.view.Members) {
 		return false
 	}
-	for i, q := range p.view.Members {
-		if d.Incarnations[i] != p.incarnations[q] || d.HeardAs[i] != p.heardAs[q] {
+	for i, q := range p.acc.view.Members {
+		if d.Incarnations[i] != p.acc.incarnations[q] || d.HeardAs[i] != p.acc.heardAs[q] {
 			return false
 		}
 	}
@@ -217,25 +217,25 @@ func (p *Peer) checkState(s *DurableState) error {
 func (p *Peer) resume(s *DurableState) {
 	p.started = true
 	p.incarnation = s.Incarnation
-	p.promise, p.maxRound = s.Promise, s.MaxRound
+	p.acc.promise, p.acc.maxRound = s.Promise, s.MaxRound
 	p.follow(s.Following)
-	p.hasPending = s.HasPending
-	p.pending = pendingOp{change: Change{Op: s.PendingOp, More: s.PendingMore}, viewID: s.PendingViewID, ballot: s.PendingBallot}
-	p.view, p.viewBallot, p.latestViewID = s.View, s.ViewBallot, s.LatestViewID
-	p.viewChange = Change{Op: s.ViewOp, More: s.ViewMore}
+	p.acc.hasPending = s.HasPending
+	p.acc.pending = pendingOp{change: Change{Op: s.PendingOp, More: s.PendingMore}, viewID: s.PendingViewID, ballot: s.PendingBallot}
+	p.acc.view, p.acc.viewBallot, p.acc.latestViewID = s.View, s.ViewBallot, s.LatestViewID
+	p.acc.viewChange = Change{Op: s.ViewOp, More: s.ViewMore}
 	p.rewatch(View{}, Change{})
 	for i, q := range s.View.Members {
-		p.incarnations[q], p.heardAs[q] = s.Incarnations[i], s.HeardAs[i]
+		p.acc.incarnations[q], p.acc.heardAs[q] = s.Incarnations[i], s.HeardAs[i]
 	}
-	p.exit, p.exitBallot, p.exitChange = s.Exit, s.ExitBallot, Change{Op: s.ExitOp, More: s.ExitMore}
+	p.acc.exit, p.acc.exitBallot, p.acc.exitChange = s.Exit, s.ExitBallot, Change{Op: s.ExitOp, More: s.ExitMore}
 	p.saved = *s
-	for q := range p.lastHeard {
-		p.lastHeard[q] = p.now
+	for q := range p.fd.lastHeard {
+		p.fd.lastHeard[q] = p.now
 	}
-	p.note(Note{Kind: NoteResumed, Members: p.view.Members, Ballot: p.promise})
+	p.note(Note{Kind: NoteResumed, Members: p.acc.view.Members, Ballot: p.acc.promise})
 	p.arm(TimerHeartbeat, p.cfg.HeartbeatInterval)
 	if p.isMember() {
-		p.knownView[p.id] = p.view.ID
+		p.lead.knownView[p.id] = p.acc.view.ID
 		// Tell the members at once that this process is back, and which
 		// view it holds: one behind it gets it, one ahead sends it.
 		p.sendHeartbeats()
@@ -244,8 +244,8 @@ func (p *Peer) resume(s *DurableState) {
 	}
 	// Out of any view. One that held a view, or heard of one, knows a
 	// cluster exists: it joins, and never founds view 1 again.
-	if p.latestViewID != 0 {
-		p.startJoining(p.leader)
+	if p.acc.latestViewID != 0 {
+		p.startJoining(p.acc.leader)
 		return
 	}
 	p.startFresh()

@@ -9,7 +9,7 @@ import "slices"
 // canCampaign reports whether a round is left for a candidacy: one above
 // every round seen, and no larger than lastRound, so that members accept
 // it.
-func (p *Peer) canCampaign() bool { return p.maxRound < lastRound }
+func (p *Peer) canCampaign() bool { return p.acc.maxRound < lastRound }
 
 // campaign makes this peer a candidate under a ballot above every round it
 // has seen, replacing the leader it followed. Callers check canCampaign.
@@ -20,15 +20,15 @@ func (p *Peer) campaign() {
 		return
 	}
 	if p.role == roleFollower {
-		p.oldLeader = 0
-		if p.leader != p.id && p.view.Contains(p.leader) {
-			p.oldLeader = p.leader
+		p.elect.oldLeader = 0
+		if p.acc.leader != p.id && p.acc.view.Contains(p.acc.leader) {
+			p.elect.oldLeader = p.acc.leader
 		}
 	}
 	p.role = roleCandidate
-	p.maxRound++
-	p.ballot = Ballot{Round: p.maxRound, Leader: p.id}
-	p.promise = p.ballot
+	p.acc.maxRound++
+	p.ballot = Ballot{Round: p.acc.maxRound, Leader: p.id}
+	p.acc.promise = p.ballot
 	p.note(Note{Kind: NoteCandidate, Ballot: p.ballot})
 	p.askPromises()
 	p.arm(TimerRetry, p.cfg.RetryInterval)
@@ -41,24 +41,24 @@ func (p *Peer) campaign() {
 // whatever was queued.
 func (p *Peer) becomeLeader() {
 	p.role = roleLeader
-	p.leader = p.id
-	p.quorumPromised = true
+	p.acc.leader = p.id
+	p.elect.quorumPromised = true
 	p.note(Note{Kind: NoteLeader, Ballot: p.ballot})
 	// The old leader goes only if it is still suspected (or, in a large
 	// view, presumed failed): a leader that answered was alive after
 	// all, and one that is joining again is removed and re-added through
 	// its JOIN (which says why).
-	if p.oldLeader != 0 && !p.promised.has(p.oldLeader) && !p.suspected.has(p.oldLeader) && p.presumedFailed(p.oldLeader) {
+	if p.elect.oldLeader != 0 && !p.elect.promised.has(p.elect.oldLeader) && !p.fd.suspected.has(p.elect.oldLeader) && p.presumedFailed(p.elect.oldLeader) {
 		// Nobody watched it: this peer is the one that concludes it is
 		// unreachable, and says so.
-		p.suspect(p.oldLeader)
+		p.suspect(p.elect.oldLeader)
 	}
-	if p.oldLeader != 0 && !p.promised.has(p.oldLeader) && p.suspected.has(p.oldLeader) {
-		p.enqueueFirst(single(Op{Kind: OpDel, Peer: p.oldLeader}), reasonSuccession)
+	if p.elect.oldLeader != 0 && !p.elect.promised.has(p.elect.oldLeader) && p.fd.suspected.has(p.elect.oldLeader) {
+		p.enqueueFirst(single(Op{Kind: OpDel, Peer: p.elect.oldLeader}), reasonSuccession)
 	}
 	p.recoverAccepted()
 	p.removeAgreed()
-	p.oldLeader = 0
+	p.elect.oldLeader = 0
 	p.arm(TimerRetry, p.cfg.RetryInterval)
 }
 
@@ -67,8 +67,8 @@ func (p *Peer) becomeLeader() {
 // watches few members, agreed failed or silent with nobody left to watch
 // it (see unwatched): were it alive, it would be campaigning, and heard.
 func (p *Peer) nextLeader(exclude PeerID) PeerID {
-	for _, q := range p.view.Members {
-		if q != exclude && (q == p.id || (!p.suspected.has(q) && !p.joiners.has(q) && !p.presumedFailed(q))) {
+	for _, q := range p.acc.view.Members {
+		if q != exclude && (q == p.id || (!p.fd.suspected.has(q) && !p.fd.joiners.has(q) && !p.presumedFailed(q))) {
 			return q
 		}
 	}
@@ -84,7 +84,7 @@ func (p *Peer) presumedFailed(q PeerID) bool {
 	if p.confirmedFailed(q) {
 		return true
 	}
-	if p.watchesAll() || p.now-p.lastHeard[q] < p.cfg.SuspectAfter {
+	if p.watchesAll() || p.now-p.fd.lastHeard[q] < p.cfg.SuspectAfter {
 		return false
 	}
 	if p.unwatched(q) {

@@ -7,10 +7,10 @@ import (
 
 // heard records a sign of life from q: any message counts.
 func (p *Peer) heard(q PeerID) {
-	p.lastHeard[q] = p.now
-	p.departed.del(q)
-	if p.suspected.has(q) {
-		p.suspected.del(q)
+	p.fd.lastHeard[q] = p.now
+	p.fd.departed.del(q)
+	if p.fd.suspected.has(q) {
+		p.fd.suspected.del(q)
 		p.note(Note{Kind: NoteSuspicionCleared, Subject: q})
 		p.shareSuspicions()
 		// Trusted again, q has its say: its last report, unchanged, may
@@ -23,11 +23,11 @@ func (p *Peer) heard(q PeerID) {
 
 // suspect raises a suspicion of member q, once.
 func (p *Peer) suspect(q PeerID) {
-	if p.suspected.has(q) || q == p.id {
+	if p.fd.suspected.has(q) || q == p.id {
 		return
 	}
-	p.suspected.add(q)
-	p.note(Note{Kind: NoteSuspected, Subject: q, SubjectWasLeader: q == p.leader})
+	p.fd.suspected.add(q)
+	p.note(Note{Kind: NoteSuspected, Subject: q, SubjectWasLeader: q == p.acc.leader})
 	p.shareSuspicions()
 }
 
@@ -36,23 +36,23 @@ func (p *Peer) suspect(q PeerID) {
 // next one that could fall silent.
 func (p *Peer) checkSuspicions() {
 	if p.watchesAll() {
-		for _, q := range p.view.Members {
-			if q != p.id && p.now-p.lastHeard[q] >= p.cfg.SuspectAfter {
+		for _, q := range p.acc.view.Members {
+			if q != p.id && p.now-p.fd.lastHeard[q] >= p.cfg.SuspectAfter {
 				p.suspect(q)
 			}
 		}
 	} else {
-		for _, q := range p.watch.subjects {
-			if p.now-p.lastHeard[q] >= p.cfg.SuspectAfter {
+		for _, q := range p.fd.watch.subjects {
+			if p.now-p.fd.lastHeard[q] >= p.cfg.SuspectAfter {
 				p.suspect(q)
 			}
 		}
 		p.expireReports()
 	}
-	for q := PeerID(1); !p.departed.empty() && int(q) <= p.universe; q++ {
-		if p.departed.has(q) && p.now-p.lastHeard[q] >= p.cfg.SuspectAfter {
+	for q := PeerID(1); !p.fd.departed.empty() && int(q) <= p.universe; q++ {
+		if p.fd.departed.has(q) && p.now-p.fd.lastHeard[q] >= p.cfg.SuspectAfter {
 			// Removed already: only the log line is left to give.
-			p.departed.del(q)
+			p.fd.departed.del(q)
 			p.note(Note{Kind: NoteSuspected, Subject: q})
 		}
 	}
@@ -67,7 +67,7 @@ func (p *Peer) checkSuspicions() {
 // log that the peer was unreachable. With it, a peer's suspicions depend
 // on Now alone, not on how promptly its timers fire.
 func (p *Peer) checkOverdueSuspicions() {
-	if p.suspectDue != 0 && p.now >= p.suspectDue {
+	if p.fd.suspectDue != 0 && p.now >= p.fd.suspectDue {
 		p.checkSuspicions()
 	}
 }
@@ -80,46 +80,46 @@ func (p *Peer) armSuspectTimer() {
 	var earliest time.Duration
 	found := false
 	due := func(q PeerID) {
-		if d := p.lastHeard[q] + p.cfg.SuspectAfter; !found || d < earliest {
+		if d := p.fd.lastHeard[q] + p.cfg.SuspectAfter; !found || d < earliest {
 			earliest, found = d, true
 		}
 	}
 	if p.watchesAll() {
-		for _, q := range p.view.Members {
-			if q != p.id && !p.suspected.has(q) {
+		for _, q := range p.acc.view.Members {
+			if q != p.id && !p.fd.suspected.has(q) {
 				due(q)
 			}
 		}
 	} else {
-		for _, q := range p.watch.subjects {
-			if !p.suspected.has(q) {
+		for _, q := range p.fd.watch.subjects {
+			if !p.fd.suspected.has(q) {
 				due(q)
 			}
 		}
 		// When the reports held lapse (observers.go).
-		for o := PeerID(1); !p.watch.reporting.empty() && int(o) <= p.universe; o++ {
-			if d := p.watch.reportAt[o] + p.reportTTL(); p.watch.reporting.has(o) && (!found || d < earliest) {
+		for o := PeerID(1); !p.fd.watch.reporting.empty() && int(o) <= p.universe; o++ {
+			if d := p.fd.watch.reportAt[o] + p.reportTTL(); p.fd.watch.reporting.has(o) && (!found || d < earliest) {
 				earliest, found = d, true
 			}
 		}
 	}
 	// Departed and agreed peers are few, and most often none.
-	for q := PeerID(1); (!p.departed.empty() || !p.agreed.empty()) && int(q) <= p.universe; q++ {
-		if p.departed.has(q) {
+	for q := PeerID(1); (!p.fd.departed.empty() || !p.fd.agreed.empty()) && int(q) <= p.universe; q++ {
+		if p.fd.departed.has(q) {
 			due(q)
 		}
-		if p.agreed.has(q) && !p.confirmedFailed(q) {
+		if p.fd.agreed.has(q) && !p.confirmedFailed(q) {
 			// When the agreement is confirmed (agreement.go).
-			if d := p.agreedAt[q] + p.confirmWait(); !found || d < earliest {
+			if d := p.fd.agreedAt[q] + p.confirmWait(); !found || d < earliest {
 				earliest, found = d, true
 			}
 		}
 	}
 	if !found {
-		p.suspectDue = 0
+		p.fd.suspectDue = 0
 		return
 	}
-	p.suspectDue = earliest
+	p.fd.suspectDue = earliest
 	p.arm(TimerSuspect, max(earliest-p.now, 0))
 }
 
@@ -136,18 +136,18 @@ func (p *Peer) onHeartbeatTimer() {
 func (p *Peer) sendHeartbeats() {
 	suspects := p.suspicionList()
 	if p.watchesAll() {
-		for _, q := range p.view.Members {
+		for _, q := range p.acc.view.Members {
 			if q != p.id {
-				p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.view.ID, Members: suspects})
+				p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.acc.view.ID, Members: suspects})
 			}
 		}
 		return
 	}
-	for _, q := range p.watch.watchers {
-		p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.view.ID, Members: suspects})
+	for _, q := range p.fd.watch.watchers {
+		p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.acc.view.ID, Members: suspects})
 	}
-	if len(suspects) > 0 || p.now < p.watch.reportUntil || p.inLineOfSuccession() {
-		p.sendReports(suspects, p.watch.watchers)
+	if len(suspects) > 0 || p.now < p.fd.watch.reportUntil || p.inLineOfSuccession() {
+		p.sendReports(suspects, p.fd.watch.watchers)
 	}
 }
 
@@ -155,15 +155,15 @@ func (p *Peer) sendHeartbeats() {
 // follows, its view, and what it suspects. Every heartbeat carries the
 // suspicions, for the receiver takes each as the sender's whole report.
 func (p *Peer) sendHeartbeat(q PeerID) {
-	p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.view.ID, Members: p.suspicionList()})
+	p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.acc.view.ID, Members: p.suspicionList()})
 }
 
 func (p *Peer) onHeartbeat(m *Message) {
 	if !p.fromMember(m) {
 		return
 	}
-	p.knownView[m.From] = m.ViewID
-	if m.ViewID == p.view.ID && (!p.watchesAll() || !slices.Equal(p.reports[m.From], m.Members)) {
+	p.lead.knownView[m.From] = m.ViewID
+	if m.ViewID == p.acc.view.ID && (!p.watchesAll() || !slices.Equal(p.fd.reports[m.From], m.Members)) {
 		// What the sender suspects, among the members of this very view;
 		// in a large view, refreshed as well (see reportTTL).
 		p.setReport(m.From, m.Members)
@@ -171,14 +171,14 @@ func (p *Peer) onHeartbeat(m *Message) {
 	// Anti-entropy: a lagging member is brought up to date. Any member
 	// can do it, as a decided view is a fact; not only the leader, for a
 	// member may lag behind a view whose leader is gone.
-	if m.ViewID < p.view.ID {
+	if m.ViewID < p.acc.view.ID {
 		p.sendNewView(m.From)
 	}
 	if p.role == roleFollower {
 		// Heartbeats spread the leadership to follow: a higher one
 		// supersedes, and the leader's own heartbeat says what it now
 		// follows (its candidacy may have failed).
-		if p.following.Less(m.Ballot) || (m.From == p.leader && m.Ballot != p.following) {
+		if p.acc.following.Less(m.Ballot) || (m.From == p.acc.leader && m.Ballot != p.acc.following) {
 			p.follow(m.Ballot)
 		}
 	}
@@ -194,7 +194,7 @@ func (p *Peer) fromMember(m *Message) bool {
 		p.shareExit(m)
 		return false
 	}
-	if !p.view.Contains(m.From) {
+	if !p.acc.view.Contains(m.From) {
 		p.answerOutsider(m)
 		return false
 	}
@@ -207,10 +207,10 @@ func (p *Peer) fromMember(m *Message) bool {
 // leader or candidate to send it.
 func (p *Peer) answerOutsider(m *Message) {
 	switch {
-	case m.ViewID < p.view.ID:
-		p.send(Message{Type: MsgNotMember, To: m.From, ViewID: p.view.ID, Leader: p.leader})
-	case m.ViewID > p.view.ID:
-		p.send(Message{Type: MsgNack, To: m.From, Ballot: p.promise, ViewID: p.view.ID})
+	case m.ViewID < p.acc.view.ID:
+		p.send(Message{Type: MsgNotMember, To: m.From, ViewID: p.acc.view.ID, Leader: p.acc.leader})
+	case m.ViewID > p.acc.view.ID:
+		p.send(Message{Type: MsgNack, To: m.From, Ballot: p.acc.promise, ViewID: p.acc.view.ID})
 	}
 }
 
@@ -222,12 +222,12 @@ func (p *Peer) maybeCampaign() {
 		return
 	}
 	switch {
-	case p.leader == p.id:
+	case p.acc.leader == p.id:
 		// Others follow this peer's leadership, which it no longer runs:
 		// it must lead, under a fresh ballot.
 		p.campaign()
-	case p.view.Contains(p.leader) && !p.presumedFailed(p.leader) && !p.joiners.has(p.leader):
-	case p.nextLeader(p.leader) == p.id:
+	case p.acc.view.Contains(p.acc.leader) && !p.presumedFailed(p.acc.leader) && !p.fd.joiners.has(p.acc.leader):
+	case p.nextLeader(p.acc.leader) == p.id:
 		p.campaign()
 	}
 }

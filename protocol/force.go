@@ -30,7 +30,7 @@ func (p *Peer) checkForceView() error {
 	switch {
 	case !p.isMember():
 		return fmt.Errorf("%w: peer %d holds no view", ErrForceView, p.id)
-	case p.latestViewID > lastViewID-ForceViewJump || p.maxRound+2 > lastRound:
+	case p.acc.latestViewID > lastViewID-ForceViewJump || p.acc.maxRound+2 > lastRound:
 		return fmt.Errorf("%w: view ids or ballot rounds are spent", ErrForceView)
 	}
 	return nil
@@ -41,18 +41,18 @@ func (p *Peer) checkForceView() error {
 // leads it through an ordinary election (maybeCampaign, in settle), whose
 // quorum is of the forced view.
 func (p *Peer) forceView() {
-	members := make([]PeerID, 0, len(p.view.Members))
-	for _, q := range p.view.Members {
-		if q == p.id || (!p.suspected.has(q) && !p.agreed.has(q) && !p.joiners.has(q)) {
+	members := make([]PeerID, 0, len(p.acc.view.Members))
+	for _, q := range p.acc.view.Members {
+		if q == p.id || (!p.fd.suspected.has(q) && !p.fd.agreed.has(q) && !p.fd.joiners.has(q)) {
 			members = append(members, q)
 		}
 	}
-	v := View{ID: p.latestViewID + ForceViewJump, Members: members}
+	v := View{ID: p.acc.latestViewID + ForceViewJump, Members: members}
 	if p.role != roleFollower {
-		p.stepDown(Ballot{Round: p.maxRound, Leader: p.id})
+		p.stepDown(Ballot{Round: p.acc.maxRound, Leader: p.id})
 	}
-	p.maxRound++
-	b := Ballot{Round: p.maxRound, Leader: p.id}
+	p.acc.maxRound++
+	b := Ballot{Round: p.acc.maxRound, Leader: p.id}
 	p.install(v, b, Change{})
 	p.note(Note{Kind: NoteForcedView, Members: members, Ballot: b})
 	for _, q := range members {

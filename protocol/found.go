@@ -22,13 +22,13 @@ package protocol
 
 // startFounding asks every other host whether a cluster exists.
 func (p *Peer) startFounding() {
-	p.founding = true
-	p.noCluster.clear()
-	p.joining = true
-	p.joinTarget = InitialBallot.Leader
+	p.join.founding = true
+	p.join.noCluster.clear()
+	p.join.joining = true
+	p.join.joinTarget = InitialBallot.Leader
 	for q := PeerID(1); int(q) <= p.universe; q++ {
 		if q != p.id {
-			p.send(Message{Type: MsgJoin, To: q, ViewID: p.latestViewID, Op: Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}})
+			p.send(Message{Type: MsgJoin, To: q, ViewID: p.acc.latestViewID, Op: Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}})
 		}
 	}
 	p.arm(TimerJoin, p.cfg.JoinRetryInterval)
@@ -37,9 +37,9 @@ func (p *Peer) startFounding() {
 // noClusterAt records that host q never held a view, and founds once every
 // other host has said so.
 func (p *Peer) noClusterAt(q PeerID) {
-	p.noCluster.add(q)
+	p.join.noCluster.add(q)
 	for r := PeerID(1); int(r) <= p.universe; r++ {
-		if r != p.id && !p.noCluster.has(r) {
+		if r != p.id && !p.join.noCluster.has(r) {
 			return
 		}
 	}
@@ -50,16 +50,16 @@ func (p *Peer) noClusterAt(q PeerID) {
 // one joins like any other. JOINs queued meanwhile are not this peer's to
 // serve.
 func (p *Peer) clusterExists() {
-	p.founding = false
-	p.queue = p.queue[:0]
-	if p.joinTarget == p.id {
-		p.joinTarget = p.nextHost(p.id)
+	p.join.founding = false
+	p.lead.queue = p.lead.queue[:0]
+	if p.join.joinTarget == p.id {
+		p.join.joinTarget = p.nextHost(p.id)
 	}
 }
 
 // found installs view 1 = [1] and leads it.
 func (p *Peer) found() {
-	p.founding = false
+	p.join.founding = false
 	p.role = roleLeader
 	p.ballot = InitialBallot
 	p.install(View{ID: 1, Members: []PeerID{p.id}}, InitialBallot, single(Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}))
@@ -72,15 +72,15 @@ func (p *Peer) found() {
 // message is no sign of life of the member. A message naming no
 // incarnation (0) cannot be told apart and counts as the member's.
 func (p *Peer) fromOtherProcess(m *Message) bool {
-	if m.Incarnation == 0 || !p.view.Contains(m.From) {
+	if m.Incarnation == 0 || !p.acc.view.Contains(m.From) {
 		return false
 	}
-	want := p.incarnations[m.From]
+	want := p.acc.incarnations[m.From]
 	if want == 0 {
-		if p.heardAs[m.From] == 0 {
-			p.heardAs[m.From] = m.Incarnation
+		if p.acc.heardAs[m.From] == 0 {
+			p.acc.heardAs[m.From] = m.Incarnation
 		}
-		want = p.heardAs[m.From]
+		want = p.acc.heardAs[m.From]
 	}
 	return m.Incarnation != want
 }
@@ -91,7 +91,7 @@ func (p *Peer) fromOtherProcess(m *Message) bool {
 // a cluster exists. Otherwise the answer says what this peer knows: the
 // highest view id it has known and the leader it believes in.
 func (p *Peer) answerJoinAsOutsider(m *Message) {
-	if p.founding {
+	if p.join.founding {
 		if m.ViewID != 0 {
 			p.clusterExists()
 		} else {
@@ -100,14 +100,14 @@ func (p *Peer) answerJoinAsOutsider(m *Message) {
 			return
 		}
 	}
-	p.send(Message{Type: MsgNotMember, To: m.From, ViewID: p.latestViewID, Leader: p.leaderOutside()})
+	p.send(Message{Type: MsgNotMember, To: m.From, ViewID: p.acc.latestViewID, Leader: p.leaderOutside()})
 }
 
 // leaderOutside is the leader a non-member names: the one it follows,
 // unless that is itself, or it never held a view (then it knows none).
 func (p *Peer) leaderOutside() PeerID {
-	if p.leader == p.id || p.latestViewID == 0 {
+	if p.acc.leader == p.id || p.acc.latestViewID == 0 {
 		return 0
 	}
-	return p.leader
+	return p.acc.leader
 }

@@ -5,28 +5,28 @@ package protocol
 // startJoining begins asking target (or, when that makes no sense, the next
 // host) to be added.
 func (p *Peer) startJoining(target PeerID) {
-	p.joining = true
+	p.join.joining = true
 	if !p.inUniverse(target) || target == p.id {
 		target = p.nextHost(p.id)
 	}
-	p.joinTarget = target
+	p.join.joinTarget = target
 	p.sendJoin()
 	p.arm(TimerJoin, p.cfg.JoinRetryInterval)
 }
 
 func (p *Peer) sendJoin() {
-	p.joinAnswered = false
-	p.joinRedirected = false
-	if p.joinTarget == 0 {
+	p.join.joinAnswered = false
+	p.join.joinRedirected = false
+	if p.join.joinTarget == 0 {
 		return
 	}
-	p.sendJoinTo(p.joinTarget)
+	p.sendJoinTo(p.join.joinTarget)
 }
 
 // sendJoinTo asks q to add this process, naming the highest view id it has
 // known.
 func (p *Peer) sendJoinTo(q PeerID) {
-	p.send(Message{Type: MsgJoin, To: q, ViewID: p.latestViewID, Op: Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}})
+	p.send(Message{Type: MsgJoin, To: q, ViewID: p.acc.latestViewID, Op: Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}})
 }
 
 // nextHost returns the host after t in the hosts file, skipping this peer,
@@ -44,15 +44,15 @@ func (p *Peer) nextHost(t PeerID) PeerID {
 // onJoinTimer re-sends JOIN, moving on to the next host when nobody
 // answered the last one.
 func (p *Peer) onJoinTimer() {
-	if !p.joining {
+	if !p.join.joining {
 		return
 	}
-	if p.founding {
+	if p.join.founding {
 		p.found() // a whole interval without a sign of a cluster
 		return
 	}
-	if !p.joinAnswered {
-		p.joinTarget = p.nextHost(p.joinTarget)
+	if !p.join.joinAnswered {
+		p.join.joinTarget = p.nextHost(p.join.joinTarget)
 	}
 	p.sendJoin()
 	p.arm(TimerJoin, p.cfg.JoinRetryInterval)
@@ -63,16 +63,16 @@ func (p *Peer) onJoinTimer() {
 // storm of JOINs.
 func (p *Peer) followRedirect(leader PeerID) {
 	if !p.inUniverse(leader) || leader == p.id {
-		p.joinAnswered = false // no lead: move on at the next retry
+		p.join.joinAnswered = false // no lead: move on at the next retry
 		return
 	}
-	if leader == p.joinTarget || p.joinRedirected {
-		p.joinTarget = leader
+	if leader == p.join.joinTarget || p.join.joinRedirected {
+		p.join.joinTarget = leader
 		return
 	}
-	p.joinTarget = leader
-	p.sendJoinTo(p.joinTarget)
-	p.joinRedirected = true
+	p.join.joinTarget = leader
+	p.sendJoinTo(p.join.joinTarget)
+	p.join.joinRedirected = true
 }
 
 // leave starts a graceful leave: the leader removes itself through its own
@@ -100,7 +100,7 @@ func (p *Peer) leave() {
 // askToLeave sends LEAVE to the leader, when this peer knows one; else the
 // retry timer asks again once a leader is known.
 func (p *Peer) askToLeave() {
-	if p.leader != p.id && p.inUniverse(p.leader) {
-		p.send(Message{Type: MsgLeave, To: p.leader})
+	if p.acc.leader != p.id && p.inUniverse(p.acc.leader) {
+		p.send(Message{Type: MsgLeave, To: p.acc.leader})
 	}
 }

@@ -8,11 +8,11 @@ package protocol
 // incarnation, so the newest process is the one added; but a recovered
 // operation is proposed exactly as it was accepted, whatever was queued.
 func (p *Peer) enqueue(op Op, reason opReason) {
-	if p.inflight && p.proposal.change.Has(op) {
+	if p.lead.inflight && p.lead.proposal.change.Has(op) {
 		return
 	}
-	for i := range p.queue {
-		q := &p.queue[i]
+	for i := range p.lead.queue {
+		q := &p.lead.queue[i]
 		if len(q.change.More) > 0 {
 			if q.change.Names(op.Peer) {
 				return // a recovered batch: proposed as accepted, whatever comes
@@ -33,33 +33,33 @@ func (p *Peer) enqueue(op Op, reason opReason) {
 			return
 		}
 	}
-	p.queue = append(p.queue, queuedOp{change: single(op), reason: reason})
+	p.lead.queue = append(p.lead.queue, queuedOp{change: single(op), reason: reason})
 }
 
 // enqueueFirst puts c at the head of the queue: a leader's own DEL as it
 // leaves, or a recovered change, which goes whole.
 func (p *Peer) enqueueFirst(c Change, reason opReason) {
 	if len(c.More) > 0 {
-		if !p.inflight || !p.proposal.change.Equal(c) {
-			p.queue = append(p.queue, queuedOp{})
-			copy(p.queue[1:], p.queue)
-			p.queue[0] = queuedOp{change: c, reason: reason}
+		if !p.lead.inflight || !p.lead.proposal.change.Equal(c) {
+			p.lead.queue = append(p.lead.queue, queuedOp{})
+			copy(p.lead.queue[1:], p.lead.queue)
+			p.lead.queue[0] = queuedOp{change: c, reason: reason}
 		}
 		return
 	}
 	op := c.Op
 	p.enqueue(op, reason)
-	for i, q := range p.queue {
+	for i, q := range p.lead.queue {
 		if q.change.Op.Kind == op.Kind && q.change.Op.Peer == op.Peer {
-			copy(p.queue[1:i+1], p.queue[:i])
-			p.queue[0] = q
+			copy(p.lead.queue[1:i+1], p.lead.queue[:i])
+			p.lead.queue[0] = q
 			return
 		}
 	}
 }
 
 // proposeNext starts the next change, once a quorum of the view promised
-// (see Peer.promised): up to Config.MaxChangesPerView queued operations
+// (see election.promised): up to Config.MaxChangesPerView queued operations
 // that still change something, taken in order (batch.go, nextBatch).
 //
 // On view lastViewID it starts none: the view it would decide is one every
@@ -69,7 +69,7 @@ func (p *Peer) proposeNext() {
 	if p.batchWaiting() {
 		return
 	}
-	for p.quorumPromised && !p.inflight && len(p.queue) > 0 && p.view.ID < lastViewID {
+	for p.elect.quorumPromised && !p.lead.inflight && len(p.lead.queue) > 0 && p.acc.view.ID < lastViewID {
 		if c := p.nextBatch(); c.Len() > 0 {
 			p.propose(c)
 		}
@@ -81,7 +81,7 @@ func (p *Peer) proposeNext() {
 // still holds.
 func (p *Peer) stillWanted(op Op, reason opReason) bool {
 	switch {
-	case !op.Changes(p.view):
+	case !op.Changes(p.acc.view):
 		return false
 	case reason == reasonSuspicion && !p.confirmedFailed(op.Peer):
 		// Heard again before its turn, here or by enough observers:
@@ -97,13 +97,13 @@ func (p *Peer) stillWanted(op Op, reason opReason) bool {
 
 // propose runs c on the installed view: accept it, then ask the others.
 func (p *Peer) propose(c Change) {
-	p.inflight = true
-	p.proposal = pendingOp{change: c, viewID: p.view.ID, ballot: p.ballot}
-	p.acks.clear()
-	p.acks.add(p.id)
-	p.accept(c, p.view.ID, p.ballot)
+	p.lead.inflight = true
+	p.lead.proposal = pendingOp{change: c, viewID: p.acc.view.ID, ballot: p.ballot}
+	p.lead.acks.clear()
+	p.lead.acks.add(p.id)
+	p.accept(c, p.acc.view.ID, p.ballot)
 	p.note(Note{Kind: NoteProposed, Op: c.Op, More: c.More, Ballot: p.ballot})
-	for _, q := range p.view.Members {
+	for _, q := range p.acc.view.Members {
 		p.sendReq(q)
 	}
 	p.checkProposal()
@@ -120,19 +120,19 @@ func (p *Peer) sendReq(q PeerID) {
 	if q == p.id {
 		return
 	}
-	p.send(Message{Type: MsgReq, To: q, Ballot: p.ballot, ViewID: p.proposal.viewID, Op: p.proposal.change.Op, More: p.proposal.change.More})
+	p.send(Message{Type: MsgReq, To: q, Ballot: p.ballot, ViewID: p.lead.proposal.viewID, Op: p.lead.proposal.change.Op, More: p.lead.proposal.change.More})
 }
 
 func (p *Peer) onOK(m *Message) {
-	p.knownView[m.From] = max(p.knownView[m.From], m.ViewID)
-	if p.role != roleLeader || m.Ballot != p.ballot || !p.view.Contains(m.From) {
+	p.lead.knownView[m.From] = max(p.lead.knownView[m.From], m.ViewID)
+	if p.role != roleLeader || m.Ballot != p.ballot || !p.acc.view.Contains(m.From) {
 		return // stale
 	}
 	switch {
-	case p.inflight && m.ViewID == p.proposal.viewID:
-		p.acks.add(m.From)
+	case p.lead.inflight && m.ViewID == p.lead.proposal.viewID:
+		p.lead.acks.add(m.From)
 		p.checkProposal()
-	case m.ViewID+1 == p.view.ID:
+	case m.ViewID+1 == p.acc.view.ID:
 		// An OK that came after the view it answered was decided: the
 		// member held the view before, so it had accepted nothing for this
 		// one, and it promised the ballot for good.
@@ -142,27 +142,27 @@ func (p *Peer) onOK(m *Message) {
 
 // checkProposal decides the proposal once a quorum of the view accepted it.
 func (p *Peer) checkProposal() {
-	if !p.inflight || !p.isQuorum(&p.acks) {
+	if !p.lead.inflight || !p.isQuorum(&p.lead.acks) {
 		return
 	}
-	p.inflight = false
-	if p.view.ID >= lastViewID {
+	p.lead.inflight = false
+	if p.acc.view.ID >= lastViewID {
 		// proposeNext starts nothing on this view, so nothing can be in
 		// flight; should it be, the proposal is dropped rather than
 		// decide a view id that would wrap or that members refuse.
 		return
 	}
-	c := p.proposal.change
-	next := View{ID: p.view.ID + 1, Members: c.Apply(p.view.Members)}
+	c := p.lead.proposal.change
+	next := View{ID: p.acc.view.ID + 1, Members: c.Apply(p.acc.view.Members)}
 	if !next.Contains(p.id) {
 		// The leader removed itself: it is leaving, or it re-proposed its
 		// own removal that an earlier leader may have decided. It cannot
 		// install a view without itself; it hands the view over and is
 		// out. Should the NEWVIEW be lost, the next leader recovers the
 		// accepted DEL.
-		p.exit, p.exitBallot, p.exitChange = next, p.ballot, c
+		p.acc.exit, p.acc.exitBallot, p.acc.exitChange = next, p.ballot, c
 		for _, q := range next.Members {
-			p.shareExit(&Message{From: q, ViewID: p.view.ID})
+			p.shareExit(&Message{From: q, ViewID: p.acc.view.ID})
 		}
 		p.removed(next.ID, next.Min()) // the lowest member is next in line
 		return
@@ -172,7 +172,7 @@ func (p *Peer) checkProposal() {
 	// Each OK is a promise at the new view, with nothing accepted there
 	// (see promises.go): usually a quorum of it already.
 	for _, q := range next.Members {
-		if q != p.id && p.acks.has(q) {
+		if q != p.id && p.lead.acks.has(q) {
 			p.promisedBy(q, pendingOp{})
 		}
 	}
@@ -191,30 +191,30 @@ func (p *Peer) checkProposal() {
 }
 
 func (p *Peer) onNack(m *Message) {
-	if p.view.Contains(m.From) {
-		p.knownView[m.From] = m.ViewID
+	if p.acc.view.Contains(m.From) {
+		p.lead.knownView[m.From] = m.ViewID
 	}
 	switch p.role {
 	case roleLeader:
 		// A higher promise already made this leader step down (Step's
 		// shared rule). A lagging member is brought up to date, then asked
 		// again: the stream delivers the two in order.
-		if m.ViewID < p.view.ID && p.view.Contains(m.From) {
+		if m.ViewID < p.acc.view.ID && p.acc.view.Contains(m.From) {
 			p.sendNewView(m.From)
-			if p.inflight {
+			if p.lead.inflight {
 				p.sendReq(m.From)
 			}
 		}
 	case roleCandidate:
 		if p.ballot.Less(m.Ballot) {
-			if p.nextLeader(p.oldLeader) == p.id && p.canCampaign() {
+			if p.nextLeader(p.elect.oldLeader) == p.id && p.canCampaign() {
 				p.campaign() // outbid, while still next in line
 			} else {
 				p.stepDown(m.Ballot)
 			}
 			return
 		}
-		if m.ViewID < p.view.ID && p.view.Contains(m.From) {
+		if m.ViewID < p.acc.view.ID && p.acc.view.Contains(m.From) {
 			p.sendNewView(m.From)
 			p.sendNewLeader(m.From)
 		}
@@ -225,21 +225,21 @@ func (p *Peer) onNack(m *Message) {
 func (p *Peer) onRetryTimer() {
 	switch {
 	case p.role == roleLeader:
-		for _, q := range p.view.Members {
-			if q == p.id || p.suspected.has(q) {
+		for _, q := range p.acc.view.Members {
+			if q == p.id || p.fd.suspected.has(q) {
 				continue
 			}
-			if p.knownView[q] < p.view.ID {
+			if p.lead.knownView[q] < p.acc.view.ID {
 				p.sendNewView(q)
 			}
-			if p.inflight && !p.acks.has(q) {
+			if p.lead.inflight && !p.lead.acks.has(q) {
 				p.sendReq(q)
 			}
 		}
 		p.askMissingPromises()
 	case p.role == roleCandidate:
-		for _, q := range p.view.Members {
-			if q != p.id && !p.promised.has(q) && !p.suspected.has(q) {
+		for _, q := range p.acc.view.Members {
+			if q != p.id && !p.elect.promised.has(q) && !p.fd.suspected.has(q) {
 				p.sendNewLeader(q)
 			}
 		}
@@ -259,19 +259,19 @@ func (p *Peer) onJoin(m *Message) {
 		return
 	}
 	if p.role == roleFollower {
-		if m.From == p.leader {
+		if m.From == p.acc.leader {
 			// The leader this peer follows is joining: it is no longer a
 			// member, let alone a leader. Its JOINs must not keep it
 			// looking alive: follow nobody, so the next in line campaigns.
-			p.following = Ballot{}
-			p.leader = 0
+			p.acc.following = Ballot{}
+			p.acc.leader = 0
 		}
-		p.send(Message{Type: MsgRedirect, To: m.From, Leader: p.leader})
+		p.send(Message{Type: MsgRedirect, To: m.From, Leader: p.acc.leader})
 		return
 	}
 	add := m.Op
-	if p.view.Contains(m.From) {
-		if add.Incarnation != 0 && p.incarnations[m.From] == add.Incarnation {
+	if p.acc.view.Contains(m.From) {
+		if add.Incarnation != 0 && p.acc.incarnations[m.From] == add.Incarnation {
 			// The very process the view holds: it missed the NEWVIEWs
 			// since it was added. They name its incarnation, so it may
 			// install the current one.
@@ -283,9 +283,9 @@ func (p *Peer) onJoin(m *Message) {
 		// accepted is forgotten, so its answers no longer count, and it is
 		// removed and added again: a fresh process only ever takes part in
 		// views decided after it was added.
-		p.acks.del(m.From)
-		p.promised.del(m.From)
-		p.knownView[m.From] = 0
+		p.lead.acks.del(m.From)
+		p.elect.promised.del(m.From)
+		p.lead.knownView[m.From] = 0
 		p.suspect(m.From)
 		p.enqueue(Op{Kind: OpDel, Peer: m.From}, reasonRestart)
 	}
@@ -300,11 +300,11 @@ func (p *Peer) onLeave(m *Message) {
 	switch {
 	case p.role == roleFollower:
 		if p.isMember() {
-			p.send(Message{Type: MsgRedirect, To: m.From, Leader: p.leader})
+			p.send(Message{Type: MsgRedirect, To: m.From, Leader: p.acc.leader})
 		}
-	case !p.view.Contains(m.From):
+	case !p.acc.view.Contains(m.From):
 		// Already out: tell it, so it can stop.
-		p.send(Message{Type: MsgNotMember, To: m.From, ViewID: p.view.ID, Leader: p.id})
+		p.send(Message{Type: MsgNotMember, To: m.From, ViewID: p.acc.view.ID, Leader: p.id})
 	default:
 		p.enqueue(Op{Kind: OpDel, Peer: m.From}, reasonLeave)
 	}
@@ -316,7 +316,7 @@ func (p *Peer) checkEvict(q PeerID) error {
 	if p.role != roleLeader {
 		return ErrNotLeader
 	}
-	if q == p.id || !p.view.Contains(q) {
+	if q == p.id || !p.acc.view.Contains(q) {
 		return ErrBadEvict
 	}
 	return nil

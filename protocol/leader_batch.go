@@ -27,14 +27,14 @@ package protocol
 func (p *Peer) nextBatch() Change {
 	var c Change
 	dels := 0
-	for len(p.queue) > 0 && c.Len() < p.cfg.MaxChangesPerView {
-		q := p.queue[0]
+	for len(p.lead.queue) > 0 && c.Len() < p.cfg.MaxChangesPerView {
+		q := p.lead.queue[0]
 		if q.reason == reasonRecovered {
 			if c.Len() > 0 {
 				break
 			}
 			p.popQueue()
-			if q.change.Changes(p.view) {
+			if q.change.Changes(p.acc.view) {
 				return q.change
 			}
 			continue
@@ -68,20 +68,20 @@ func (p *Peer) nextBatch() Change {
 // that (k-1 of k, for k > 2); a batch of removals keeps it only under
 // this rule.
 func (p *Peer) keepsMajority(dels int) bool {
-	n := len(p.view.Members)
+	n := len(p.acc.view.Members)
 	return 2*(n-dels) > n
 }
 
 // popQueue drops the head of the queue.
 func (p *Peer) popQueue() {
-	p.queue = p.queue[:copy(p.queue, p.queue[1:])]
+	p.lead.queue = p.lead.queue[:copy(p.lead.queue, p.lead.queue[1:])]
 }
 
 // decided starts the wait of Config.BatchWait after a decision, when the
 // leader batches: changes that arrive meanwhile queue, and go out
 // together when TimerBatch fires.
 func (p *Peer) decided() {
-	p.decidedAt = p.now
+	p.lead.decidedAt = p.now
 	if p.cfg.MaxChangesPerView > 1 && p.cfg.BatchWait > 0 {
 		p.arm(TimerBatch, p.cfg.BatchWait)
 	}
@@ -91,6 +91,6 @@ func (p *Peer) decided() {
 // batches with a wait, decided a view less than BatchWait ago, and has
 // fewer operations queued than a batch holds.
 func (p *Peer) batchWaiting() bool {
-	return p.cfg.MaxChangesPerView > 1 && p.cfg.BatchWait > 0 && p.decidedAt != 0 &&
-		p.now < p.decidedAt+p.cfg.BatchWait && len(p.queue) < p.cfg.MaxChangesPerView
+	return p.cfg.MaxChangesPerView > 1 && p.cfg.BatchWait > 0 && p.lead.decidedAt != 0 &&
+		p.now < p.lead.decidedAt+p.cfg.BatchWait && len(p.lead.queue) < p.cfg.MaxChangesPerView
 }

@@ -7,10 +7,10 @@ package protocol
 // change, promising b. A batch is one value: accepted, reported and
 // recovered whole.
 func (p *Peer) accept(c Change, v ViewID, b Ballot) {
-	p.pending = pendingOp{change: c, viewID: v, ballot: b}
-	p.hasPending = true
-	if p.promise.Less(b) {
-		p.promise = b
+	p.acc.pending = pendingOp{change: c, viewID: v, ballot: b}
+	p.acc.hasPending = true
+	if p.acc.promise.Less(b) {
+		p.acc.promise = b
 	}
 }
 
@@ -18,9 +18,9 @@ func (p *Peer) onReq(m *Message) {
 	if !p.fromMember(m) {
 		return
 	}
-	p.knownView[m.From] = max(p.knownView[m.From], m.ViewID)
-	if m.Ballot.Less(p.promise) || m.ViewID != p.view.ID {
-		p.send(Message{Type: MsgNack, To: m.From, Ballot: p.promise, ViewID: p.view.ID})
+	p.lead.knownView[m.From] = max(p.lead.knownView[m.From], m.ViewID)
+	if m.Ballot.Less(p.acc.promise) || m.ViewID != p.acc.view.ID {
+		p.send(Message{Type: MsgNack, To: m.From, Ballot: p.acc.promise, ViewID: p.acc.view.ID})
 		return
 	}
 	if p.role == roleCandidate && p.ballot.Less(m.Ballot) {
@@ -34,15 +34,15 @@ func (p *Peer) onReq(m *Message) {
 }
 
 func (p *Peer) onNewView(m *Message) {
-	if m.ViewID <= p.latestViewID {
+	if m.ViewID <= p.acc.latestViewID {
 		// Already installed (or removed from) this view or a later one. A
 		// member acknowledges, so that the sender stops re-sending.
 		if p.isMember() {
-			if m.ViewID == p.view.ID && p.viewBallot.Less(m.Ballot) {
+			if m.ViewID == p.acc.view.ID && p.acc.viewBallot.Less(m.Ballot) {
 				// Decided again, by a leader that recovered it: that
 				// leader leads now.
 				p.adoptBallot(m.Ballot)
-				p.viewBallot = m.Ballot
+				p.acc.viewBallot = m.Ballot
 			}
 			p.ackView(m)
 		} else {
@@ -52,11 +52,11 @@ func (p *Peer) onNewView(m *Message) {
 	}
 	v := View{ID: m.ViewID, Members: m.Members}
 	if !v.Contains(p.id) {
-		p.exit, p.exitBallot, p.exitChange = v, m.Ballot, m.Change()
+		p.acc.exit, p.acc.exitBallot, p.acc.exitChange = v, m.Ballot, m.Change()
 		if p.isMember() {
 			p.removed(m.ViewID, m.Ballot.Leader)
 		} else {
-			p.latestViewID = m.ViewID
+			p.acc.latestViewID = m.ViewID
 		}
 		return
 	}
@@ -82,7 +82,7 @@ func (p *Peer) onNewView(m *Message) {
 // leader this peer promised, the answer for the view it holds is that
 // promise (see answerNewView).
 func (p *Peer) ackView(m *Message) {
-	if m.ViewID == p.view.ID {
+	if m.ViewID == p.acc.view.ID {
 		p.answerNewView(m.From)
 		return
 	}
@@ -96,66 +96,66 @@ func (p *Peer) adoptBallot(b Ballot) {
 	if p.role != roleFollower && p.ballot.Less(b) {
 		p.stepDown(b)
 	}
-	if p.promise.Less(b) {
-		p.promise = b
+	if p.acc.promise.Less(b) {
+		p.acc.promise = b
 	}
-	if p.role == roleFollower && !b.Less(p.following) {
+	if p.role == roleFollower && !b.Less(p.acc.following) {
 		p.follow(b)
 	}
 }
 
 // install makes v the installed view, decided under b by applying c.
 func (p *Peer) install(v View, b Ballot, c Change) {
-	old := p.view
-	p.view, p.viewBallot, p.viewChange = v, b, c
-	p.exit = View{}
+	old := p.acc.view
+	p.acc.view, p.acc.viewBallot, p.acc.viewChange = v, b, c
+	p.acc.exit = View{}
 	for i := range c.Len() {
 		if op := c.At(i); op.Kind == OpAdd {
-			p.incarnations[op.Peer] = op.Incarnation
+			p.acc.incarnations[op.Peer] = op.Incarnation
 		}
 	}
-	p.latestViewID = max(p.latestViewID, v.ID)
-	if p.hasPending && p.pending.viewID < v.ID {
-		p.hasPending = false
+	p.acc.latestViewID = max(p.acc.latestViewID, v.ID)
+	if p.acc.hasPending && p.acc.pending.viewID < v.ID {
+		p.acc.hasPending = false
 	}
 	p.adoptBallot(b)
 	// New members get a full SuspectAfter of grace; departed ones are
 	// no longer watched as members, but one this peer had not suspected,
 	// silent for a heartbeat interval already, is timed on (departed).
 	added := func(q PeerID) {
-		p.lastHeard[q] = p.now
-		p.suspected.del(q)
-		p.departed.del(q)
+		p.fd.lastHeard[q] = p.now
+		p.fd.suspected.del(q)
+		p.fd.departed.del(q)
 		p.setReport(q, nil)
-		p.joiners.del(q)
-		p.knownView[q] = 0
-		p.heardAs[q] = 0
+		p.fd.joiners.del(q)
+		p.lead.knownView[q] = 0
+		p.acc.heardAs[q] = 0
 	}
 	removed := func(q PeerID) {
-		if q != p.id && p.watchedIn(old, q) && !p.suspected.has(q) && p.now-p.lastHeard[q] >= p.cfg.HeartbeatInterval {
-			p.departed.add(q)
+		if q != p.id && p.watchedIn(old, q) && !p.fd.suspected.has(q) && p.now-p.fd.lastHeard[q] >= p.cfg.HeartbeatInterval {
+			p.fd.departed.add(q)
 		}
-		p.suspected.del(q)
+		p.fd.suspected.del(q)
 		p.setReport(q, nil)
-		p.incarnations[q] = 0
-		p.heardAs[q] = 0
+		p.acc.incarnations[q] = 0
+		p.acc.heardAs[q] = 0
 	}
 	p.diffViews(old, v, c, added, removed)
 	p.rewatch(old, c)
-	p.knownView[p.id] = v.ID
-	if p.joining {
-		p.joining = false
-		p.founding = false // a member now: whatever it asked is answered
+	p.lead.knownView[p.id] = v.ID
+	if p.join.joining {
+		p.join.joining = false
+		p.join.founding = false // a member now: whatever it asked is answered
 		p.disarm(TimerJoin)
 	}
 	p.note(Note{Kind: NoteViewInstalled, Members: v.Members, Op: c.Op, More: c.More})
 	p.armSuspectTimer()
 	switch p.role {
 	case roleLeader:
-		if p.inflight && p.proposal.viewID < v.ID {
+		if p.lead.inflight && p.lead.proposal.viewID < v.ID {
 			// Decided elsewhere (the recovered operation of an earlier
 			// leader): the proposal is moot.
-			p.inflight = false
+			p.lead.inflight = false
 		}
 		// Promises count only at the view they were given at.
 		p.resetPromises()
@@ -169,19 +169,19 @@ func (p *Peer) install(v View, b Ballot, c Change) {
 // removed makes this peer a non-member: view viewID, led by leader, does
 // not hold it.
 func (p *Peer) removed(viewID ViewID, leader PeerID) {
-	old := p.view
-	p.view = View{}
+	old := p.acc.view
+	p.acc.view = View{}
 	p.rewatch(old, Change{})
-	p.latestViewID = max(p.latestViewID, viewID)
+	p.acc.latestViewID = max(p.acc.latestViewID, viewID)
 	// Whatever leadership this peer followed or ran is behind it: it will
 	// follow the one whose view adds it back.
-	p.following = Ballot{}
-	p.leader = leader
+	p.acc.following = Ballot{}
+	p.acc.leader = leader
 	p.role = roleFollower
-	p.inflight = false
-	p.queue = p.queue[:0]
-	p.hasPending = false
-	p.suspected.clear()
+	p.lead.inflight = false
+	p.lead.queue = p.lead.queue[:0]
+	p.acc.hasPending = false
+	p.fd.suspected.clear()
 	if p.leaving {
 		p.note(Note{Kind: NoteLeft})
 		p.stop()
@@ -189,43 +189,43 @@ func (p *Peer) removed(viewID ViewID, leader PeerID) {
 	}
 	p.note(Note{Kind: NoteRemoved})
 	if p.cfg.Rejoin {
-		p.startJoining(p.leader)
+		p.startJoining(p.acc.leader)
 	}
 }
 
 // shareExit passes the view that removed this peer to a member of it that
 // shows it is still behind it.
 func (p *Peer) shareExit(m *Message) {
-	if p.exit.ID != 0 && m.ViewID < p.exit.ID && p.exit.Contains(m.From) {
-		p.send(Message{Type: MsgNewView, To: m.From, Ballot: p.exitBallot, ViewID: p.exit.ID, Members: p.exit.Members,
-			Op: p.exitChange.Op, More: p.exitChange.More, ToIncarnation: p.incarnations[m.From]})
+	if p.acc.exit.ID != 0 && m.ViewID < p.acc.exit.ID && p.acc.exit.Contains(m.From) {
+		p.send(Message{Type: MsgNewView, To: m.From, Ballot: p.acc.exitBallot, ViewID: p.acc.exit.ID, Members: p.acc.exit.Members,
+			Op: p.acc.exitChange.Op, More: p.acc.exitChange.More, ToIncarnation: p.acc.incarnations[m.From]})
 	}
 }
 
 // sendNewView sends the installed view to q.
 func (p *Peer) sendNewView(q PeerID) {
-	p.send(Message{Type: MsgNewView, To: q, Ballot: p.viewBallot, ViewID: p.view.ID, Members: p.view.Members,
-		Op: p.viewChange.Op, More: p.viewChange.More, ToIncarnation: p.incarnations[q]})
+	p.send(Message{Type: MsgNewView, To: q, Ballot: p.acc.viewBallot, ViewID: p.acc.view.ID, Members: p.acc.view.Members,
+		Op: p.acc.viewChange.Op, More: p.acc.viewChange.More, ToIncarnation: p.acc.incarnations[q]})
 }
 
 func (p *Peer) onNewLeader(m *Message) {
 	if !p.fromMember(m) {
 		return
 	}
-	if m.Ballot.Less(p.promise) || (m.Ballot == p.promise && m.Ballot.Leader != m.From) {
-		p.send(Message{Type: MsgNack, To: m.From, Ballot: p.promise, ViewID: p.view.ID})
+	if m.Ballot.Less(p.acc.promise) || (m.Ballot == p.acc.promise && m.Ballot.Leader != m.From) {
+		p.send(Message{Type: MsgNack, To: m.From, Ballot: p.acc.promise, ViewID: p.acc.view.ID})
 		return
 	}
-	if p.promise.Less(m.Ballot) {
+	if p.acc.promise.Less(m.Ballot) {
 		if p.role != roleFollower {
 			p.stepDown(m.Ballot)
 		}
-		p.promise = m.Ballot
+		p.acc.promise = m.Ballot
 		p.follow(m.Ballot)
 	}
 	// A candidate behind this peer's view gets the view first: the stream
 	// is FIFO, so it installs it before it reads the answer.
-	if m.ViewID < p.view.ID {
+	if m.ViewID < p.acc.view.ID {
 		p.sendNewView(m.From)
 	}
 	p.sendPromise(m.From)
@@ -233,7 +233,7 @@ func (p *Peer) onNewLeader(m *Message) {
 
 func (p *Peer) onNotMember(m *Message) {
 	if p.isMember() {
-		if m.ViewID > p.view.ID {
+		if m.ViewID > p.acc.view.ID {
 			p.removed(m.ViewID, m.Leader)
 		}
 		return
@@ -242,26 +242,26 @@ func (p *Peer) onNotMember(m *Message) {
 	// this peer is out of it (another non-member answering a JOIN names
 	// the highest view it knew): it must not stop this peer from
 	// installing that view, should it be added to it.
-	if p.founding {
+	if p.join.founding {
 		if m.ViewID == 0 && m.Leader == 0 {
 			p.noClusterAt(m.From)
 			return
 		}
 		p.clusterExists()
 	}
-	if p.joining {
-		p.joinAnswered = true
+	if p.join.joining {
+		p.join.joinAnswered = true
 		p.followRedirect(m.Leader)
 	}
 }
 
 func (p *Peer) onRedirect(m *Message) {
-	if p.founding {
+	if p.join.founding {
 		p.clusterExists() // only members redirect
 	}
 	switch {
-	case p.joining:
-		p.joinAnswered = true
+	case p.join.joining:
+		p.join.joinAnswered = true
 		p.followRedirect(m.Leader)
 	case p.leaving && m.Leader != 0 && m.Leader != p.id:
 		p.send(Message{Type: MsgLeave, To: m.Leader})

@@ -27,19 +27,19 @@ type MemberStatus struct {
 // order; none when it holds no view. It costs O(n): it is for operators,
 // not for every event.
 func (p *Peer) Members() []MemberStatus {
-	out := make([]MemberStatus, 0, len(p.view.Members))
+	out := make([]MemberStatus, 0, len(p.acc.view.Members))
 	all := p.watchesAll()
-	for _, q := range p.view.Members {
-		m := MemberStatus{ID: q, Incarnation: p.incarnations[q], Leader: q == p.leader}
+	for _, q := range p.acc.view.Members {
+		m := MemberStatus{ID: q, Incarnation: p.acc.incarnations[q], Leader: q == p.acc.leader}
 		if m.Incarnation == 0 {
-			m.Incarnation = p.heardAs[q]
+			m.Incarnation = p.acc.heardAs[q]
 		}
 		switch {
 		case q == p.id:
 			m.Incarnation = p.incarnation
 		default:
-			m.Silent = p.now - p.lastHeard[q]
-			m.Watched = all || slices.Contains(p.watch.subjects, q)
+			m.Silent = p.now - p.fd.lastHeard[q]
+			m.Watched = all || slices.Contains(p.fd.watch.subjects, q)
 		}
 		out = append(out, m)
 	}

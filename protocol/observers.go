@@ -38,13 +38,13 @@ type watchState struct {
 	ring     []PeerID
 	subjects []PeerID
 	watchers []PeerID
-	// reportAt holds, by member, when its report (Peer.reports) was last
+	// reportAt holds, by member, when its report (detector.reports) was last
 	// refreshed. In a large view a member reports only while it suspects
 	// someone, or has just stopped to: a report not refreshed within
 	// reportTTL lapses, so that a lost last word does not stand forever.
 	reportAt []time.Duration
 	// reporting holds the members whose report names anyone: derived from
-	// Peer.reports.
+	// detector.reports.
 	reporting countedSet
 	// found is reviewAgreementByRing's scratch set, empty between steps.
 	found countedSet
@@ -88,7 +88,7 @@ func ringOrder(a, b PeerID) int {
 
 // watchesAll reports whether every member of the installed view watches
 // every other: a view of at most Observers+1 members.
-func (p *Peer) watchesAll() bool { return len(p.view.Members) <= p.cfg.Observers+1 }
+func (p *Peer) watchesAll() bool { return len(p.acc.view.Members) <= p.cfg.Observers+1 }
 
 // rewatch brings the ring, the subjects and the watchers in line with the
 // installed view, made by c from old, the view before. A member that becomes a
@@ -96,7 +96,7 @@ func (p *Peer) watchesAll() bool { return len(p.view.Members) <= p.cfg.Observers
 // this peer only once it holds the new view itself. A member suspected
 // that is no longer a subject is forgotten: nobody here times it any more.
 func (p *Peer) rewatch(old View, c Change) {
-	w := &p.watch
+	w := &p.fd.watch
 	oldAll := len(old.Members) <= p.cfg.Observers+1
 	oldSubjects := w.subjects
 	if oldAll {
@@ -106,9 +106,9 @@ func (p *Peer) rewatch(old View, c Change) {
 		if !oldAll {
 			// Out of a large view: members it did not watch are timed
 			// from now on.
-			for _, q := range p.view.Members {
+			for _, q := range p.acc.view.Members {
 				if !slices.Contains(oldSubjects, q) {
-					p.lastHeard[q] = max(p.lastHeard[q], p.now)
+					p.fd.lastHeard[q] = max(p.fd.lastHeard[q], p.now)
 				}
 			}
 		}
@@ -116,21 +116,21 @@ func (p *Peer) rewatch(old View, c Change) {
 		return
 	}
 	if w.ring == nil || oldAll {
-		w.ring = slices.Clone(p.view.Members)
+		w.ring = slices.Clone(p.acc.view.Members)
 		slices.SortFunc(w.ring, ringOrder)
 	} else {
-		p.diffViews(old, p.view, c, w.addToRing, w.deleteFromRing)
+		p.diffViews(old, p.acc.view, c, w.addToRing, w.deleteFromRing)
 	}
 	w.subjects = p.ringWalk(nil, p.id, 1)
 	w.watchers = p.ringWalk(w.watchers[:0], p.id, -1)
 	for _, q := range w.subjects {
 		if !slices.Contains(oldSubjects, q) {
-			p.lastHeard[q] = max(p.lastHeard[q], p.now)
+			p.fd.lastHeard[q] = max(p.fd.lastHeard[q], p.now)
 		}
 	}
 	for _, q := range oldSubjects {
-		if p.suspected.has(q) && !slices.Contains(w.subjects, q) {
-			p.suspected.del(q)
+		if p.fd.suspected.has(q) && !slices.Contains(w.subjects, q) {
+			p.fd.suspected.del(q)
 		}
 	}
 }
@@ -141,7 +141,7 @@ func (p *Peer) watchedIn(old View, q PeerID) bool {
 	if len(old.Members) <= p.cfg.Observers+1 {
 		return q != p.id
 	}
-	return slices.Contains(p.watch.subjects, q)
+	return slices.Contains(p.fd.watch.subjects, q)
 }
 
 // addToRing puts q on the ring, where its key places it.
@@ -162,7 +162,7 @@ func (w *watchState) deleteFromRing(q PeerID) {
 // member q in direction step (+1: its subjects, -1: its watchers), nearest
 // first. q must be on the ring.
 func (p *Peer) ringWalk(dst []PeerID, q PeerID, step int) []PeerID {
-	ring := p.watch.ring
+	ring := p.fd.watch.ring
 	at, _ := slices.BinarySearchFunc(ring, q, ringOrder)
 	n := len(ring)
 	for i := 1; i <= p.cfg.Observers && i < n; i++ {
@@ -173,12 +173,12 @@ func (p *Peer) ringWalk(dst []PeerID, q PeerID, step int) []PeerID {
 
 // setReport records what member o suspects, as its heartbeat says.
 func (p *Peer) setReport(o PeerID, report []PeerID) {
-	p.reports[o] = report
-	p.watch.reportAt[o] = p.now
+	p.fd.reports[o] = report
+	p.fd.watch.reportAt[o] = p.now
 	if len(report) > 0 {
-		p.watch.reporting.add(o)
+		p.fd.watch.reporting.add(o)
 	} else {
-		p.watch.reporting.del(o)
+		p.fd.watch.reporting.del(o)
 	}
 }
 
@@ -189,7 +189,7 @@ func (p *Peer) reportTTL() time.Duration { return 2 * p.cfg.SuspectAfter }
 
 // expireReports drops the reports of a large view that lapsed.
 func (p *Peer) expireReports() {
-	w := &p.watch
+	w := &p.fd.watch
 	for o := PeerID(1); !w.reporting.empty() && int(o) <= p.universe; o++ {
 		if w.reporting.has(o) && p.now-w.reportAt[o] >= p.reportTTL() {
 			p.setReport(o, nil)
@@ -211,8 +211,8 @@ func (p *Peer) expireReports() {
 // next in line relies on when nobody is left to watch a member before it
 // (presumedFailed).
 func (p *Peer) lineOfSuccession() []PeerID {
-	n := len(p.view.Members)
-	return p.view.Members[:min(n/2+1, 2*p.cfg.Observers+1)]
+	n := len(p.acc.view.Members)
+	return p.acc.view.Members[:min(n/2+1, 2*p.cfg.Observers+1)]
 }
 
 // inLineOfSuccession reports whether this peer leads a large view or
@@ -229,7 +229,7 @@ func (p *Peer) inLineOfSuccession() bool {
 // a large view: nobody is left to tell whether q is alive until the ring
 // gives it new observers, which takes a leader to remove the failed ones.
 func (p *Peer) unwatched(q PeerID) bool {
-	return !p.watchesAll() && p.unwatchedGiven(q, &p.agreed)
+	return !p.watchesAll() && p.unwatchedGiven(q, &p.fd.agreed)
 }
 
 // unwatchedGiven reports whether every observer of q on the ring is in
@@ -249,13 +249,13 @@ func (p *Peer) unwatchedGiven(q PeerID, failed *countedSet) bool {
 // anyway) and itself.
 func (p *Peer) sendReports(suspects []PeerID, skip []PeerID) {
 	to := func(q PeerID) {
-		if q != p.id && p.view.Contains(q) && !slices.Contains(skip, q) {
-			p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.view.ID, Members: suspects})
+		if q != p.id && p.acc.view.Contains(q) && !slices.Contains(skip, q) {
+			p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.acc.view.ID, Members: suspects})
 		}
 	}
 	line := p.lineOfSuccession()
-	if _, inLine := slices.BinarySearch(line, p.leader); !inLine {
-		to(p.leader)
+	if _, inLine := slices.BinarySearch(line, p.acc.leader); !inLine {
+		to(p.acc.leader)
 	}
 	for _, q := range line {
 		to(q)

@@ -17,7 +17,7 @@ func ringPeer(t interface{ Fatal(...any) }, members []PeerID, universe, observer
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.view = View{ID: 1, Members: members}
+	p.acc.view = View{ID: 1, Members: members}
 	p.rewatch(View{}, Change{})
 	return p
 }
@@ -88,8 +88,8 @@ func TestRing_ChangedInPlaceEqualsDrawnAnew(t *testing.T) {
 
 func TestRing_SmallViewHasNoRing(t *testing.T) {
 	p := ringPeer(t, []PeerID{1, 2, 3, 4, 5, 6, 7, 8, 9}, 9, DefaultObservers)
-	if !p.watchesAll() || p.watch.ring != nil || p.watch.subjects != nil {
+	if !p.watchesAll() || p.fd.watch.ring != nil || p.fd.watch.subjects != nil {
 		t.Errorf("a view of 9 with 8 observers: watchesAll %v, ring %v, subjects %v; want everyone watching everyone and no ring",
-			p.watchesAll(), p.watch.ring, p.watch.subjects)
+			p.watchesAll(), p.fd.watch.ring, p.fd.watch.subjects)
 	}
 }

@@ -75,122 +75,15 @@ type Peer struct {
 	stopped bool
 	now     time.Duration
 
-	// Acceptor state.
-	//
-	// view is the installed view; ID 0 while not a member. view.ID <=
-	// lastViewID: Step refuses any message carrying a larger view id, and
-	// a leader proposes no change on view lastViewID, so view.ID+1 never
-	// wraps.
-	view         View
-	viewBallot   Ballot // ballot that decided view, re-sent with it
-	viewChange   Change // the change that produced view, re-sent with it
-	latestViewID ViewID // highest view id installed or removed from: the view_id of log lines
-	// incarnations holds, by id, the incarnation each member was added
-	// with, where this peer saw the ADD (0 where it did not).
-	incarnations []uint64
-	// heardAs holds, by id, the incarnation of a member whose ADD this peer
-	// did not see, as first heard from it (0 until then). It only serves
-	// to tell a member's restart by its messages: unlike incarnations, it
-	// never decides whether a process may enter a view.
-	heardAs []uint64
-	promise Ballot // never decreases (within one incarnation)
-	// maxRound is the highest ballot round seen anywhere. maxRound <=
-	// lastRound: Step refuses any message carrying a larger round, and
-	// campaign takes maxRound+1 only while maxRound < lastRound, so
-	// maxRound+1 never wraps.
-	maxRound uint64
-	leader   PeerID // the leader this peer follows (itself when leading)
-	// following is the ballot of the leadership a follower follows: what
-	// its heartbeats advertise. It differs from promise after a failed
-	// candidacy (the promise stays, the candidacy is not followed), so a
-	// dead candidacy is never advertised as a leadership.
-	following  Ballot
-	pending    pendingOp
-	hasPending bool // pending is valid; only ever for the installed view
-
-	// Failure detector, indexed by peer id.
-	lastHeard []time.Duration
-	suspected countedSet
-	// suspectDue is when the armed TimerSuspect is due: the earliest
-	// moment a member not yet suspected falls silent for SuspectAfter.
-	// Zero when nothing is due.
-	suspectDue time.Duration
-	// reports holds, by member, the suspicions its last heartbeat carried
-	// (sorted; shared with the message, never modified): see
-	// agreement.go. Set only from heartbeats of the installed view id, kept
-	// across a view change for members that stay, emptied for the others.
-	reports [][]PeerID
-	// departed are peers the last views removed while this peer had not
-	// suspected them, and had not heard from them for a heartbeat
-	// interval: they may have crashed, and the leader's detector was
-	// only quicker. This peer keeps timing their silence, so that it
-	// logs "unreachable" for a crashed peer as every survivor should,
-	// and forgets them when heard from or once logged. A peer that leaves
-	// gracefully, or is evicted alive, was heard from within the
-	// interval and is not kept.
-	departed countedSet
-	// agreed holds the members agreed failed (agreement.go), and agreedAt
-	// since when, without a break; zero for the others.
-	agreed   countedSet
-	agreedAt []time.Duration
-	// joiners are members of the installed view that asked to join: they
-	// hold no view, so they cannot lead, alive as they are.
-	joiners peerSet
-	// watch is who watches whom in a large view, and the reports held
-	// there (observers.go).
-	watch watchState
+	acc acceptor // what every member keeps as an acceptor
+	fd  detector // the failure detector
 
 	role   role
 	ballot Ballot // own ballot while candidate or leader; its round is at most maxRound
 
-	// Leader state. The queue also survives a candidacy, so requests that
-	// arrive while campaigning are served once leading.
-	queue []queuedOp
-	// decidedAt is when this leader last decided a view: with
-	// Config.BatchWait, the next change waits until BatchWait after it.
-	decidedAt time.Duration
-	inflight  bool
-	proposal  pendingOp  // the REQ in flight, while inflight
-	acks      countedSet // OKs for proposal, the leader's own included
-	knownView []ViewID   // last view id each peer showed; below view.ID means NEWVIEW is due
-
-	// Promises, for candidates and leaders alike. Each view is its own
-	// consensus instance whose acceptors are that view's members: two
-	// quorums of one view intersect, but quorums of two views need not
-	// ({1,4} of [1,2,3,4] and {2,3} of [1,2,3] are disjoint). So promises
-	// count only for the view they were given at, and are gathered anew at
-	// every view, whether this peer installed it by deciding it or by
-	// hearing of it.
-	//
-	// Invariant: a leader proposes in its installed view V only while
-	// quorumPromised holds, that is once promised holds a quorum of V's
-	// members for its ballot, and only after queueing first the operation
-	// accepted for V under the highest ballot among their answers.
-	promised       countedSet  // members that promised ballot at the installed view
-	answers        []pendingOp // by id, valid where promised; op.Kind OpNothing when nothing
-	quorumPromised bool        // promised holds a quorum and the answers were recovered
-
-	// Candidate state.
-	oldLeader PeerID // the leader being replaced (0 when none)
-
-	// exit is the view that removed this peer, while it is out: the view
-	// it handed over as a leader, or the NEWVIEW that left it out. It may
-	// be the only copy of that view, so it is passed on to members still
-	// behind it.
-	exit       View
-	exitBallot Ballot
-	exitChange Change
-
-	// Joining state. founding is peer 1's first phase after any start: it
-	// asks every host whether a cluster exists before it founds one (see
-	// found.go); noCluster holds the hosts that answered that they never
-	// held a view.
-	founding       bool
-	noCluster      peerSet
-	joining        bool
-	joinTarget     PeerID
-	joinAnswered   bool // someone answered the last JOIN
-	joinRedirected bool // a redirect was followed at once since the last timer
+	lead  leading  // what a leader keeps
+	elect election // promises, for candidates and leaders alike
+	join  joiner   // founding and joining
 
 	leaving bool
 
@@ -220,27 +113,35 @@ func NewPeer(cfg Config, id PeerID, universe int) (*Peer, error) {
 	}
 	n := universe + 1
 	return &Peer{
-		cfg:          cfg,
-		id:           id,
-		universe:     universe,
-		promise:      InitialBallot,
-		leader:       InitialBallot.Leader,
-		following:    InitialBallot,
-		lastHeard:    make([]time.Duration, n),
-		departed:     newCountedSet(universe),
-		reports:      make([][]PeerID, n),
-		agreed:       newCountedSet(universe),
-		agreedAt:     make([]time.Duration, n),
-		watch:        newWatchState(universe),
-		incarnations: make([]uint64, n),
-		heardAs:      make([]uint64, n),
-		noCluster:    newPeerSet(universe),
-		suspected:    newCountedSet(universe),
-		joiners:      newPeerSet(universe),
-		acks:         newCountedSet(universe),
-		knownView:    make([]ViewID, n),
-		promised:     newCountedSet(universe),
-		answers:      make([]pendingOp, n),
+		cfg:      cfg,
+		id:       id,
+		universe: universe,
+		acc: acceptor{
+			promise:      InitialBallot,
+			leader:       InitialBallot.Leader,
+			following:    InitialBallot,
+			incarnations: make([]uint64, n),
+			heardAs:      make([]uint64, n),
+		},
+		fd: detector{
+			lastHeard: make([]time.Duration, n),
+			suspected: newCountedSet(universe),
+			departed:  newCountedSet(universe),
+			reports:   make([][]PeerID, n),
+			agreed:    newCountedSet(universe),
+			agreedAt:  make([]time.Duration, n),
+			joiners:   newPeerSet(universe),
+			watch:     newWatchState(universe),
+		},
+		lead: leading{
+			acks:      newCountedSet(universe),
+			knownView: make([]ViewID, n),
+		},
+		elect: election{
+			promised: newCountedSet(universe),
+			answers:  make([]pendingOp, n),
+		},
+		join: joiner{noCluster: newPeerSet(universe)},
 	}, nil
 }
 
@@ -343,8 +244,8 @@ func (p *Peer) settle() {
 func (p *Peer) start(incarnation uint64) {
 	p.started = true
 	p.incarnation = incarnation
-	for q := range p.lastHeard {
-		p.lastHeard[q] = p.now
+	for q := range p.fd.lastHeard {
+		p.fd.lastHeard[q] = p.now
 	}
 	p.arm(TimerHeartbeat, p.cfg.HeartbeatInterval)
 	p.startFresh()
@@ -444,22 +345,22 @@ func (p *Peer) stepMessage(m *Message) {
 		p.heard(m.From)
 		p.checkOverdueSuspicions()
 	}
-	if p.founding && m.ViewID != 0 && m.Type != MsgNotMember {
+	if p.join.founding && m.ViewID != 0 && m.Type != MsgNotMember {
 		p.clusterExists()
 	}
 	if m.Type == MsgJoin {
-		if p.view.Contains(m.From) {
-			p.joiners.add(m.From)
+		if p.acc.view.Contains(m.From) {
+			p.fd.joiners.add(m.From)
 		}
 	} else {
-		p.joiners.del(m.From) // only JOIN and LEAVE come from non-members; LEAVE from members
+		p.fd.joiners.del(m.From) // only JOIN and LEAVE come from non-members; LEAVE from members
 	}
-	if m.Ballot.Round > p.maxRound {
-		p.maxRound = m.Ballot.Round
+	if m.Ballot.Round > p.acc.maxRound {
+		p.acc.maxRound = m.Ballot.Round
 	}
 	// The rule shared by every handler: a leader that sees a higher ballot
 	// from a member of its view has been superseded.
-	if p.role == roleLeader && p.ballot.Less(m.Ballot) && p.view.Contains(m.From) {
+	if p.role == roleLeader && p.ballot.Less(m.Ballot) && p.acc.view.Contains(m.From) {
 		p.stepDown(m.Ballot)
 	}
 	switch m.Type {
@@ -519,7 +420,7 @@ func (p *Peer) send(m Message) {
 // note records n with this peer's log-line header.
 func (p *Peer) note(n Note) {
 	n.Peer = p.id
-	n.ViewID = p.latestViewID
+	n.ViewID = p.acc.latestViewID
 	n.Leader = p.shownLeader()
 	p.out.Notes = append(p.out.Notes, n)
 }
@@ -529,12 +430,12 @@ func (p *Peer) note(n Note) {
 // and its successor has not won its election yet), the member next in line
 // to lead. A view's log line thus never names a leader outside the view.
 func (p *Peer) shownLeader() PeerID {
-	if p.isMember() && p.leader != 0 && !p.view.Contains(p.leader) {
+	if p.isMember() && p.acc.leader != 0 && !p.acc.view.Contains(p.acc.leader) {
 		if next := p.nextLeader(0); next != 0 {
 			return next
 		}
 	}
-	return p.leader
+	return p.acc.leader
 }
 
 // arm (re)arms the timer of kind k to fire after d.
@@ -550,33 +451,33 @@ func (p *Peer) disarm(k TimerKind) {
 }
 
 // isMember reports whether this peer has an installed view.
-func (p *Peer) isMember() bool { return p.view.ID != 0 }
+func (p *Peer) isMember() bool { return p.acc.view.ID != 0 }
 
 // stepDown makes a leader or candidate follow the higher ballot b.
 func (p *Peer) stepDown(b Ballot) {
 	p.role = roleFollower
-	if p.promise.Less(b) {
-		p.promise = b
+	if p.acc.promise.Less(b) {
+		p.acc.promise = b
 	}
 	p.follow(b)
-	p.inflight = false
-	p.queue = p.queue[:0]
-	p.promised.clear()
-	p.quorumPromised = false
+	p.lead.inflight = false
+	p.lead.queue = p.lead.queue[:0]
+	p.elect.promised.clear()
+	p.elect.quorumPromised = false
 	p.note(Note{Kind: NoteSteppedDown, Ballot: b})
 }
 
 // follow makes this follower follow the leadership of ballot b.
 func (p *Peer) follow(b Ballot) {
-	p.following = b
-	p.leader = b.Leader
+	p.acc.following = b
+	p.acc.leader = b.Leader
 }
 
 // advertised is the ballot this peer's heartbeats carry: the leadership it
 // runs or follows.
 func (p *Peer) advertised() Ballot {
 	if p.role == roleFollower {
-		return p.following
+		return p.acc.following
 	}
 	return p.ballot
 }

@@ -1,7 +1,7 @@
 package protocol
 
 // This file holds promises, which candidates and leaders gather alike, one
-// view at a time (see the invariant on Peer.promised).
+// view at a time (see the invariant on election.promised).
 //
 // A leader collects them without extra messages in the common case. An OK
 // for its ballot at view V is also a promise at view V+1 with nothing
@@ -17,17 +17,17 @@ package protocol
 // this peer's own: its promise is its ballot, and its answer is what it
 // accepted for this view, if anything.
 func (p *Peer) resetPromises() {
-	p.promised.clear()
-	p.quorumPromised = false
-	p.promised.add(p.id)
-	p.answers[p.id] = pendingOp{}
-	if p.hasPending && p.pending.viewID == p.view.ID {
-		p.answers[p.id] = p.pending
+	p.elect.promised.clear()
+	p.elect.quorumPromised = false
+	p.elect.promised.add(p.id)
+	p.elect.answers[p.id] = pendingOp{}
+	if p.acc.hasPending && p.acc.pending.viewID == p.acc.view.ID {
+		p.elect.answers[p.id] = p.acc.pending
 	}
 	if p.role == roleLeader && p.cfg.Mutation == MutationStalePromises {
 		// The broken rule: a leader keeps proposing on the promises of
 		// the view it was elected in.
-		p.quorumPromised = true
+		p.elect.quorumPromised = true
 	}
 }
 
@@ -35,7 +35,7 @@ func (p *Peer) resetPromises() {
 // peer's own, then every other member's, asked with NEWLEADER.
 func (p *Peer) askPromises() {
 	p.resetPromises()
-	for _, q := range p.view.Members {
+	for _, q := range p.acc.view.Members {
 		if q != p.id {
 			p.sendNewLeader(q)
 		}
@@ -48,45 +48,45 @@ func (p *Peer) askPromises() {
 // yet. Members behind are sent the view instead: they answer it with
 // their promise.
 func (p *Peer) askMissingPromises() {
-	if p.quorumPromised {
+	if p.elect.quorumPromised {
 		return
 	}
-	for _, q := range p.view.Members {
-		if q != p.id && !p.promised.has(q) && !p.suspected.has(q) && p.knownView[q] >= p.view.ID {
+	for _, q := range p.acc.view.Members {
+		if q != p.id && !p.elect.promised.has(q) && !p.fd.suspected.has(q) && p.lead.knownView[q] >= p.acc.view.ID {
 			p.sendNewLeader(q)
 		}
 	}
 }
 
 func (p *Peer) sendNewLeader(q PeerID) {
-	p.send(Message{Type: MsgNewLeader, To: q, Ballot: p.ballot, ViewID: p.view.ID})
+	p.send(Message{Type: MsgNewLeader, To: q, Ballot: p.ballot, ViewID: p.acc.view.ID})
 }
 
 // promisedBy records q's promise for this peer's ballot at the installed
 // view, with the operation q accepted for that view (op.Kind OpNothing when
 // none).
 func (p *Peer) promisedBy(q PeerID, accepted pendingOp) {
-	if p.quorumPromised || p.promised.has(q) {
+	if p.elect.quorumPromised || p.elect.promised.has(q) {
 		return // the answers were already recovered: later ones change nothing
 	}
-	p.promised.add(q)
-	p.answers[q] = accepted
+	p.elect.promised.add(q)
+	p.elect.answers[q] = accepted
 	p.checkPromises()
 }
 
 func (p *Peer) onPending(m *Message) {
-	if p.view.Contains(m.From) {
-		p.knownView[m.From] = m.ViewID
+	if p.acc.view.Contains(m.From) {
+		p.lead.knownView[m.From] = m.ViewID
 	}
-	if p.role == roleFollower || m.Ballot != p.ballot || !p.view.Contains(m.From) {
+	if p.role == roleFollower || m.Ballot != p.ballot || !p.acc.view.Contains(m.From) {
 		return // stale, or not ours
 	}
 	switch {
-	case m.ViewID > p.view.ID:
+	case m.ViewID > p.acc.view.ID:
 		// Its NEWVIEW came first on the same stream, unless this is a
 		// stale answer; either way the view is asked again once installed.
 		return
-	case m.ViewID < p.view.ID:
+	case m.ViewID < p.acc.view.ID:
 		// A promise at a view since replaced. The sender promised this
 		// very ballot, so it answers the current view with its promise
 		// there (answerNewView): the view alone is asked for. A NEWLEADER
@@ -103,14 +103,14 @@ func (p *Peer) onPending(m *Message) {
 // candidate leads, a leader recovers what its promisers accepted and may
 // propose again.
 func (p *Peer) checkPromises() {
-	if p.quorumPromised || !p.isQuorum(&p.promised) {
+	if p.elect.quorumPromised || !p.isQuorum(&p.elect.promised) {
 		return
 	}
 	switch p.role {
 	case roleCandidate:
 		p.becomeLeader()
 	case roleLeader:
-		p.quorumPromised = true
+		p.elect.quorumPromised = true
 		p.recoverAccepted()
 	}
 }
@@ -123,9 +123,9 @@ func (p *Peer) checkPromises() {
 // same id.
 func (p *Peer) recoverAccepted() {
 	var recovered pendingOp
-	for _, q := range p.view.Members {
-		a := p.answers[q]
-		if p.promised.has(q) && a.change.Op.Kind != OpNothing && a.viewID == p.view.ID && recovered.ballot.Less(a.ballot) {
+	for _, q := range p.acc.view.Members {
+		a := p.elect.answers[q]
+		if p.elect.promised.has(q) && a.change.Op.Kind != OpNothing && a.viewID == p.acc.view.ID && recovered.ballot.Less(a.ballot) {
 			recovered = a
 		}
 	}
@@ -145,7 +145,7 @@ func (p *Peer) recoverAccepted() {
 // accepted for it; to anyone else a heartbeat, which shows the view it
 // holds, all a peer re-sending a view waits for.
 func (p *Peer) answerNewView(to PeerID) {
-	if p.promise.Leader != to {
+	if p.acc.promise.Leader != to {
 		p.sendHeartbeat(to)
 		return
 	}
@@ -155,9 +155,9 @@ func (p *Peer) answerNewView(to PeerID) {
 // sendPromise tells to, whose ballot this peer has promised, that promise
 // at the installed view, with the operation accepted for that view.
 func (p *Peer) sendPromise(to PeerID) {
-	answer := Message{Type: MsgPending, To: to, Ballot: p.promise, ViewID: p.view.ID, Members: p.view.Members}
-	if p.hasPending && p.pending.viewID == p.view.ID {
-		answer.Op, answer.More, answer.OpBallot = p.pending.change.Op, p.pending.change.More, p.pending.ballot
+	answer := Message{Type: MsgPending, To: to, Ballot: p.acc.promise, ViewID: p.acc.view.ID, Members: p.acc.view.Members}
+	if p.acc.hasPending && p.acc.pending.viewID == p.acc.view.ID {
+		answer.Op, answer.More, answer.OpBallot = p.acc.pending.change.Op, p.acc.pending.change.More, p.acc.pending.ballot
 	}
 	p.send(answer)
 }

@@ -75,5 +75,5 @@ func (p *Peer) isQuorum(s *countedSet) bool {
 	if p.cfg.Mutation == MutationQuorumOfOne {
 		return true
 	}
-	return 2*s.n >= len(p.view.Members) && s.quorum(p.view.Members)
+	return 2*s.n >= len(p.acc.view.Members) && s.quorum(p.acc.view.Members)
 }

@@ -15,22 +15,22 @@ import (
 // never modified once installed, see View.)
 func (p *Peer) Clone() *Peer {
 	c := *p
-	c.incarnations = slices.Clone(p.incarnations)
-	c.heardAs = slices.Clone(p.heardAs)
-	c.lastHeard = slices.Clone(p.lastHeard)
-	c.suspected = p.suspected.clone()
-	c.departed = p.departed.clone()
-	c.reports = slices.Clone(p.reports)
-	c.agreed = p.agreed.clone()
-	c.agreedAt = slices.Clone(p.agreedAt)
-	c.watch = p.watch.clone()
-	c.joiners = slices.Clone(p.joiners)
-	c.queue = slices.Clone(p.queue)
-	c.acks = p.acks.clone()
-	c.knownView = slices.Clone(p.knownView)
-	c.promised = p.promised.clone()
-	c.answers = slices.Clone(p.answers)
-	c.noCluster = slices.Clone(p.noCluster)
+	c.acc.incarnations = slices.Clone(p.acc.incarnations)
+	c.acc.heardAs = slices.Clone(p.acc.heardAs)
+	c.fd.lastHeard = slices.Clone(p.fd.lastHeard)
+	c.fd.suspected = p.fd.suspected.clone()
+	c.fd.departed = p.fd.departed.clone()
+	c.fd.reports = slices.Clone(p.fd.reports)
+	c.fd.agreed = p.fd.agreed.clone()
+	c.fd.agreedAt = slices.Clone(p.fd.agreedAt)
+	c.fd.watch = p.fd.watch.clone()
+	c.fd.joiners = slices.Clone(p.fd.joiners)
+	c.lead.queue = slices.Clone(p.lead.queue)
+	c.lead.acks = p.lead.acks.clone()
+	c.lead.knownView = slices.Clone(p.lead.knownView)
+	c.elect.promised = p.elect.promised.clone()
+	c.elect.answers = slices.Clone(p.elect.answers)
+	c.join.noCluster = slices.Clone(p.join.noCluster)
 	c.out = Output{}
 	return &c
 }
@@ -60,80 +60,80 @@ func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
 	e.flag(p.started)
 	e.flag(p.stopped)
 	at(p.now)
-	e.view(p.view)
-	e.ballot(p.viewBallot)
-	e.change(p.viewChange)
-	e.u(uint64(p.latestViewID))
+	e.view(p.acc.view)
+	e.ballot(p.acc.viewBallot)
+	e.change(p.acc.viewChange)
+	e.u(uint64(p.acc.latestViewID))
 	for q := 1; q <= p.universe; q++ {
-		e.u(p.incarnations[q])
-		e.u(p.heardAs[q])
-		at(p.lastHeard[q])
-		e.u(uint64(p.knownView[q]))
-		pending(p.answers[q])
-		e.u(uint64(len(p.reports[q])))
-		for _, s := range p.reports[q] {
+		e.u(p.acc.incarnations[q])
+		e.u(p.acc.heardAs[q])
+		at(p.fd.lastHeard[q])
+		e.u(uint64(p.lead.knownView[q]))
+		pending(p.elect.answers[q])
+		e.u(uint64(len(p.fd.reports[q])))
+		for _, s := range p.fd.reports[q] {
 			e.u(uint64(s))
 		}
 	}
-	e.ballot(p.promise)
-	e.u(p.maxRound)
-	e.u(uint64(p.leader))
-	e.ballot(p.following)
-	pending(p.pending)
-	e.flag(p.hasPending)
-	set(p.suspected.peerSet) // its count is derived from the set
-	set(p.departed.peerSet)
-	set(p.agreed.peerSet)
+	e.ballot(p.acc.promise)
+	e.u(p.acc.maxRound)
+	e.u(uint64(p.acc.leader))
+	e.ballot(p.acc.following)
+	pending(p.acc.pending)
+	e.flag(p.acc.hasPending)
+	set(p.fd.suspected.peerSet) // its count is derived from the set
+	set(p.fd.departed.peerSet)
+	set(p.fd.agreed.peerSet)
 	for q := 1; q <= p.universe; q++ {
-		if p.agreed.peerSet[q] {
-			at(p.agreedAt[q])
+		if p.fd.agreed.peerSet[q] {
+			at(p.fd.agreedAt[q])
 		}
 	}
-	e.flag(p.suspectDue != 0) // zero: nothing due, at any time
-	if p.suspectDue != 0 {
-		at(p.suspectDue)
+	e.flag(p.fd.suspectDue != 0) // zero: nothing due, at any time
+	if p.fd.suspectDue != 0 {
+		at(p.fd.suspectDue)
 	}
-	set(p.joiners)
+	set(p.fd.joiners)
 	if !p.watchesAll() {
 		// The ring is derived from the view; when reports lapse is not.
 		for q := 1; q <= p.universe; q++ {
-			if p.watch.reporting.peerSet[q] {
-				at(p.watch.reportAt[q])
+			if p.fd.watch.reporting.peerSet[q] {
+				at(p.fd.watch.reportAt[q])
 			}
 		}
-		e.flag(p.now < p.watch.reportUntil) // once past, it no longer matters when
-		if p.now < p.watch.reportUntil {
-			at(p.watch.reportUntil)
+		e.flag(p.now < p.fd.watch.reportUntil) // once past, it no longer matters when
+		if p.now < p.fd.watch.reportUntil {
+			at(p.fd.watch.reportUntil)
 		}
 	}
 	e.u(uint64(p.role))
 	e.ballot(p.ballot)
-	e.u(uint64(len(p.queue)))
-	for _, q := range p.queue {
+	e.u(uint64(len(p.lead.queue)))
+	for _, q := range p.lead.queue {
 		e.change(q.change)
 		e.u(uint64(q.reason))
 	}
 	// When the last decision was matters only while its batch wait lasts.
-	waiting := p.decidedAt != 0 && p.now < p.decidedAt+p.cfg.BatchWait
+	waiting := p.lead.decidedAt != 0 && p.now < p.lead.decidedAt+p.cfg.BatchWait
 	e.flag(waiting)
 	if waiting {
-		at(p.decidedAt)
+		at(p.lead.decidedAt)
 	}
-	e.flag(p.inflight)
-	pending(p.proposal)
-	set(p.acks.peerSet)
-	set(p.promised.peerSet)
-	e.flag(p.quorumPromised)
-	e.u(uint64(p.oldLeader))
-	e.view(p.exit)
-	e.ballot(p.exitBallot)
-	e.change(p.exitChange)
-	e.flag(p.founding)
-	set(p.noCluster)
-	e.flag(p.joining)
-	e.u(uint64(p.joinTarget))
-	e.flag(p.joinAnswered)
-	e.flag(p.joinRedirected)
+	e.flag(p.lead.inflight)
+	pending(p.lead.proposal)
+	set(p.lead.acks.peerSet)
+	set(p.elect.promised.peerSet)
+	e.flag(p.elect.quorumPromised)
+	e.u(uint64(p.elect.oldLeader))
+	e.view(p.acc.exit)
+	e.ballot(p.acc.exitBallot)
+	e.change(p.acc.exitChange)
+	e.flag(p.join.founding)
+	set(p.join.noCluster)
+	e.flag(p.join.joining)
+	e.u(uint64(p.join.joinTarget))
+	e.flag(p.join.joinAnswered)
+	e.flag(p.join.joinRedirected)
 	e.flag(p.leaving)
 	for _, g := range p.timerGen {
 		e.u(g)

@@ -17,15 +17,15 @@ type Status struct {
 
 // Status returns a snapshot of the peer.
 func (p *Peer) Status() Status {
-	s := Status{ID: p.id, Incarnation: p.incarnation, ViewID: p.view.ID, Members: p.view.Members, Leader: p.leader, Role: p.role.String(), Promise: p.promise}
+	s := Status{ID: p.id, Incarnation: p.incarnation, ViewID: p.acc.view.ID, Members: p.acc.view.Members, Leader: p.acc.leader, Role: p.role.String(), Promise: p.acc.promise}
 	switch {
 	case p.stopped:
 		s.Role = "stopped"
 	case !p.isMember():
 		s.Role = "joining"
 	}
-	for _, q := range p.view.Members {
-		if p.suspected.has(q) {
+	for _, q := range p.acc.view.Members {
+		if p.fd.suspected.has(q) {
 			s.Suspects = append(s.Suspects, q)
 		}
 	}
@@ -39,10 +39,10 @@ func (p *Peer) ID() PeerID { return p.id }
 func (p *Peer) Universe() int { return p.universe }
 
 // View returns the installed view (ID 0 when not a member).
-func (p *Peer) View() View { return p.view }
+func (p *Peer) View() View { return p.acc.view }
 
 // Leader returns the leader this peer follows.
-func (p *Peer) Leader() PeerID { return p.leader }
+func (p *Peer) Leader() PeerID { return p.acc.leader }
 
 // IsLeader reports whether this peer leads.
 func (p *Peer) IsLeader() bool { return p.role == roleLeader && !p.stopped }
@@ -61,11 +61,11 @@ func (p *Peer) Stopped() bool { return p.stopped }
 // of its view, no operation in flight or queued, and every member known to
 // have installed the current view.
 func (p *Peer) Idle() bool {
-	if p.role != roleLeader || !p.quorumPromised || p.inflight || len(p.queue) > 0 {
+	if p.role != roleLeader || !p.elect.quorumPromised || p.lead.inflight || len(p.lead.queue) > 0 {
 		return false
 	}
-	for _, q := range p.view.Members {
-		if q != p.id && p.knownView[q] < p.view.ID {
+	for _, q := range p.acc.view.Members {
+		if q != p.id && p.lead.knownView[q] < p.acc.view.ID {
 			return false
 		}
 	}
