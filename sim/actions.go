@@ -10,9 +10,12 @@ import (
 	"github.com/memberly/memberly/scenarios"
 )
 
-// The checks scheduled by Run, as item.action of an itemCheck.
+// checkKind names a check Run schedules (an itemCheck).
+type checkKind uint8
+
+// The checks scheduled by Run.
 const (
-	checkExpect   = iota // the scenario's expectation, at Expect.Within
+	checkExpect   checkKind = iota // the scenario's expectation, at Expect.Within
 	checkHeal            // the liveness phase begins
 	checkLiveness        // L1, at the end of the liveness phase
 	checkKeepDown        // during the liveness phase: take peers down for good once settled
@@ -83,10 +86,10 @@ func (w *world) act(a scenarios.Action) {
 		if a.Kind == scenarios.ActCut {
 			kind = FaultCut
 		}
-		w.record(TraceEvent{Kind: TraceFault, Fault: kind, Partition: n + 1, Reason: describePartition(a)})
+		w.record(TraceEvent{Kind: TraceFault, Fault: kind, Partition: int(n) + 1, Reason: describePartition(a)})
 		w.partition(a, 1)
 		if a.Until > a.At {
-			w.schedule(item{at: a.Until, kind: itemLift, action: n})
+			w.schedule(item{at: a.Until, kind: itemLift, kept: n})
 		}
 	case scenarios.ActDrop:
 		w.fault(0, FaultDrop, fmt.Sprintf("drop the next %d %s", a.Drop.Count, describeDrop(a.Drop)))
@@ -115,24 +118,24 @@ func (w *world) act(a scenarios.Action) {
 	case scenarios.ActChurn:
 		w.fault(0, FaultChurn, fmt.Sprintf("churn every %v, down for %v, until %v", a.Churn.Interval, a.Churn.DownFor, a.Until))
 		w.churnOn = true
-		w.schedule(item{at: w.now + a.Churn.Interval, kind: itemChurn, action: w.keep(a)})
+		w.schedule(item{at: w.now + a.Churn.Interval, kind: itemChurn, kept: w.keep(a)})
 	}
 }
 
 // keep records an action that later items refer to, and returns its
 // number in w.happened.
-func (w *world) keep(a scenarios.Action) int {
+func (w *world) keep(a scenarios.Action) keptAction {
 	w.happened = append(w.happened, a)
-	return len(w.happened) - 1
+	return keptAction(len(w.happened) - 1)
 }
 
-// unblock lifts the partition or cut that is action number n of w.happened.
-func (w *world) unblock(n int) {
+// unblock lifts the partition or cut that is action n of w.happened.
+func (w *world) unblock(n keptAction) {
 	if w.healed {
 		return // already healed, all at once
 	}
 	a := w.happened[n]
-	w.record(TraceEvent{Kind: TraceFault, Fault: FaultHeal, Partition: n + 1, Reason: "heal: " + describePartition(a)})
+	w.record(TraceEvent{Kind: TraceFault, Fault: FaultHeal, Partition: int(n) + 1, Reason: "heal: " + describePartition(a)})
 	w.partition(a, -1)
 }
 
@@ -223,7 +226,7 @@ func (w *world) evict(target protocol.PeerID) {
 // churn kills a random live peer (keeping a majority of the universe up)
 // and schedules its restart.
 func (w *world) churn(it item) {
-	a := w.happened[it.action]
+	a := w.happened[it.kept]
 	if w.healed || w.now >= a.Until {
 		return
 	}
@@ -239,7 +242,7 @@ func (w *world) churn(it item) {
 		w.down++
 		w.schedule(item{at: w.now + a.Churn.DownFor, kind: itemRestart, peer: sp.id})
 	}
-	w.schedule(item{at: w.now + a.Churn.Interval, kind: itemChurn, action: it.action})
+	w.schedule(item{at: w.now + a.Churn.Interval, kind: itemChurn, kept: it.kept})
 }
 
 // input hands an operator's request to a live peer, or keeps it for the
@@ -275,7 +278,7 @@ func (w *world) heal() {
 		}
 	}
 	if w.sc.Liveness.KeepDown > 0 {
-		w.schedule(item{at: w.now + settleCheckInterval, kind: itemCheck, action: checkKeepDown})
+		w.schedule(item{at: w.now + settleCheckInterval, kind: itemCheck, check: checkKeepDown})
 	}
 }
 
@@ -311,7 +314,7 @@ func (w *world) settled() bool {
 // Until the cluster settles it looks again every settleCheckInterval.
 func (w *world) keepDown() {
 	if !w.settled() {
-		w.schedule(item{at: w.now + settleCheckInterval, kind: itemCheck, action: checkKeepDown})
+		w.schedule(item{at: w.now + settleCheckInterval, kind: itemCheck, check: checkKeepDown})
 		return
 	}
 	k := w.sc.Liveness.KeepDown

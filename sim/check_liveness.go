@@ -9,7 +9,7 @@ import (
 )
 
 // check runs one of the checks Run scheduled.
-func (w *world) check(which int) {
+func (w *world) check(which checkKind) {
 	switch which {
 	case checkExpect:
 		if d := w.expectation(); d != "" {

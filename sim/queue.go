@@ -12,12 +12,12 @@ type itemKind uint8
 const (
 	itemDeliver itemKind = iota + 1 // deliver msg to msg.To
 	itemTimer                       // fire timer at peer
-	itemAction                      // timeline action number action is due
-	itemFire                        // happened action number action happens: a trigger went off before
-	itemLift                        // the partition of happened action number action heals
-	itemChurn                       // a churn tick of happened action number action
+	itemAction                      // timeline action step is due
+	itemFire                        // happened action kept happens: a trigger went off before
+	itemLift                        // the partition of happened action kept heals
+	itemChurn                       // a churn tick of happened action kept
 	itemRestart                     // restart peer (churn)
-	itemCheck                       // run the end-of-phase check number action
+	itemCheck                       // run the end-of-phase check
 	itemResume                      // end one pause of peer's process incarnation
 )
 
@@ -35,8 +35,20 @@ type item struct {
 	stream      bool
 	epoch       uint64 // stream epoch at send: a reset stream loses it
 	timer       protocol.Timer
-	action      int
+	// What an item about the scenario refers to, each by its own type:
+	// a timeline action (itemAction), an action that happened and that
+	// later items come back to (itemFire, itemLift, itemChurn), or a
+	// check (itemCheck).
+	step  timelineStep
+	kept  keptAction
+	check checkKind
 }
+
+// timelineStep numbers an action in world.timeline.
+type timelineStep int
+
+// keptAction numbers an action in world.happened (see world.keep).
+type keptAction int
 
 // queue is a min-heap of items by (at, seq). The heap itself holds only
 // each item's key and the slot its item waits in, so that sifting moves

@@ -56,7 +56,7 @@ func (w *world) setOff(m protocol.Message) (now []scenarios.Action) {
 			continue
 		}
 		w.fault(m.From, FaultTrigger, fmt.Sprintf("trigger: %s sent; in %v: %s", describeMessage(m), t.Delay, describeAction(fired)))
-		w.schedule(item{at: fired.At, kind: itemFire, action: w.keep(fired)})
+		w.schedule(item{at: fired.At, kind: itemFire, kept: w.keep(fired)})
 	}
 	clear(w.armed[len(armed):]) // let the disarmed actions' slices go
 	w.armed = armed

@@ -86,12 +86,12 @@ func Run(sc scenarios.Scenario, opts Options) Result {
 	w := newWorld(sc, opts)
 	w.p.header(w)
 	for i, a := range w.timeline {
-		w.schedule(item{at: a.At, kind: itemAction, action: i})
+		w.schedule(item{at: a.At, kind: itemAction, step: timelineStep(i)})
 	}
-	w.schedule(item{at: sc.Expect.Within, kind: itemCheck, action: checkExpect})
+	w.schedule(item{at: sc.Expect.Within, kind: itemCheck, check: checkExpect})
 	if sc.Liveness != nil {
-		w.schedule(item{at: sc.Liveness.HealAt, kind: itemCheck, action: checkHeal})
-		w.schedule(item{at: sc.Liveness.HealAt + sc.Liveness.Within, kind: itemCheck, action: checkLiveness})
+		w.schedule(item{at: sc.Liveness.HealAt, kind: itemCheck, check: checkHeal})
+		w.schedule(item{at: sc.Liveness.HealAt + sc.Liveness.Within, kind: itemCheck, check: checkLiveness})
 	}
 	for w.q.len() > 0 && !w.done {
 		it := w.q.pop()
@@ -170,11 +170,11 @@ func (w *world) handle(it item) {
 			w.step(sp, ev)
 		}
 	case itemAction:
-		w.due(w.timeline[it.action])
+		w.due(w.timeline[it.step])
 	case itemFire:
-		w.act(w.happened[it.action])
+		w.act(w.happened[it.kept])
 	case itemLift:
-		w.unblock(it.action)
+		w.unblock(it.kept)
 	case itemChurn:
 		w.churn(it)
 	case itemRestart:
@@ -182,7 +182,7 @@ func (w *world) handle(it item) {
 	case itemResume:
 		w.unpause(it)
 	case itemCheck:
-		w.check(it.action)
+		w.check(it.check)
 	}
 }
 
