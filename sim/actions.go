@@ -16,9 +16,9 @@ type checkKind uint8
 // The checks scheduled by Run.
 const (
 	checkExpect   checkKind = iota // the scenario's expectation, at Expect.Within
-	checkHeal            // the liveness phase begins
-	checkLiveness        // L1, at the end of the liveness phase
-	checkKeepDown        // during the liveness phase: take peers down for good once settled
+	checkHeal                      // the liveness phase begins
+	checkLiveness                  // L1, at the end of the liveness phase
+	checkKeepDown                  // during the liveness phase: take peers down for good once settled
 )
 
 // due handles a timeline action at its At: it happens, or, if it waits
