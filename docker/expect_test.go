@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/memberly/memberly/check"
 	"github.com/memberly/memberly/protocol"
 	"github.com/memberly/memberly/scenarios"
-	"github.com/memberly/memberly/sim"
 )
 
 // expectation reports how the logs miss e, as the simulator judges its
@@ -103,7 +103,7 @@ func (c *cluster) awaitLogs(ctx context.Context, judge func([]peerLog) (why stri
 // exited peer having said it was crashing.
 func commonProblems(logs []peerLog) []string {
 	var problems []string
-	if prop, detail := sim.CheckInstalls(len(services), installs(logs)); prop != "" {
+	if prop, detail := check.CheckInstalls(len(services), installs(logs)); prop != "" {
 		problems = append(problems, fmt.Sprintf("safety property %s violated: %s", prop, detail))
 	}
 	for _, p := range logs {

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/memberly/memberly/check"
 	"github.com/memberly/memberly/protocol"
-	"github.com/memberly/memberly/sim"
 )
 
 // peerLog is what one peer's container printed, and its state.
@@ -95,20 +95,20 @@ func (p peerLog) crashed() bool {
 
 // installs returns every peer's installs, merged by log time; each peer's
 // stay in the order it printed them, which is what S1 judges.
-func installs(logs []peerLog) []sim.Install {
-	var each [][]sim.Install
+func installs(logs []peerLog) []check.Install {
+	var each [][]check.Install
 	for _, p := range logs {
-		var mine []sim.Install
+		var mine []check.Install
 		for _, e := range p.entries {
 			if e.parsed && e.line.IsView() {
-				in := sim.InstallsFromLines([]protocol.Line{e.line})[0]
+				in := check.InstallsFromLines([]protocol.Line{e.line})[0]
 				in.At = e.at
 				mine = append(mine, in)
 			}
 		}
 		each = append(each, mine)
 	}
-	var merged []sim.Install
+	var merged []check.Install
 	for {
 		next := -1
 		for i, mine := range each {

@@ -70,7 +70,7 @@ func (w *world) act(a scenarios.Action) {
 			if sp := w.peers[id]; sp.alive {
 				w.fault(id, FaultLeave, fmt.Sprintf("p%d leaves", id))
 				w.rem.touch(id, w.now)
-				w.hist.reason(id, w.now)
+				w.hist.Reason(id, w.now)
 				w.input(sp, protocol.Event{Type: protocol.EventLeave})
 			}
 		}
@@ -215,7 +215,7 @@ func (w *world) evict(target protocol.PeerID) {
 		if sp.alive && sp.p.IsLeader() && sp.p.View().Contains(target) {
 			w.fault(sp.id, FaultEvict, fmt.Sprintf("evict p%d, asked of leader p%d", target, sp.id))
 			w.rem.touch(target, w.now)
-			w.hist.reason(target, w.now)
+			w.hist.Reason(target, w.now)
 			w.input(sp, protocol.Event{Type: protocol.EventEvict, Peer: target})
 			return
 		}

@@ -35,7 +35,7 @@ func (w *world) send(sp *simPeer, m protocol.Message) {
 		w.fail(SafetyViolation, "output", fmt.Sprintf("p%d sent %s to no valid peer", sp.id, m))
 		return
 	}
-	w.hist.sent(m, w.now)
+	w.hist.Sent(m, w.now)
 	if reason := w.lostAtSend(m); reason != "" {
 		w.drop(m, id, reason)
 		return

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/memberly/memberly/check"
 	"github.com/memberly/memberly/protocol"
 	"github.com/memberly/memberly/scenarios"
 )
@@ -30,7 +31,7 @@ type world struct {
 	churnOn bool
 	down    int // peers down through churn
 
-	hist     history
+	hist     *check.History
 	rem      removals
 	timeline []scenarios.Action // sorted by At, stably
 	armed    []scenarios.Action // timeline actions waiting for a message, in timeline order
@@ -129,12 +130,11 @@ func newWorld(sc scenarios.Scenario, opts Options) *world {
 		streams:  make([][]stream, n+1),
 		blocked:  make([][]int32, n+1),
 		timeline: slices.Clone(sc.Timeline),
-		hist:     newHistory(n),
+		hist:     check.NewHistory(n, sc.Timing.MaxChangesPerView),
 		rem:      newRemovals(n),
 		p:        printer{w: opts.Out, verbose: opts.Verbose},
 	}
 	w.cfg.Mutation = opts.Mutation
-	w.hist.maxChanges = w.cfg.MaxChangesPerView
 	for id := 1; id <= n; id++ {
 		w.peers[id] = &simPeer{id: protocol.PeerID(id)}
 	}
@@ -244,7 +244,7 @@ func (w *world) armHook(sp *simPeer) {
 	sp.node.ArmLeaderCrashHook(func(victim, spared protocol.PeerID) {
 		sp.hookFired = true
 		// The hook evicts the highest peer: an eviction, for S5.
-		w.hist.reason(victim, w.now)
+		w.hist.Reason(victim, w.now)
 		w.rem.touch(victim, w.now)
 		w.rem.touch(sp.id, w.now)
 		w.fault(sp.id, FaultHook, fmt.Sprintf("p%d leader_crash_hook fires: DEL %d sent to all but p%d, then crash", sp.id, victim, spared))
@@ -356,20 +356,21 @@ func (w *world) note(sp *simPeer, n protocol.Note) {
 	case protocol.NoteViewInstalled:
 		v := protocol.View{ID: n.ViewID, Members: n.Members}
 		if v.ID == 1 && !w.anyOtherHoldsView(sp) {
-			w.hist.newCluster()
+			w.hist.NewCluster()
 		}
-		if _, seen := w.hist.views[v.ID]; !seen {
-			prev := protocol.View{ID: v.ID - 1, Members: w.hist.views[v.ID-1].members}
+		if _, seen := w.hist.Members(v.ID); !seen {
+			before, _ := w.hist.Members(v.ID - 1)
+			prev := protocol.View{ID: v.ID - 1, Members: before}
 			w.rem.decided(prev, v, w.now, func(q protocol.PeerID) bool { return w.peers[q].alive })
 			w.res.FalseRemovals = w.rem.count
 		}
 		// S1 spans a durable peer's restarts: the same member, under its
 		// stored incarnation, never installs a view twice.
-		if prop, detail := w.hist.install(sp.id, sp.p.Incarnation(), v, n.Change(), w.now); prop != "" {
+		if prop, detail := w.hist.Install(sp.id, sp.p.Incarnation(), v, n.Change(), w.now); prop != "" {
 			w.fail(SafetyViolation, prop, detail)
 		}
 	case protocol.NoteSuspected:
-		w.hist.reason(n.Subject, w.now)
+		w.hist.Reason(n.Subject, w.now)
 	case protocol.NoteLeft:
 		sp.left = true
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memberly/memberly/sim"
+	"github.com/memberly/memberly/check"
 )
 
 const (
@@ -231,7 +231,7 @@ func judge(t *testing.T, c *cluster, start time.Time, cc chaosCase, f figures) {
 	t.Helper()
 	all := c.entries()
 	merged := merge(all)
-	if prop, detail := sim.CheckInstalls(peerCount, installs(merged, start)); prop != "" {
+	if prop, detail := check.CheckInstalls(peerCount, installs(merged, start)); prop != "" {
 		t.Errorf("safety violated: %s: %s", prop, detail)
 	}
 	for _, bad := range badLines(merged) {

@@ -55,8 +55,8 @@
 // # Judging
 //
 // Every line a peer prints is kept with its time: the peer's own, from its
-// JSON line, on the clock the test reads too. View lines become sim.Install values, merged across
-// peers by time, and sim.CheckInstalls judges S1-S4; a violation fails the
+// JSON line, on the clock the test reads too. View lines become check.Install values, merged across
+// peers by time, and check.CheckInstalls judges S1-S4; a violation fails the
 // test. Recovery is measured, not asserted: the time from the heal to the
 // first moment at which every live peer's last view (unless it has since
 // printed "removed from view") is one view whose members are exactly the

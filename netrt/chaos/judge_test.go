@@ -7,8 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/memberly/memberly/check"
 	"github.com/memberly/memberly/protocol"
-	"github.com/memberly/memberly/sim"
 )
 
 // merge returns every peer's entries in one list ordered by time; each
@@ -34,13 +34,13 @@ func merge(all [][]entry) []entry {
 
 // installs returns the views that merged shows installed, in its order, with
 // At counted from start.
-func installs(merged []entry, start time.Time) []sim.Install {
-	var ins []sim.Install
+func installs(merged []entry, start time.Time) []check.Install {
+	var ins []check.Install
 	for _, e := range merged {
 		if !e.parsed || !e.line.IsView() {
 			continue
 		}
-		in := sim.InstallsFromLines([]protocol.Line{e.line})[0]
+		in := check.InstallsFromLines([]protocol.Line{e.line})[0]
 		in.At = e.at.Sub(start)
 		ins = append(ins, in)
 	}

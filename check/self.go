@@ -1,4 +1,4 @@
-package sim
+package check
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 )
 
 // checkSelf is S4: a peer installs only views that contain it.
-func checkSelf(_ *history, peer protocol.PeerID, _ uint64, v protocol.View) string {
+func checkSelf(_ *History, peer protocol.PeerID, _ uint64, v protocol.View) string {
 	if !v.Contains(peer) {
 		return fmt.Sprintf("p%d installed view %s, which does not hold it", peer, v)
 	}

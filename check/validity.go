@@ -1,4 +1,4 @@
-package sim
+package check
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 // checkValidity is S5: a peer is added only after it sent JOIN, and removed
 // only after a suspicion, an eviction or a LEAVE, each before the view that
 // made the change was first installed.
-func checkValidity(h *history, id protocol.ViewID, a, b viewRecord) string {
+func checkValidity(h *History, id protocol.ViewID, a, b viewRecord) string {
 	added, removed := diff(a.members, b.members)
 	for _, p := range added {
 		if !anyBefore(h.joins[p], b.at) {

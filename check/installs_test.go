@@ -1,12 +1,12 @@
-package sim_test
+package check_test
 
 import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/memberly/memberly/check"
 	"github.com/memberly/memberly/protocol"
-	"github.com/memberly/memberly/sim"
 )
 
 // verdict is what CheckInstalls returns, as one value for cmp.Diff.
@@ -19,7 +19,7 @@ func checkLog(t *testing.T, log string) verdict {
 	if skipped != 0 {
 		t.Fatalf("the test log has %d lines that do not parse", skipped)
 	}
-	p, d := sim.CheckInstalls(5, sim.InstallsFromLines(lines))
+	p, d := check.CheckInstalls(5, check.InstallsFromLines(lines))
 	return verdict{p, d}
 }
 
@@ -128,7 +128,7 @@ func TestCheckInstalls_RestartStartsOver(t *testing.T) {
 	v := func(id protocol.ViewID, members ...protocol.PeerID) protocol.View {
 		return protocol.View{ID: id, Members: members}
 	}
-	installs := []sim.Install{
+	installs := []check.Install{
 		{Peer: 1, View: v(1, 1)},
 		{Peer: 1, View: v(2, 1, 2)},
 		{Peer: 2, Incarnation: 1, View: v(2, 1, 2)},
@@ -136,15 +136,15 @@ func TestCheckInstalls_RestartStartsOver(t *testing.T) {
 		{Peer: 1, View: v(4, 1, 2)},
 		{Peer: 2, Incarnation: 2, View: v(4, 1, 2)},
 	}
-	p, d := sim.CheckInstalls(2, installs)
+	p, d := check.CheckInstalls(2, installs)
 	if diff := cmp.Diff(verdict{}, verdict{p, d}); diff != "" {
 		t.Errorf("verdict (-want +got):\n%s", diff)
 	}
 }
 
 func TestCheckInstalls_PeerOutsideUniverse(t *testing.T) {
-	installs := []sim.Install{{Peer: 6, View: protocol.View{ID: 1, Members: []protocol.PeerID{6}}}}
-	p, d := sim.CheckInstalls(5, installs)
+	installs := []check.Install{{Peer: 6, View: protocol.View{ID: 1, Members: []protocol.PeerID{6}}}}
+	p, d := check.CheckInstalls(5, installs)
 	want := verdict{"input", "p6 installed view 1[6], but the peers are 1..5"}
 	if diff := cmp.Diff(want, verdict{p, d}); diff != "" {
 		t.Errorf("verdict (-want +got):\n%s", diff)
@@ -157,11 +157,11 @@ func TestInstallsFromLines_SkipsMessages(t *testing.T) {
 {peer_id:2, view_id: 2, leader: 1, message:"peer 1 (leader) unreachable"}
 {peer_id:2, view_id: 3, leader: 2, memb_list: [2]}
 `)
-	want := []sim.Install{
+	want := []check.Install{
 		{Peer: 2, View: protocol.View{ID: 2, Members: []protocol.PeerID{1, 2}}},
 		{Peer: 2, View: protocol.View{ID: 3, Members: []protocol.PeerID{2}}},
 	}
-	if diff := cmp.Diff(want, sim.InstallsFromLines(lines)); diff != "" {
+	if diff := cmp.Diff(want, check.InstallsFromLines(lines)); diff != "" {
 		t.Errorf("installs (-want +got):\n%s", diff)
 	}
 }

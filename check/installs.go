@@ -1,4 +1,4 @@
-package sim
+package check
 
 import (
 	"fmt"
@@ -29,13 +29,13 @@ type Install struct {
 // every peer runs with MaxChangesPerView 1 by default. An install by a peer
 // outside 1..peers is reported as property "input".
 func CheckInstalls(peers int, installs []Install) (property, detail string) {
-	h := newHistory(peers)
+	h := NewHistory(peers, 1)
 	h.skipValidity = true
 	for _, in := range installs {
 		if in.Peer < 1 || int(in.Peer) > peers {
 			return "input", fmt.Sprintf("p%d installed view %s, but the peers are 1..%d", in.Peer, in.View, peers)
 		}
-		if prop, d := h.install(in.Peer, in.Incarnation, in.View, protocol.Change{}, in.At); prop != "" {
+		if prop, d := h.Install(in.Peer, in.Incarnation, in.View, protocol.Change{}, in.At); prop != "" {
 			return prop, d
 		}
 	}

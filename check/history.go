@@ -1,4 +1,4 @@
-package sim
+package check
 
 import (
 	"time"
@@ -6,9 +6,10 @@ import (
 	"github.com/memberly/memberly/protocol"
 )
 
-// history is what the checkers judge: every view installed, and the events
-// that justify a change (JOINs sent, suspicions, evictions, leaves).
-type history struct {
+// History is what the checkers judge: every view installed, and the events
+// that justify a change (JOINs sent, suspicions, evictions, leaves). The
+// simulator feeds it as its run goes; CheckInstalls feeds it from a log.
+type History struct {
 	views map[protocol.ViewID]viewRecord // by view id: the first install of each
 	last  []install                      // by peer: its latest install
 	// joins and reasons hold, by peer, when it sent a JOIN and when a
@@ -37,26 +38,35 @@ type install struct {
 	id          protocol.ViewID
 }
 
-func newHistory(n int) history {
-	return history{
+// NewHistory returns the empty history of peers 1..peers, run with
+// Config.MaxChangesPerView maxChanges (S3 reads 0 as 1).
+func NewHistory(peers, maxChanges int) *History {
+	return &History{
 		views:      map[protocol.ViewID]viewRecord{},
-		last:       make([]install, n+1),
-		joins:      make([][]time.Duration, n+1),
-		reasons:    make([][]time.Duration, n+1),
-		maxChanges: 1,
+		last:       make([]install, peers+1),
+		joins:      make([][]time.Duration, peers+1),
+		reasons:    make([][]time.Duration, peers+1),
+		maxChanges: maxChanges,
 	}
 }
 
-// newCluster starts the history of a cluster founded after every process
+// NewCluster starts the history of a cluster founded after every process
 // of the one before it stopped: its view ids start over at 1, and no live
 // process can confuse its views with the old ones. Only S1 (per process)
 // spans clusters.
-func (h *history) newCluster() {
+func (h *History) NewCluster() {
 	h.views = map[protocol.ViewID]viewRecord{}
 }
 
-// sent records the messages S5 cares about.
-func (h *history) sent(m protocol.Message, now time.Duration) {
+// Members returns the members of view id as it was first installed, and
+// whether it was.
+func (h *History) Members(id protocol.ViewID) ([]protocol.PeerID, bool) {
+	r, ok := h.views[id]
+	return r.members, ok
+}
+
+// Sent records the messages S5 cares about.
+func (h *History) Sent(m protocol.Message, now time.Duration) {
 	switch m.Type {
 	case protocol.MsgJoin:
 		h.joins[m.From] = append(h.joins[m.From], now)
@@ -65,16 +75,16 @@ func (h *history) sent(m protocol.Message, now time.Duration) {
 	}
 }
 
-// reason records a reason to remove p.
-func (h *history) reason(p protocol.PeerID, now time.Duration) {
+// Reason records a reason to remove p.
+func (h *History) Reason(p protocol.PeerID, now time.Duration) {
 	h.reasons[p] = append(h.reasons[p], now)
 }
 
-// install records that peer (incarnation inc) installed v, made by the
+// Install records that peer (incarnation inc) installed v, made by the
 // change c as its decision names it (zero when unknown), and runs the
 // safety checkers on it. It returns the first violated property and what
-// broke it, or "".
-func (h *history) install(peer protocol.PeerID, inc uint64, v protocol.View, c protocol.Change, now time.Duration) (string, string) {
+// broke it, or "", "".
+func (h *History) Install(peer protocol.PeerID, inc uint64, v protocol.View, c protocol.Change, now time.Duration) (property, detail string) {
 	for _, c := range safetyCheckers {
 		if detail := c.check(h, peer, inc, v); detail != "" {
 			return c.property, detail
@@ -96,7 +106,7 @@ func (h *history) install(peer protocol.PeerID, inc uint64, v protocol.View, c p
 // safetyChecker judges one install against the history before it.
 type safetyChecker struct {
 	property string
-	check    func(h *history, peer protocol.PeerID, inc uint64, v protocol.View) string
+	check    func(h *History, peer protocol.PeerID, inc uint64, v protocol.View) string
 }
 
 // safetyCheckers run on every install, in this order; S3 and S5 judge
@@ -110,7 +120,7 @@ var safetyCheckers = []safetyChecker{
 type finding struct{ property, detail string }
 
 // checkPair judges views id and id+1 once both are known.
-func (h *history) checkPair(id protocol.ViewID) finding {
+func (h *History) checkPair(id protocol.ViewID) finding {
 	a, okA := h.views[id]
 	b, okB := h.views[id+1]
 	if !okA || !okB || id == 0 {
