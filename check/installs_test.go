@@ -15,7 +15,7 @@ type verdict struct{ Property, Detail string }
 // checkLog parses a combined log of a five-peer run and checks its installs.
 func checkLog(t *testing.T, log string) verdict {
 	t.Helper()
-	lines, skipped := protocol.ParseLogText(log)
+	lines, skipped := check.ParseLogText(log)
 	if skipped != 0 {
 		t.Fatalf("the test log has %d lines that do not parse", skipped)
 	}
@@ -152,7 +152,7 @@ func TestCheckInstalls_PeerOutsideUniverse(t *testing.T) {
 }
 
 func TestInstallsFromLines_SkipsMessages(t *testing.T) {
-	lines, _ := protocol.ParseLogText(`
+	lines, _ := check.ParseLogText(`
 {peer_id:2, view_id: 2, leader: 1, memb_list: [1,2]}
 {peer_id:2, view_id: 2, leader: 1, message:"peer 1 (leader) unreachable"}
 {peer_id:2, view_id: 3, leader: 2, memb_list: [2]}

@@ -51,7 +51,7 @@ func parseEntries(text string, start time.Time) []entry {
 }
 
 func parseLine(s string) (protocol.Line, bool) {
-	l, err := protocol.ParseLine(s)
+	l, err := check.ParseLine(s)
 	return l, err == nil
 }
 

@@ -2,7 +2,7 @@ package main
 
 // This file is the process-cluster harness of the integration tests: it
 // builds the peer binary, starts real peer processes on 127.0.0.1..127.0.0.N
-// and reads their stderr back with protocol.ParseLine.
+// and reads their stderr back with check.ParseLine.
 
 import (
 	"bufio"
@@ -28,6 +28,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/memberly/memberly/check"
 	"github.com/memberly/memberly/protocol"
 )
 
@@ -330,7 +331,7 @@ func (c *cluster) checkSafety() error {
 	firstBy := map[protocol.ViewID]int{}
 	for _, p := range procs {
 		text := p.text()
-		lines, skipped := protocol.ParseLogText(text)
+		lines, skipped := check.ParseLogText(text)
 		skipped -= p.allowedExtraLines()
 		if skipped != 0 && !slices.Contains(p.args, "-v") && !slices.Contains(p.args, "json") {
 			return errors.Errorf("peer %d printed %d lines that are not the seed's:\n%s", p.id, skipped, text)
@@ -402,7 +403,7 @@ func (p *proc) read(stderr io.Reader) {
 	for {
 		s, err := r.ReadString('\n')
 		if s != "" {
-			l, perr := protocol.ParseLine(s)
+			l, perr := check.ParseLine(s)
 			e := entry{at: time.Now(), text: s, line: l, ok: perr == nil}
 			p.mu.Lock()
 			p.out = append(p.out, e)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pkg/errors"
 
+	"github.com/memberly/memberly/check"
 	"github.com/memberly/memberly/protocol"
 )
 
@@ -59,7 +60,7 @@ func TestTextNotes_SeedLines(t *testing.T) {
 	if diff := cmp.Diff(want, w.writes); diff != "" {
 		t.Errorf("writes (-want +got):\n%s", diff)
 	}
-	lines, skipped := protocol.ParseLogText(strings.Join(w.writes, ""))
+	lines, skipped := check.ParseLogText(strings.Join(w.writes, ""))
 	if skipped != 0 || len(lines) != len(want) {
 		t.Errorf("ParseLogText: %d lines, %d skipped; want %d, 0", len(lines), skipped, len(want))
 	}
@@ -219,7 +220,7 @@ func TestTextNotes_DurableNotes(t *testing.T) {
 			t.Errorf("write %d = %q, want %q", i, got, want[i])
 		}
 	}
-	lines, skipped := protocol.ParseLogText(strings.Join(w.writes, ""))
+	lines, skipped := check.ParseLogText(strings.Join(w.writes, ""))
 	if len(lines) != 1 || skipped != 3 {
 		t.Errorf("ParseLogText: %d seed lines, %d skipped; want 1 and 3: the notes must not read as seed lines", len(lines), skipped)
 	}

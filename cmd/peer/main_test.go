@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/memberly/memberly/check"
 	"github.com/memberly/memberly/netrt"
 	"github.com/memberly/memberly/protocol"
 )
@@ -375,7 +376,7 @@ func TestRun_SignalLeavesGracefully(t *testing.T) {
 	if status := waitStatus(t, exit); status != exitOK {
 		t.Errorf("exit status %d, want 0; stderr:\n%s", status, stderr.String())
 	}
-	if _, skipped := protocol.ParseLogText(stderr.String()); skipped != 0 {
+	if _, skipped := check.ParseLogText(stderr.String()); skipped != 0 {
 		t.Errorf("stderr holds %d lines that are not the seed's:\n%s", skipped, stderr.String())
 	}
 }

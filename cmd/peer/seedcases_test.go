@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/memberly/memberly/check"
 	"github.com/memberly/memberly/protocol"
 )
 
@@ -135,7 +136,7 @@ func TestSeedCase2_OneCrash(t *testing.T) {
 func checkOnlySuspected(t *testing.T, p *proc, crashed ...protocol.PeerID) {
 	t.Helper()
 	for _, e := range p.entries() {
-		if q, _, ok := e.line.Unreachable(); ok && !slices.Contains(crashed, q) {
+		if q, _, ok := check.Unreachable(e.line); ok && !slices.Contains(crashed, q) {
 			t.Errorf("peer %d suspected peer %d, which never crashed: %s", p.id, q, e.text)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/memberly/memberly/check"
 )
 
 // These tests pin down how logs are read and judged; they need no root.
@@ -35,7 +37,7 @@ func TestParseEntry_JSONAndText(t *testing.T) {
 	}
 	readAt := t0.Add(time.Hour)
 	e = parseEntry(2, `{peer_id:2, view_id: 3, leader: 1, message:"peer 5 unreachable"}`, readAt)
-	if p, _, ok := e.line.Unreachable(); !e.parsed || !ok || p != 5 || !e.at.Equal(readAt) {
+	if p, _, ok := check.Unreachable(e.line); !e.parsed || !ok || p != 5 || !e.at.Equal(readAt) {
 		t.Errorf("text message line: %+v", e)
 	}
 	for _, bad := range []string{

@@ -162,7 +162,7 @@ func falseRemovals(merged []entry, crashed map[int]bool) []removal {
 func suspicions(merged []entry, from time.Time) int {
 	n := 0
 	for _, e := range merged {
-		if _, _, ok := e.line.Unreachable(); ok && e.parsed && !e.at.Before(from) {
+		if _, _, ok := check.Unreachable(e.line); ok && e.parsed && !e.at.Before(from) {
 			n++
 		}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/memberly/memberly/check"
 	"github.com/memberly/memberly/protocol"
 )
 
@@ -119,7 +120,7 @@ type jsonNote struct {
 }
 
 // parseEntry reads one line of peer id's output. A JSON note is rendered as
-// the seed's line and read back with protocol.ParseLine, so that it meets
+// the seed's line and read back with check.ParseLine, so that it meets
 // exactly the rules of a seed line (ids in range, members ascending, a
 // message without quotes); a line in the seed's text format is read as it
 // is.
@@ -148,7 +149,7 @@ func parseEntry(id int, text string, readAt time.Time) entry {
 			return e
 		}
 	}
-	l, err := protocol.ParseLine(seedText)
+	l, err := check.ParseLine(seedText)
 	if err != nil {
 		return e
 	}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/memberly/memberly/check"
 	"github.com/memberly/memberly/protocol"
 )
 
@@ -111,7 +112,7 @@ func run() int {
 				continue
 			}
 			fmt.Printf("%s p%d %s\n", stamp(), l.peer, l.text)
-			if pl, err := protocol.ParseLine(l.text); err == nil && pl.IsView() {
+			if pl, err := check.ParseLine(l.text); err == nil && pl.IsView() {
 				last[l.peer] = pl.Members
 			}
 			if reached(cmds, last) {
