@@ -19,48 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memberly/memberly/check"
 	"github.com/memberly/memberly/protocol"
 	"github.com/memberly/memberly/scenarios"
 )
 
 // restartFile is the compose file of the restart case.
 const restartFile = "testcase-restart.yml"
-
-// opLine is an operator line a durable peer prints in slog's text format:
-// time=... level=INFO msg=resumed peer_id=2 view_id=5 leader=1 members=[1,2,3,4,5] ballot=(3,1)
-type opLine struct {
-	fields map[string]string
-}
-
-// parseOpLine parses a slog text line into its key=value fields (a value
-// quoted when it holds spaces); ok is false for anything else.
-func parseOpLine(s string) (opLine, bool) {
-	s = strings.TrimSpace(s)
-	if !strings.HasPrefix(s, "time=") {
-		return opLine{}, false
-	}
-	l := opLine{fields: map[string]string{}}
-	for s != "" {
-		key, rest, ok := strings.Cut(s, "=")
-		if !ok || key == "" || strings.ContainsAny(key, ` "`) {
-			return opLine{}, false
-		}
-		var value string
-		if strings.HasPrefix(rest, `"`) {
-			q, err := strconv.QuotedPrefix(rest)
-			if err != nil {
-				return opLine{}, false
-			}
-			value, _ = strconv.Unquote(q)
-			rest = rest[len(q):]
-		} else {
-			value, rest, _ = strings.Cut(rest, " ")
-		}
-		l.fields[key] = value
-		s = strings.TrimLeft(rest, " ")
-	}
-	return l, l.fields["msg"] != ""
-}
 
 // heldView is a view a peer holds as its log shows it: the view of a
 // resumed line, or of a view line.
@@ -76,13 +41,13 @@ func (v heldView) String() string {
 // resumed returns p's resumed lines, each with the index of its entry.
 func (p peerLog) resumed() (at []int, views []heldView, problems []string) {
 	for i, e := range p.entries {
-		l, ok := parseOpLine(e.text)
-		if !ok || l.fields["msg"] != protocol.NoteResumed.String() {
+		l, ok := check.ParseOperatorLine(e.text)
+		if !ok || l.Msg != protocol.NoteResumed.String() {
 			continue
 		}
-		id, err := strconv.ParseUint(l.fields["view_id"], 10, 64)
-		ms, merr := parseMembers(l.fields["members"])
-		if err != nil || merr != nil || l.fields["peer_id"] != strconv.Itoa(int(p.id)) {
+		id, err := strconv.ParseUint(l.Fields["view_id"], 10, 64)
+		ms, merr := parseMembers(l.Fields["members"])
+		if err != nil || merr != nil || l.Fields["peer_id"] != strconv.Itoa(int(p.id)) {
 			problems = append(problems, fmt.Sprintf("p%d printed a resumed line that does not parse: %q", p.id, e.text))
 			continue
 		}

@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -320,43 +319,37 @@ func status(addr string) (statusJSON, error) {
 
 // checkSafety checks every process's log: all of it parses as the seed's
 // lines (unless -v or -log json was given; the operator lines of a durable
-// peer or of one with keys, and a start-up error line, are allowed), S1 (each process installs strictly
-// increasing view ids), S4 (only views holding itself) and S2 (all installs
-// of a view id have the same members).
+// peer or of one with keys, and a start-up error line, are allowed), each
+// line is in the process's own name, and the installs of all processes
+// hold S1-S4 as check.CheckInstalls judges them. Each process counts as
+// its own incarnation: S1 holds per process, and a restarted peer starts
+// over.
 func (c *cluster) checkSafety() error {
 	c.mu.Lock()
 	procs := slices.Clone(c.all)
 	c.mu.Unlock()
-	members := map[protocol.ViewID][]protocol.PeerID{}
-	firstBy := map[protocol.ViewID]int{}
-	for _, p := range procs {
+	var installs []check.Install
+	peers := 0
+	for process, p := range procs {
 		text := p.text()
 		lines, skipped := check.ParseLogText(text)
 		skipped -= p.allowedExtraLines()
 		if skipped != 0 && !slices.Contains(p.args, "-v") && !slices.Contains(p.args, "json") {
 			return errors.Errorf("peer %d printed %d lines that are not the seed's:\n%s", p.id, skipped, text)
 		}
-		var last protocol.ViewID
 		for _, l := range lines {
 			if l.Peer != protocol.PeerID(p.id) {
 				return errors.Errorf("peer %d logged a line as peer %d: %v", p.id, l.Peer, l)
 			}
-			if !l.IsView() {
-				continue
-			}
-			if l.ViewID <= last {
-				return errors.Errorf("S1: peer %d installed view %d after view %d", p.id, l.ViewID, last)
-			}
-			last = l.ViewID
-			if !slices.Contains(l.Members, protocol.PeerID(p.id)) {
-				return errors.Errorf("S4: peer %d installed view %d %v without itself", p.id, l.ViewID, l.Members)
-			}
-			if prev, ok := members[l.ViewID]; ok && !slices.Equal(prev, l.Members) {
-				return errors.Errorf("S2: view %d is %v at peer %d but %v at peer %d",
-					l.ViewID, prev, firstBy[l.ViewID], l.Members, p.id)
-			}
-			members[l.ViewID], firstBy[l.ViewID] = l.Members, p.id
 		}
+		for _, in := range check.InstallsFromLines(lines) {
+			in.Incarnation = uint64(process)
+			installs = append(installs, in)
+		}
+		peers = max(peers, p.id)
+	}
+	if prop, detail := check.CheckInstalls(peers, installs); prop != "" {
+		return errors.Errorf("%s: %s", prop, detail)
 	}
 	return nil
 }
@@ -502,50 +495,11 @@ func (p *proc) all() []entry {
 	return slices.Clone(p.out)
 }
 
-// opLine is an operator line (slog's text format) a durable peer prints:
-// its message and its other fields.
-type opLine struct {
-	level, msg string
-	fields     map[string]string
-}
-
-// parseOpLine parses a slog text line: key=value pairs, a value quoted when
-// it holds spaces. ok is false for anything else.
-func parseOpLine(s string) (opLine, bool) {
-	s = strings.TrimSpace(s)
-	if !strings.HasPrefix(s, "time=") {
-		return opLine{}, false
-	}
-	l := opLine{fields: map[string]string{}}
-	for s != "" {
-		key, rest, ok := strings.Cut(s, "=")
-		if !ok || key == "" || strings.ContainsAny(key, " \"") {
-			return opLine{}, false
-		}
-		var value string
-		if strings.HasPrefix(rest, `"`) {
-			q, err := strconv.QuotedPrefix(rest)
-			if err != nil {
-				return opLine{}, false
-			}
-			value, _ = strconv.Unquote(q)
-			rest = rest[len(q):]
-		} else {
-			value, rest, _ = strings.Cut(rest, " ")
-			rest = " " + rest
-		}
-		l.fields[key] = value
-		s = strings.TrimLeft(rest, " ")
-	}
-	l.level, l.msg = l.fields["level"], l.fields["msg"]
-	return l, l.level != "" && l.msg != ""
-}
-
 // opLines returns the operator lines printed so far.
-func (p *proc) opLines() []opLine {
-	var ls []opLine
+func (p *proc) opLines() []check.OperatorLine {
+	var ls []check.OperatorLine
 	for _, e := range p.all() {
-		if l, ok := parseOpLine(e.text); ok {
+		if l, ok := check.ParseOperatorLine(e.text); ok {
 			ls = append(ls, l)
 		}
 	}
@@ -553,13 +507,13 @@ func (p *proc) opLines() []opLine {
 }
 
 // opLine returns the first operator line with msg.
-func (p *proc) opLine(msg string) (opLine, bool) {
+func (p *proc) opLine(msg string) (check.OperatorLine, bool) {
 	for _, l := range p.opLines() {
-		if l.msg == msg {
+		if l.Msg == msg {
 			return l, true
 		}
 	}
-	return opLine{}, false
+	return check.OperatorLine{}, false
 }
 
 // printed reports whether p printed a message line with msg.

@@ -68,10 +68,10 @@ func checkResumed(t *testing.T, p *proc, id protocol.ViewID, want []protocol.Pee
 	case !ok:
 		t.Errorf("peer %d printed no resumed line", p.id)
 		return
-	case l.fields["view_id"] != fmt.Sprint(id) || l.fields["members"] != protocol.FormatMembers(want):
-		t.Errorf("peer %d resumed at view %s %s, want view %d %s", p.id, l.fields["view_id"], l.fields["members"], id, protocol.FormatMembers(want))
-	case l.fields["peer_id"] != fmt.Sprint(p.id):
-		t.Errorf("peer %d resumed as peer %s", p.id, l.fields["peer_id"])
+	case l.Fields["view_id"] != fmt.Sprint(id) || l.Fields["members"] != protocol.FormatMembers(want):
+		t.Errorf("peer %d resumed at view %s %s, want view %d %s", p.id, l.Fields["view_id"], l.Fields["members"], id, protocol.FormatMembers(want))
+	case l.Fields["peer_id"] != fmt.Sprint(p.id):
+		t.Errorf("peer %d resumed as peer %s", p.id, l.Fields["peer_id"])
 	}
 	for _, v := range p.views() {
 		if v.ViewID <= id {
@@ -198,7 +198,7 @@ func TestDurable_CorruptStateFile(t *testing.T) {
 	reset := c.startDurable(3, "-reset-state")
 	c.waitViewFrom(ids(1, 5), held+1, members(ids(1, 5)...), 0)
 	c.waitFor("one view of five", c.inOneView(ids(1, 5), held+1, members(ids(1, 5)...)))
-	if l, ok := reset.opLine("state file removed: this peer starts as a new member under a new incarnation; the view, promises and incarnation it held are lost"); !ok || l.level != "WARN" || l.fields["path"] != path {
+	if l, ok := reset.opLine("state file removed: this peer starts as a new member under a new incarnation; the view, promises and incarnation it held are lost"); !ok || l.Level != "WARN" || l.Fields["path"] != path {
 		t.Errorf("peer 3 with -reset-state: reset line %+v (found %v), want a warning naming %s", l, ok, path)
 	}
 	if _, ok := reset.opLine("resumed"); ok {
@@ -242,7 +242,7 @@ func TestDurable_ForceView(t *testing.T) {
 	c.waitFor("one view of two", c.inOneView([]int{2, 4}, held+protocol.ForceViewJump, members(2, 4)))
 	checkResumed(t, four, held, members(ids(1, 5)...))
 	l, ok := four.opLine("forced-view")
-	if !ok || l.level != "WARN" || l.fields["members"] != "[2,4]" {
+	if !ok || l.Level != "WARN" || l.Fields["members"] != "[2,4]" {
 		t.Errorf("peer 4's forced-view line %+v (found %v), want a warning for members [2,4]", l, ok)
 	}
 }
@@ -258,7 +258,7 @@ func TestDurable_SignalStopsWithoutLeaving(t *testing.T) {
 	if status := three.waitExit(t); status != exitOK {
 		t.Fatalf("peer 3 on SIGTERM: exit status %d, want %d", status, exitOK)
 	}
-	if l, ok := three.opLine("stopping on a signal without leaving: restart on the same -data-dir to resume as the same member"); !ok || l.level != "INFO" {
+	if l, ok := three.opLine("stopping on a signal without leaving: restart on the same -data-dir to resume as the same member"); !ok || l.Level != "INFO" {
 		t.Errorf("peer 3 printed no line saying it stops as a member")
 	}
 	for _, v := range three.views() {

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pkg/errors"
 
+	"github.com/memberly/memberly/check"
 	"github.com/memberly/memberly/netrt"
 )
 
@@ -54,10 +55,10 @@ func keyID(t *testing.T, hexKey string) string {
 }
 
 // reloads returns the "keys reloaded" lines p printed so far.
-func (p *proc) reloads() []opLine {
-	var ls []opLine
+func (p *proc) reloads() []check.OperatorLine {
+	var ls []check.OperatorLine
 	for _, l := range p.opLines() {
-		if l.msg == "keys reloaded" {
+		if l.Msg == "keys reloaded" {
 			ls = append(ls, l)
 		}
 	}
@@ -179,7 +180,7 @@ func TestKeys_RotationWithoutViewChange(t *testing.T) {
 				if len(ls) != step+1 {
 					return errors.Errorf("peer %d reloaded %d times, want %d", id, len(ls), step+1)
 				}
-				if got := ls[step].fields["keys"]; got != strings.Join(want, ",") {
+				if got := ls[step].Fields["keys"]; got != strings.Join(want, ",") {
 					return errors.Errorf("peer %d reloaded keys %s, want %s", id, got, strings.Join(want, ","))
 				}
 			}
@@ -267,12 +268,12 @@ func TestKeys_BadReloadKeepsKeys(t *testing.T) {
 		return nil
 	})
 	l, _ := two.opLine(refused)
-	want := opLine{level: "ERROR", msg: refused, fields: map[string]string{
+	want := check.OperatorLine{Level: "ERROR", Msg: refused, Fields: map[string]string{
 		"level": "ERROR", "msg": refused,
 		"err": fmt.Sprintf("key file %s:3: want 64 hex digits (a 32-byte key), found 60 characters", files[2]),
 	}}
-	delete(l.fields, "time")
-	if diff := cmp.Diff(want, l, cmp.AllowUnexported(opLine{})); diff != "" {
+	delete(l.Fields, "time")
+	if diff := cmp.Diff(want, l); diff != "" {
 		t.Errorf("the refusal's line (-want +got):\n%s", diff)
 	}
 	// Peer 1 still opens what peer 2 seals: 2 still seals with A.
@@ -286,7 +287,7 @@ func TestKeys_BadReloadKeepsKeys(t *testing.T) {
 		}
 		return nil
 	})
-	if got, want := two.reloads()[0].fields["primary"], keyID(t, keyA); got != want {
+	if got, want := two.reloads()[0].Fields["primary"], keyID(t, keyA); got != want {
 		t.Errorf("primary key after the reload %s, want %s", got, want)
 	}
 	waitHeartbeats(c, []int{1}, 10)
