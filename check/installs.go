@@ -13,8 +13,12 @@ type Install struct {
 	// Incarnation tells the processes that ran as Peer apart: S1 holds per
 	// process, and a restarted peer starts over.
 	Incarnation uint64
-	View        protocol.View
-	At          time.Duration // when it was logged, for messages only
+	// Cluster tells apart the clusters of a run in which every process
+	// stopped and a new cluster was founded: view ids start over in each
+	// (History.NewCluster). Installs come cluster by cluster.
+	Cluster int
+	View    protocol.View
+	At      time.Duration // when it was logged, for messages only
 }
 
 // CheckInstalls runs the safety checkers S1-S4 over views installed by a
@@ -31,9 +35,14 @@ type Install struct {
 func CheckInstalls(peers int, installs []Install) (property, detail string) {
 	h := NewHistory(peers, 1)
 	h.skipValidity = true
+	cluster := 0
 	for _, in := range installs {
 		if in.Peer < 1 || int(in.Peer) > peers {
 			return "input", fmt.Sprintf("p%d installed view %s, but the peers are 1..%d", in.Peer, in.View, peers)
+		}
+		if in.Cluster != cluster {
+			h.NewCluster()
+			cluster = in.Cluster
 		}
 		if prop, d := h.Install(in.Peer, in.Incarnation, in.View, protocol.Change{}, in.At); prop != "" {
 			return prop, d

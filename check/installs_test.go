@@ -142,6 +142,29 @@ func TestCheckInstalls_RestartStartsOver(t *testing.T) {
 	}
 }
 
+// A cluster founded after every process of the one before stopped starts
+// its view ids over; S1 still spans clusters, per process.
+func TestCheckInstalls_NewClusterStartsViewsOver(t *testing.T) {
+	v := func(id protocol.ViewID, members ...protocol.PeerID) protocol.View {
+		return protocol.View{ID: id, Members: members}
+	}
+	first := []check.Install{
+		{Peer: 1, Cluster: 1, View: v(1, 1)},
+		{Peer: 1, Cluster: 1, View: v(2, 1, 2)},
+		{Peer: 2, Incarnation: 1, Cluster: 1, View: v(2, 1, 2)},
+	}
+	again := append(first, check.Install{Peer: 2, Incarnation: 2, Cluster: 2, View: v(1, 2)})
+	p, d := check.CheckInstalls(2, again)
+	if diff := cmp.Diff(verdict{}, verdict{p, d}); diff != "" {
+		t.Errorf("a new cluster: verdict (-want +got):\n%s", diff)
+	}
+	same := append(first, check.Install{Peer: 2, Incarnation: 1, Cluster: 2, View: v(1, 2)})
+	p, d = check.CheckInstalls(2, same)
+	if diff := cmp.Diff(verdict{"S1", "p2 installed view 1 after view 2"}, verdict{p, d}); diff != "" {
+		t.Errorf("one process in two clusters: verdict (-want +got):\n%s", diff)
+	}
+}
+
 func TestCheckInstalls_PeerOutsideUniverse(t *testing.T) {
 	installs := []check.Install{{Peer: 6, View: protocol.View{ID: 1, Members: []protocol.PeerID{6}}}}
 	p, d := check.CheckInstalls(5, installs)

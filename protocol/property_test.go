@@ -1,6 +1,7 @@
 package protocol_test
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -10,67 +11,29 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/memberly/memberly/check"
 	"github.com/memberly/memberly/protocol"
 )
 
 // checkSafety checks S1-S4 of docs/design.md, section 11, over everything the
-// cluster's peers installed, and returns the violations.
+// cluster's peers installed, as check.CheckInstalls judges a real run's log,
+// and returns the violation found, if any.
 func checkSafety(c *cluster) []string {
-	var bad []string
-	// View ids start over in a cluster founded after every process of the
-	// one before stopped: views are keyed by cluster, then id.
-	type key struct {
-		cluster int
-		id      protocol.ViewID
-	}
-	byID := map[key][]protocol.PeerID{}
+	var installs []check.Install
 	for id := 1; id < len(c.nodes); id++ {
-		var last install
 		for _, in := range c.nodes[id].installs {
-			v := in.view
-			// S1: strictly increasing, per process.
-			if in.incarnation == last.incarnation && v.ID <= last.view.ID {
-				bad = append(bad, fmt.Sprintf("S1: peer %d installed view %d after %d", id, v.ID, last.view.ID))
-			}
-			// S4: only views that contain it.
-			if !v.Contains(protocol.PeerID(id)) {
-				bad = append(bad, fmt.Sprintf("S4: peer %d installed %s without itself", id, v))
-			}
-			// S2: one membership per view id.
-			k := key{in.cluster, v.ID}
-			if prev, ok := byID[k]; ok && !slices.Equal(prev, v.Members) {
-				bad = append(bad, fmt.Sprintf("S2: view %d is %v at one peer and %v at peer %d", v.ID, prev, v.Members, id))
-			}
-			byID[k] = v.Members
-			last = in
+			installs = append(installs, check.Install{
+				Peer: protocol.PeerID(id), Incarnation: in.incarnation, Cluster: in.cluster, View: in.view,
+			})
 		}
 	}
-	// S3: consecutive views differ by exactly one peer.
-	for k, members := range byID {
-		next, ok := byID[key{k.cluster, k.id + 1}]
-		if !ok {
-			continue
-		}
-		if d := symmetricDifference(members, next); d != 1 {
-			bad = append(bad, fmt.Sprintf("S3: view %d %v and view %d %v differ by %d peers", k.id, members, k.id+1, next, d))
-		}
+	// Cluster by cluster, as CheckInstalls wants them; each peer's stay in
+	// the order it installed them, which is what S1 judges.
+	slices.SortStableFunc(installs, func(a, b check.Install) int { return cmp.Compare(a.Cluster, b.Cluster) })
+	if prop, detail := check.CheckInstalls(len(c.nodes)-1, installs); prop != "" {
+		return []string{prop + ": " + detail}
 	}
-	return bad
-}
-
-func symmetricDifference(a, b []protocol.PeerID) int {
-	d := 0
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			d++
-		}
-	}
-	for _, x := range b {
-		if !slices.Contains(a, x) {
-			d++
-		}
-	}
-	return d
+	return nil
 }
 
 // faultSchedule is a drawn run: who starts when, what the network does,
