@@ -58,10 +58,19 @@ func CheckInstalls(peers int, installs []Install) (property, detail string) {
 func InstallsFromLines(lines []protocol.Line) []Install {
 	var installs []Install
 	for _, l := range lines {
-		if !l.IsView() {
-			continue
+		if in, ok := InstallFromLine(l); ok {
+			installs = append(installs, in)
 		}
-		installs = append(installs, Install{Peer: l.Peer, View: protocol.View{ID: l.ViewID, Members: l.Members}})
 	}
 	return installs
+}
+
+// InstallFromLine returns the install l shows, as InstallsFromLines does,
+// and false for a message line: for callers that read a log line by line,
+// each with its own time.
+func InstallFromLine(l protocol.Line) (Install, bool) {
+	if !l.IsView() {
+		return Install{}, false
+	}
+	return Install{Peer: l.Peer, View: protocol.View{ID: l.ViewID, Members: l.Members}}, true
 }

@@ -100,8 +100,7 @@ func installs(logs []peerLog) []check.Install {
 	for _, p := range logs {
 		var mine []check.Install
 		for _, e := range p.entries {
-			if e.parsed && e.line.IsView() {
-				in := check.InstallsFromLines([]protocol.Line{e.line})[0]
+			if in, ok := check.InstallFromLine(e.line); e.parsed && ok {
 				in.At = e.at
 				mine = append(mine, in)
 			}

@@ -37,10 +37,10 @@ func merge(all [][]entry) []entry {
 func installs(merged []entry, start time.Time) []check.Install {
 	var ins []check.Install
 	for _, e := range merged {
-		if !e.parsed || !e.line.IsView() {
+		in, ok := check.InstallFromLine(e.line)
+		if !e.parsed || !ok {
 			continue
 		}
-		in := check.InstallsFromLines([]protocol.Line{e.line})[0]
 		in.At = e.at.Sub(start)
 		ins = append(ins, in)
 	}
