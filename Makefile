@@ -28,7 +28,7 @@ test: lint ## the whole test suite: vet, gofmt, and every test under the race de
 e2e: image ## the seed's four test cases, case 4 again with a key, and a restart of durable peers, as containers under docker compose, checked like the simulator's runs
 	$(GO) test -tags e2e -count=1 -v -timeout 15m ./docker/
 
-chaos: ## real peers in network namespaces under partitions, cuts, loss and delay, judged by the simulator's checkers (root; CHAOS_SHORT=1 for the short run)
+chaos: ## real peers in network namespaces under partitions, cuts, loss and delay, judged by the checkers of check/ (root; CHAOS_SHORT=1 for the short run)
 	$(GO) test -tags chaos -count=1 -v -timeout 30m ./netrt/chaos/
 
 demo: ## five real peers on loopback replay the seed's case 4 in real time, log lines merged

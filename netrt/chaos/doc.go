@@ -1,7 +1,8 @@
 // Package chaos runs real peer processes on a real, faulty network and
-// judges their log lines with the simulator's checkers. Its tests carry the
-// build tag chaos, so that make test leaves them out; make chaos runs them
-// (root, ip netns and iptables are needed; without them they skip).
+// judges their log lines with package check, the simulator's checkers. Its
+// tests carry the build tag chaos, so that make test leaves them out; make
+// chaos runs them (root, ip netns and iptables are needed; without them
+// they skip).
 //
 // # The network
 //
@@ -55,8 +56,9 @@
 // # Judging
 //
 // Every line a peer prints is kept with its time: the peer's own, from its
-// JSON line, on the clock the test reads too. View lines become check.Install values, merged across
-// peers by time, and check.CheckInstalls judges S1-S4; a violation fails the
+// JSON line, on the clock the test reads too. View lines become
+// check.Install values, merged across peers by time, and
+// check.CheckInstalls judges S1-S4; a violation fails the
 // test. Recovery is measured, not asserted: the time from the heal to the
 // first moment at which every live peer's last view (unless it has since
 // printed "removed from view") is one view whose members are exactly the
