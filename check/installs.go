@@ -7,7 +7,8 @@ import (
 	"github.com/memberly/memberly/protocol"
 )
 
-// Install is one view installed by a real peer, as its log line shows it.
+// Install is one view installed by a peer outside the simulator: as its
+// log line shows it, or as a test's harness recorded it.
 type Install struct {
 	Peer protocol.PeerID
 	// Incarnation tells the processes that ran as Peer apart: S1 holds per
