@@ -67,21 +67,7 @@ func describeDiff(added, removed []protocol.PeerID) string {
 // compared pairwise.
 func diff(a, b []protocol.PeerID) (added, removed []protocol.PeerID) {
 	if increasing(a) && increasing(b) {
-		i, j := 0, 0
-		for i < len(a) || j < len(b) {
-			switch {
-			case j == len(b) || (i < len(a) && a[i] < b[j]):
-				removed = append(removed, a[i])
-				i++
-			case i == len(a) || b[j] < a[i]:
-				added = append(added, b[j])
-				j++
-			default:
-				i++
-				j++
-			}
-		}
-		return added, removed
+		return protocol.MembersDiff(a, b)
 	}
 	return diffPairwise(a, b)
 }

@@ -34,7 +34,7 @@ func (v *views) change(n protocol.Note) (ViewChange, bool) {
 			return ViewChange{}, false // resumed outside any view
 		}
 		c := ViewChange{ID: n.ViewID, Members: n.Members, Leader: n.Leader}
-		c.Added, c.Removed = memberDiff(v.held, n.Members)
+		c.Added, c.Removed = protocol.MembersDiff(v.held, n.Members)
 		v.held = n.Members
 		return c, true
 	case protocol.NoteRemoved, protocol.NoteLeft:
@@ -46,24 +46,4 @@ func (v *views) change(n protocol.Note) (ViewChange, bool) {
 		return c, true
 	}
 	return ViewChange{}, false
-}
-
-// memberDiff returns the members of to not in from, and those of from not
-// in to; both are sorted.
-func memberDiff(from, to []protocol.PeerID) (added, removed []protocol.PeerID) {
-	i, j := 0, 0
-	for i < len(from) || j < len(to) {
-		switch {
-		case j == len(to) || (i < len(from) && from[i] < to[j]):
-			removed = append(removed, from[i])
-			i++
-		case i == len(from) || to[j] < from[i]:
-			added = append(added, to[j])
-			j++
-		default:
-			i++
-			j++
-		}
-	}
-	return added, removed
 }

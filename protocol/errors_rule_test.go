@@ -17,7 +17,7 @@ import (
 //
 //   - protocol, the pure core, uses the standard library's errors and
 //     fmt.Errorf with %w: it depends on nothing, so anyone can embed it;
-//   - the code that does I/O (netrt, cmd, scenarios, sim) uses
+//   - everything else (netrt, cmd, scenarios, sim, check) uses
 //     github.com/pkg/errors, whose Wrap and Wrapf add what and where at
 //     the boundary, and whose New, Is and As serve the rest, so that a
 //     file never imports both.

@@ -192,6 +192,13 @@ func (o Op) Changes(v View) bool {
 	return false
 }
 
+// MembersDiff returns the members of to not in from, and those of from not
+// in to, both lists sorted (as a View's members are), in one walk.
+func MembersDiff(from, to []PeerID) (added, removed []PeerID) {
+	diffMembers(from, to, func(q PeerID) { added = append(added, q) }, func(q PeerID) { removed = append(removed, q) })
+	return added, removed
+}
+
 // diffMembers calls added for each member of to not in from, and removed
 // for each member of from not in to, in one walk of both (sorted) lists:
 // a view change costs O(n), however many members it moves.
