@@ -112,6 +112,8 @@ func BenchmarkIdle25(b *testing.B) {
 	c := newCluster(b, n)
 	c.startAll()
 	c.waitView(ids(1, n), members(ids(1, n)...), 1)
+	// Idle means settled, as in BenchmarkHundredPeers.
+	time.Sleep(2 * protocol.DefaultConfig().SuspectAfter)
 
 	var cpu, rss []float64
 	b.ResetTimer()
