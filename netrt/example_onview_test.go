@@ -3,7 +3,6 @@ package netrt_test
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/memberly/memberly/netrt"
 	"github.com/memberly/memberly/protocol"
@@ -20,12 +19,7 @@ func ExampleViewChange() {
 		fmt.Println(err)
 		return
 	}
-	cfg := protocol.DefaultConfig()
-	cfg.HeartbeatInterval = 100 * time.Millisecond
-	cfg.SuspectAfter = time.Second
-	cfg.RetryInterval = 100 * time.Millisecond
-	cfg.JoinRetryInterval = 200 * time.Millisecond
-	cfg.LeaveTimeout = 2 * time.Second
+	cfg := exampleConfig()
 
 	// OnView runs on the peer's event loop and must not block: the
 	// channel's buffer takes what the program has not read yet.

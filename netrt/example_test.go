@@ -24,14 +24,7 @@ func ExampleListen() {
 		fmt.Println(err)
 		return
 	}
-	// Short timings for a loopback demonstration; every peer of a
-	// cluster uses the same.
-	cfg := protocol.DefaultConfig()
-	cfg.HeartbeatInterval = 100 * time.Millisecond
-	cfg.SuspectAfter = time.Second
-	cfg.RetryInterval = 100 * time.Millisecond
-	cfg.JoinRetryInterval = 200 * time.Millisecond
-	cfg.LeaveTimeout = 2 * time.Second
+	cfg := exampleConfig()
 
 	// Bind every peer before starting any, so that none is sent a
 	// message before its sockets exist.
@@ -145,4 +138,16 @@ func loopbackHosts(n int) (netrt.Hosts, error) {
 		fmt.Fprintf(&lines, "127.0.0.1:%d:%d\n", ln.Addr().(*net.TCPAddr).Port, pc.LocalAddr().(*net.UDPAddr).Port)
 	}
 	return netrt.ParseHosts([]byte(lines.String()), "", 0, 0)
+}
+
+// exampleConfig is the examples' timing: short, for a loopback
+// demonstration. Every peer of a cluster uses the same.
+func exampleConfig() protocol.Config {
+	cfg := protocol.DefaultConfig()
+	cfg.HeartbeatInterval = 100 * time.Millisecond
+	cfg.SuspectAfter = time.Second
+	cfg.RetryInterval = 100 * time.Millisecond
+	cfg.JoinRetryInterval = 200 * time.Millisecond
+	cfg.LeaveTimeout = 2 * time.Second
+	return cfg
 }
