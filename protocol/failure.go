@@ -35,18 +35,12 @@ func (p *Peer) suspect(q PeerID) {
 // every departed peer silent as long, then arms the suspect timer for the
 // next one that could fall silent.
 func (p *Peer) checkSuspicions() {
-	if p.watchesAll() {
-		for _, q := range p.acc.view.Members {
-			if q != p.id && p.now-p.fd.lastHeard[q] >= p.cfg.SuspectAfter {
-				p.suspect(q)
-			}
+	for _, q := range p.fd.watch.subjects {
+		if p.now-p.fd.lastHeard[q] >= p.cfg.SuspectAfter {
+			p.suspect(q)
 		}
-	} else {
-		for _, q := range p.fd.watch.subjects {
-			if p.now-p.fd.lastHeard[q] >= p.cfg.SuspectAfter {
-				p.suspect(q)
-			}
-		}
+	}
+	if !p.watchesAll() {
 		p.expireReports()
 	}
 	for q := PeerID(1); !p.fd.departed.empty() && int(q) <= p.universe; q++ {
@@ -84,18 +78,12 @@ func (p *Peer) armSuspectTimer() {
 			earliest, found = d, true
 		}
 	}
-	if p.watchesAll() {
-		for _, q := range p.acc.view.Members {
-			if q != p.id && !p.fd.suspected.has(q) {
-				due(q)
-			}
+	for _, q := range p.fd.watch.subjects {
+		if !p.fd.suspected.has(q) {
+			due(q)
 		}
-	} else {
-		for _, q := range p.fd.watch.subjects {
-			if !p.fd.suspected.has(q) {
-				due(q)
-			}
-		}
+	}
+	if !p.watchesAll() {
 		// When the reports held lapse (observers.go).
 		for o := PeerID(1); !p.fd.watch.reporting.empty() && int(o) <= p.universe; o++ {
 			if d := p.fd.watch.reportAt[o] + p.reportTTL(); p.fd.watch.reporting.has(o) && (!found || d < earliest) {
@@ -135,16 +123,11 @@ func (p *Peer) onHeartbeatTimer() {
 // report to give, or always from the leader and the line (observers.go).
 func (p *Peer) sendHeartbeats() {
 	suspects := p.suspicionList()
-	if p.watchesAll() {
-		for _, q := range p.acc.view.Members {
-			if q != p.id {
-				p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.acc.view.ID, Members: suspects})
-			}
-		}
-		return
-	}
 	for _, q := range p.fd.watch.watchers {
-		p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.acc.view.ID, Members: suspects})
+		p.heartbeatTo(q, suspects)
+	}
+	if p.watchesAll() {
+		return
 	}
 	if len(suspects) > 0 || p.now < p.fd.watch.reportUntil || p.inLineOfSuccession() {
 		p.sendReports(suspects, p.fd.watch.watchers)
@@ -154,8 +137,11 @@ func (p *Peer) sendHeartbeats() {
 // sendHeartbeat sends one heartbeat to q: the leadership this peer
 // follows, its view, and what it suspects. Every heartbeat carries the
 // suspicions, for the receiver takes each as the sender's whole report.
-func (p *Peer) sendHeartbeat(q PeerID) {
-	p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.acc.view.ID, Members: p.suspicionList()})
+func (p *Peer) sendHeartbeat(q PeerID) { p.heartbeatTo(q, p.suspicionList()) }
+
+// heartbeatTo sends q a heartbeat carrying suspects, this peer's report.
+func (p *Peer) heartbeatTo(q PeerID, suspects []PeerID) {
+	p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.acc.view.ID, Members: suspects})
 }
 
 func (p *Peer) onHeartbeat(m *Message) {

@@ -132,7 +132,7 @@ func (p *Peer) install(v View, b Ballot, c Change) {
 		p.acc.heardAs[q] = 0
 	}
 	removed := func(q PeerID) {
-		if q != p.id && p.watchedIn(old, q) && !p.fd.suspected.has(q) && p.now-p.fd.lastHeard[q] >= p.cfg.HeartbeatInterval {
+		if p.watches(q) && !p.fd.suspected.has(q) && p.now-p.fd.lastHeard[q] >= p.cfg.HeartbeatInterval {
 			p.fd.departed.add(q)
 		}
 		p.fd.suspected.del(q)

@@ -1,9 +1,6 @@
 package protocol
 
-import (
-	"slices"
-	"time"
-)
+import "time"
 
 // MemberStatus is what one peer knows of one member of its view, for an
 // operator's table (peer members, GET /members).
@@ -28,7 +25,6 @@ type MemberStatus struct {
 // not for every event.
 func (p *Peer) Members() []MemberStatus {
 	out := make([]MemberStatus, 0, len(p.acc.view.Members))
-	all := p.watchesAll()
 	for _, q := range p.acc.view.Members {
 		m := MemberStatus{ID: q, Incarnation: p.acc.incarnations[q], Leader: q == p.acc.leader}
 		if m.Incarnation == 0 {
@@ -39,7 +35,7 @@ func (p *Peer) Members() []MemberStatus {
 			m.Incarnation = p.incarnation
 		default:
 			m.Silent = p.now - p.fd.lastHeard[q]
-			m.Watched = all || slices.Contains(p.fd.watch.subjects, q)
+			m.Watched = p.watches(q)
 		}
 		out = append(out, m)
 	}

@@ -32,9 +32,11 @@ import (
 type watchState struct {
 	// ring holds the installed view's members by ringKey, then id, while
 	// the view is larger than Observers+1; nil otherwise. subjects are the
-	// Observers members after this peer on the ring, watchers the
-	// Observers members before it (nearest first). All three are derived
-	// from the view and the config: AppendState leaves them out.
+	// members this peer times, watchers those it heartbeats: in a small
+	// view both are every other member, by id; in a large one the
+	// Observers members after this peer on the ring, and the Observers
+	// before it (nearest first). All three are derived from the view and
+	// the config: AppendState leaves them out.
 	ring     []PeerID
 	subjects []PeerID
 	watchers []PeerID
@@ -97,32 +99,24 @@ func (p *Peer) watchesAll() bool { return len(p.acc.view.Members) <= p.cfg.Obser
 // that is no longer a subject is forgotten: nobody here times it any more.
 func (p *Peer) rewatch(old View, c Change) {
 	w := &p.fd.watch
-	oldAll := len(old.Members) <= p.cfg.Observers+1
 	oldSubjects := w.subjects
-	if oldAll {
-		oldSubjects = old.Members
-	}
-	if !p.isMember() || p.watchesAll() {
-		if !oldAll {
-			// Out of a large view: members it did not watch are timed
-			// from now on.
-			for _, q := range p.acc.view.Members {
-				if !slices.Contains(oldSubjects, q) {
-					p.fd.lastHeard[q] = max(p.fd.lastHeard[q], p.now)
-				}
-			}
-		}
+	switch {
+	case !p.isMember():
 		w.ring, w.subjects, w.watchers = nil, nil, nil
-		return
+	case p.watchesAll():
+		w.ring = nil
+		w.subjects = withoutMember(p.acc.view.Members, p.id)
+		w.watchers = w.subjects
+	default:
+		if w.ring == nil {
+			w.ring = slices.Clone(p.acc.view.Members)
+			slices.SortFunc(w.ring, ringOrder)
+		} else {
+			p.diffViews(old, p.acc.view, c, w.addToRing, w.deleteFromRing)
+		}
+		w.subjects = p.ringWalk(nil, p.id, 1)
+		w.watchers = p.ringWalk(nil, p.id, -1)
 	}
-	if w.ring == nil || oldAll {
-		w.ring = slices.Clone(p.acc.view.Members)
-		slices.SortFunc(w.ring, ringOrder)
-	} else {
-		p.diffViews(old, p.acc.view, c, w.addToRing, w.deleteFromRing)
-	}
-	w.subjects = p.ringWalk(nil, p.id, 1)
-	w.watchers = p.ringWalk(w.watchers[:0], p.id, -1)
 	for _, q := range w.subjects {
 		if !slices.Contains(oldSubjects, q) {
 			p.fd.lastHeard[q] = max(p.fd.lastHeard[q], p.now)
@@ -135,14 +129,9 @@ func (p *Peer) rewatch(old View, c Change) {
 	}
 }
 
-// watchedIn reports whether this peer watched q in view old, while its
-// watch still is old's (before rewatch).
-func (p *Peer) watchedIn(old View, q PeerID) bool {
-	if len(old.Members) <= p.cfg.Observers+1 {
-		return q != p.id
-	}
-	return slices.Contains(p.fd.watch.subjects, q)
-}
+// watches reports whether this peer times q's heartbeats; before rewatch,
+// in the view it held before.
+func (p *Peer) watches(q PeerID) bool { return slices.Contains(p.fd.watch.subjects, q) }
 
 // addToRing puts q on the ring, where its key places it.
 func (w *watchState) addToRing(q PeerID) {
@@ -250,7 +239,7 @@ func (p *Peer) unwatchedGiven(q PeerID, failed *countedSet) bool {
 func (p *Peer) sendReports(suspects []PeerID, skip []PeerID) {
 	to := func(q PeerID) {
 		if q != p.id && p.acc.view.Contains(q) && !slices.Contains(skip, q) {
-			p.send(Message{Type: MsgHeartbeat, To: q, Ballot: p.advertised(), ViewID: p.acc.view.ID, Members: suspects})
+			p.heartbeatTo(q, suspects)
 		}
 	}
 	line := p.lineOfSuccession()

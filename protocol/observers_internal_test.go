@@ -88,8 +88,9 @@ func TestRing_ChangedInPlaceEqualsDrawnAnew(t *testing.T) {
 
 func TestRing_SmallViewHasNoRing(t *testing.T) {
 	p := ringPeer(t, []PeerID{1, 2, 3, 4, 5, 6, 7, 8, 9}, 9, DefaultObservers)
-	if !p.watchesAll() || p.fd.watch.ring != nil || p.fd.watch.subjects != nil {
-		t.Errorf("a view of 9 with 8 observers: watchesAll %v, ring %v, subjects %v; want everyone watching everyone and no ring",
-			p.watchesAll(), p.fd.watch.ring, p.fd.watch.subjects)
+	others := []PeerID{2, 3, 4, 5, 6, 7, 8, 9}
+	if !p.watchesAll() || p.fd.watch.ring != nil || !slices.Equal(p.fd.watch.subjects, others) || !slices.Equal(p.fd.watch.watchers, others) {
+		t.Errorf("a view of 9 with 8 observers: watchesAll %v, ring %v, subjects %v, watchers %v; want no ring, and every other member watched and heartbeated",
+			p.watchesAll(), p.fd.watch.ring, p.fd.watch.subjects, p.fd.watch.watchers)
 	}
 }
