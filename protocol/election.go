@@ -48,13 +48,16 @@ func (p *Peer) becomeLeader() {
 	// view, presumed failed): a leader that answered was alive after
 	// all, and one that is joining again is removed and re-added through
 	// its JOIN (which says why).
-	if p.elect.oldLeader != 0 && !p.elect.promised.has(p.elect.oldLeader) && !p.fd.suspected.has(p.elect.oldLeader) && p.presumedFailed(p.elect.oldLeader) {
-		// Nobody watched it: this peer is the one that concludes it is
-		// unreachable, and says so.
-		p.suspect(p.elect.oldLeader)
-	}
-	if p.elect.oldLeader != 0 && !p.elect.promised.has(p.elect.oldLeader) && p.fd.suspected.has(p.elect.oldLeader) {
-		p.enqueueFirst(single(Op{Kind: OpDel, Peer: p.elect.oldLeader}), reasonSuccession)
+	if old := p.elect.oldLeader; old != 0 && !p.elect.promised.has(old) {
+		if p.presumedFailed(old) {
+			// In a large view nobody here may have watched it: this
+			// peer is the one that concludes it is unreachable, and
+			// says so (a suspicion already raised stays as it is).
+			p.suspect(old)
+		}
+		if p.fd.suspected.has(old) {
+			p.enqueueFirst(single(Op{Kind: OpDel, Peer: old}), reasonSuccession)
+		}
 	}
 	p.recoverAccepted()
 	p.removeAgreed()
