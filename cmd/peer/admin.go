@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,7 +87,7 @@ func registerAdmin(mux *http.ServeMux, src adminSource) {
 			out = append(out, memberJSON{ID: m.ID, Address: src.Address(m.ID), Incarnation: m.Incarnation, Role: role,
 				LastHeardSeconds: m.Silent.Seconds(), Watched: m.Watched, Self: m.ID == self})
 		}
-		writeJSON(w, out)
+		writeJSON(w, "members", out)
 	})
 	mux.HandleFunc("POST /evict", func(w http.ResponseWriter, r *http.Request) {
 		if !adminAllowed(w, r, src.AdminToken()) {
@@ -99,7 +100,7 @@ func registerAdmin(mux *http.ServeMux, src adminSource) {
 			http.Error(w, "evict: want ?peer=N, a member's id", http.StatusBadRequest)
 		case s.Role != "leader":
 			http.Error(w, fmt.Sprintf("evict: peer %d does not lead; ask the leader, peer %d", s.ID, s.Leader), http.StatusConflict)
-		case protocol.PeerID(id) == s.ID || !memberOf(s.Members, protocol.PeerID(id)):
+		case protocol.PeerID(id) == s.ID || !slices.Contains(s.Members, protocol.PeerID(id)):
 			http.Error(w, fmt.Sprintf("evict: peer %d is not another member of view %d %s", id, s.ViewID, protocol.FormatMembers(s.Members)), http.StatusBadRequest)
 		default:
 			src.Evict(protocol.PeerID(id))
@@ -139,19 +140,12 @@ func adminAllowed(w http.ResponseWriter, r *http.Request, token string) bool {
 	return false
 }
 
-func memberOf(members []protocol.PeerID, id protocol.PeerID) bool {
-	for _, m := range members {
-		if m == id {
-			return true
-		}
-	}
-	return false
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
+// writeJSON answers with v as one line of JSON; what names the endpoint
+// in the error, should v not encode.
+func writeJSON(w http.ResponseWriter, what string, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		http.Error(w, what+": "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -215,13 +214,7 @@ func writeStatus(w http.ResponseWriter, s protocol.Status) {
 		Ballot:   ballotJSON{Round: s.Promise.Round, Leader: s.Promise.Leader},
 		Role:     s.Role,
 	}
-	data, err := json.Marshal(body)
-	if err != nil {
-		http.Error(w, "status: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(append(data, '\n'))
+	writeJSON(w, "status", body)
 }
 
 // writeReady answers 200 when the peer is a member of a view, and 503

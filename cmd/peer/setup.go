@@ -68,17 +68,9 @@ func resolve(cfg config) (identity, error) {
 // without surrounding whitespace; at least 16 characters, so that it
 // cannot be guessed by trying.
 func readTokenFile(path string) (string, error) {
-	f, err := os.Open(path)
+	data, err := readSmallFile(path, "token file", "one line")
 	if err != nil {
-		return "", errors.Wrap(err, "token file")
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	if err != nil {
-		return "", errors.Wrapf(err, "token file %s", path)
-	}
-	if len(data) > maxKeyFile {
-		return "", errors.Errorf("token file %s: larger than %d bytes; want one line", path, maxKeyFile)
+		return "", err
 	}
 	first, _, _ := strings.Cut(string(data), "\n")
 	token := strings.TrimSpace(first)
@@ -165,19 +157,30 @@ func findByFirstLabel(hosts netrt.Hosts, hostname string) (protocol.PeerID, erro
 
 // readKeyFile reads a key file (see parseKeys).
 func readKeyFile(path string) ([][]byte, error) {
+	data, err := readSmallFile(path, "key file", fmt.Sprintf("a few lines of %d hex digits", 2*keySize))
+	if err != nil {
+		return nil, err
+	}
+	return parseKeys(data, path)
+}
+
+// readSmallFile reads a file of secrets (what names it: "key file"), of
+// at most maxKeyFile bytes: a larger one is refused, saying what it
+// should hold (want), rather than read whole.
+func readSmallFile(path, what, want string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, errors.Wrap(err, "key file")
+		return nil, errors.Wrap(err, what)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
 	if err != nil {
-		return nil, errors.Wrapf(err, "key file %s", path)
+		return nil, errors.Wrapf(err, "%s %s", what, path)
 	}
 	if len(data) > maxKeyFile {
-		return nil, errors.Errorf("key file %s: larger than %d bytes; want a few lines of %d hex digits", path, maxKeyFile, 2*keySize)
+		return nil, errors.Errorf("%s %s: larger than %d bytes; want %s", what, path, maxKeyFile, want)
 	}
-	return parseKeys(data, path)
+	return data, nil
 }
 
 // parseKeys decodes a key file's contents: one key per line, 64 hex
