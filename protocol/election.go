@@ -93,6 +93,9 @@ func (p *Peer) presumedFailed(q PeerID) bool {
 	if p.unwatched(q) {
 		return true
 	}
+	if !p.inLineOfSuccession() {
+		return false
+	}
 	_, inLine := slices.BinarySearch(p.lineOfSuccession(), q)
-	return inLine && p.inLineOfSuccession()
+	return inLine
 }

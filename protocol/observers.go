@@ -218,7 +218,9 @@ func (p *Peer) inLineOfSuccession() bool {
 // a large view: nobody is left to tell whether q is alive until the ring
 // gives it new observers, which takes a leader to remove the failed ones.
 func (p *Peer) unwatched(q PeerID) bool {
-	return !p.watchesAll() && p.unwatchedGiven(q, &p.fd.agreed)
+	// With nobody agreed failed, everyone is watched: the common case,
+	// asked after every event, costs no walk of the ring.
+	return !p.watchesAll() && !p.fd.agreed.empty() && p.unwatchedGiven(q, &p.fd.agreed)
 }
 
 // unwatchedGiven reports whether every observer of q on the ring is in
