@@ -137,20 +137,28 @@ func (p *Peer) reviewAgreement() {
 		if selfObserves && !p.fd.suspected.has(q) && !p.fd.agreed.has(q) {
 			continue // agreedFailed(q) is false, and so was it
 		}
-		now := q != p.id && p.acc.view.Contains(q) && p.agreedFailed(q)
-		switch {
-		case now && !p.fd.agreed.has(q):
-			p.fd.agreed.add(q)
-			p.fd.agreedAt[q] = p.now
+		if p.markAgreed(q, q != p.id && p.acc.view.Contains(q) && p.agreedFailed(q)) {
 			started = true
-		case !now && p.fd.agreed.has(q):
-			p.fd.agreed.del(q)
-			p.fd.agreedAt[q] = 0
 		}
 	}
 	if started {
 		p.armSuspectTimer()
 	}
+}
+
+// markAgreed records whether q is agreed failed now, keeping since when it
+// has been without a break; it reports whether an agreement starts.
+func (p *Peer) markAgreed(q PeerID, agreed bool) (started bool) {
+	switch {
+	case agreed && !p.fd.agreed.has(q):
+		p.fd.agreed.add(q)
+		p.fd.agreedAt[q] = p.now
+		return true
+	case !agreed && p.fd.agreed.has(q):
+		p.fd.agreed.del(q)
+		p.fd.agreedAt[q] = 0
+	}
+	return false
 }
 
 // confirmedFailed reports whether q has been agreed failed for

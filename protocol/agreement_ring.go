@@ -104,14 +104,8 @@ func (p *Peer) reviewAgreementByRing() {
 	}
 	started := false
 	for q := PeerID(1); int(q) <= p.universe && !(found.empty() && p.fd.agreed.empty()); q++ {
-		switch {
-		case found.has(q) && !p.fd.agreed.has(q):
-			p.fd.agreed.add(q)
-			p.fd.agreedAt[q] = p.now
+		if p.markAgreed(q, found.has(q)) {
 			started = true
-		case !found.has(q) && p.fd.agreed.has(q):
-			p.fd.agreed.del(q)
-			p.fd.agreedAt[q] = 0
 		}
 	}
 	found.clear()
