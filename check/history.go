@@ -26,7 +26,8 @@ type History struct {
 
 type viewRecord struct {
 	members []protocol.PeerID
-	at      time.Duration // first installed
+	tags    []protocol.Tags // protocol.View.Tags: nil, or aligned with members
+	at      time.Duration   // first installed
 	by      protocol.PeerID
 	// change is what the first installer's decision names as the change
 	// that made the view (zero when unknown: a log line, a forced view).
@@ -92,7 +93,7 @@ func (h *History) Install(peer protocol.PeerID, inc uint64, v protocol.View, c p
 	}
 	h.last[peer] = install{incarnation: inc, id: v.ID}
 	if _, seen := h.views[v.ID]; !seen {
-		h.views[v.ID] = viewRecord{members: v.Members, at: now, by: peer, change: c}
+		h.views[v.ID] = viewRecord{members: v.Members, tags: v.Tags, at: now, by: peer, change: c}
 		// A new view id: judge it against its neighbours, as they become known.
 		for _, id := range []protocol.ViewID{v.ID - 1, v.ID} {
 			if f := h.checkPair(id); f.detail != "" {

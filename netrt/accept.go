@@ -71,18 +71,14 @@ func (r *runtime) serveConn(ctx context.Context, c net.Conn) {
 	defer stop()
 	defer c.Close()
 	src := remoteAddrPort(c) // its port is ephemeral: drops are logged per host
-	br := bufio.NewReader(c)
-	buf := make([]byte, maxPayloadSize)
-	var plain []byte
-	if r.seal != nil {
-		plain = make([]byte, 0, maxPayloadSize)
-	}
+	frames := newFrameReader(bufio.NewReader(c))
+	var plain []byte // what a sealed frame opens to; grows with frames
 	// Until a frame passes every check, the connection may be anyone's:
 	// it gets firstFrameTimeout to send one.
 	proven := false
 	c.SetReadDeadline(time.Now().Add(firstFrameTimeout))
 	for {
-		payload, err := readFrame(br, buf)
+		payload, err := frames.next()
 		switch {
 		case err == nil:
 		case errors.Is(err, errOversized):
@@ -93,6 +89,11 @@ func (r *runtime) serveConn(ctx context.Context, c net.Conn) {
 			return
 		default: // io.EOF, a reset, or closed by shutdown: nothing to count
 			return
+		}
+		if r.seal != nil && cap(plain) < len(payload) {
+			// A message is shorter than its sealed payload: opening
+			// then never allocates behind plain's back.
+			plain = make([]byte, 0, frames.size())
 		}
 		m, reason, err := r.admit(ctx, payload, plain, src, protocol.Stream)
 		if reason != dropNone {

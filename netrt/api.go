@@ -97,6 +97,15 @@ type Options struct {
 	// 0 takes the wall-clock start time in nanoseconds, which grows across
 	// restarts.
 	Incarnation uint64
+	// Tags are this process's tags (protocol.Tags: a few key=value pairs,
+	// such as a role or a zone): its JOIN carries them, and every member
+	// holding a view that holds this peer holds them too (ViewChange.Tags,
+	// Members, Status). They are fixed for the process, as its
+	// incarnation is: to change them, restart it. A durable peer resuming
+	// from its state file keeps the tags stored with its incarnation, as
+	// the members know it by them: Tags is then not used, and a
+	// difference is logged on OperatorLog.
+	Tags protocol.Tags
 
 	// DataDir, when set, makes the peer durable (Config.Durable): it keeps
 	// its state in DIR/state, written and synced before anything that
@@ -151,7 +160,7 @@ type Options struct {
 
 	DialTimeout  time.Duration // default 1 s
 	WriteTimeout time.Duration // default 2 s
-	SendQueueLen int           // per peer, in frames; default 1024; when full the oldest is dropped
+	SendQueueLen int           // per peer, in frames; default 1024, and at most 16 MiB; when full the oldest is dropped
 }
 
 // ErrCrashed is returned by Run when the peer crashed on purpose (-c or -t).
@@ -215,12 +224,15 @@ func (r *Runtime) Evict(p protocol.PeerID) { r.impl.evict(p) }
 // it first; remove the old one.
 func (r *Runtime) SetKeys(keys [][]byte) error { return r.impl.setKeys(keys) }
 
-// Status returns a snapshot of the peer, safe to call from any goroutine.
+// Status returns a snapshot of the peer, safe to call from any goroutine:
+// its view, its own tags (Status.Tags) and its members' (MemberTags,
+// aligned with Members; nil when none has any).
 func (r *Runtime) Status() protocol.Status { return r.impl.status() }
 
 // Members returns what the peer knows of each member of its view (see
-// protocol.Peer.Members), asked of its event loop: it waits for the loop
-// to answer, until ctx ends or Run returns (ErrNotRunning).
+// protocol.Peer.Members), tags included, asked of its event loop: it
+// waits for the loop to answer, until ctx ends or Run returns
+// (ErrNotRunning).
 func (r *Runtime) Members(ctx context.Context) ([]protocol.MemberStatus, error) {
 	return r.impl.members(ctx)
 }

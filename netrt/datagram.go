@@ -2,6 +2,7 @@ package netrt
 
 import (
 	"context"
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"strconv"
@@ -15,6 +16,30 @@ import (
 // heartbeat is worth nothing late, so when the writer falls behind they
 // are dropped rather than queued.
 const datagramQueueLen = 1024
+
+// maxHeartbeatSize bounds an encoded HEARTBEAT, the one message sent as a
+// datagram (protocol.MsgType.Transport): version and type, From and To
+// (peer ids, at most two uvarint bytes below 1<<14), the sender's
+// incarnation, its ballot (round and leader) and view id, and its
+// suspects as a member list: a count, and one delta per member, at most
+// protocol.MaxPeers of them, adding up to at most MaxPeers, so at most
+// MaxPeers/128 of two bytes. Heartbeats never carry tags: this bound does
+// not follow protocol.MaxMessageSize.
+const maxHeartbeatSize = 2 + // version, type
+	2*2 + // From, To
+	binary.MaxVarintLen64 + // Incarnation
+	binary.MaxVarintLen64 + 2 + // Ballot
+	binary.MaxVarintLen64 + // ViewID
+	2 + protocol.MaxPeers + protocol.MaxPeers/128 // suspects
+
+// This fails to compile if peer ids outgrow two uvarint bytes, which
+// maxHeartbeatSize assumes.
+const _ = uint(1<<14 - 1 - protocol.MaxPeers)
+
+// maxDatagramSize bounds a datagram a peer sends: a heartbeat, sealed.
+// The UDP reader's buffer holds one byte more, and refuses (oversized)
+// any datagram that fills it.
+const maxDatagramSize = maxHeartbeatSize + sealOverhead
 
 // datagram is one payload for the UDP writer.
 type datagram struct {
@@ -85,12 +110,12 @@ func (r *runtime) datagramDest(to protocol.PeerID) (netip.AddrPort, bool) {
 // check that tells (screenDatagram); and it counts and logs a drop
 // without allocating or writing a line per datagram (droppedFrom).
 func (r *runtime) readDatagrams(ctx context.Context) {
-	// One byte more than any payload, so an oversized datagram shows as
-	// one rather than being silently cut to size.
-	buf := make([]byte, maxPayloadSize+1)
+	// One byte more than any datagram a peer sends, so an oversized
+	// datagram shows as one rather than being silently cut to size.
+	buf := make([]byte, maxDatagramSize+1)
 	var plain []byte
 	if r.seal != nil {
-		plain = make([]byte, 0, maxPayloadSize)
+		plain = make([]byte, 0, maxDatagramSize)
 	}
 	for {
 		n, src, err := r.udpConn.ReadFromUDPAddrPort(buf)
@@ -104,7 +129,7 @@ func (r *runtime) readDatagrams(ctx context.Context) {
 		// Drops are counted and logged by host, as in serveConn:
 		// whoever sends junk picks its source ports at will.
 		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		if n > maxPayloadSize {
+		if n > maxDatagramSize {
 			r.droppedFrom(dropOversized, src, errOversizedDatagram)
 			continue
 		}

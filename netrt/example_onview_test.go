@@ -10,9 +10,10 @@ import (
 
 // ExampleViewChange follows the membership the way an embedding program
 // does: Options.OnView hands each ViewChange to a channel the program
-// reads at its own pace. Peer 1 founds the cluster, peers 2 and 3 join
-// one after the other, and peer 3 leaves; the program prints what peer 1
-// was told.
+// reads at its own pace. Each peer starts with tags of its own (its role
+// and zone); peer 1 founds the cluster, peers 2 and 3 join one after the
+// other, and peer 3 leaves; the program prints what peer 1 was told,
+// with the tags of each member added or removed.
 func ExampleViewChange() {
 	hosts, err := loopbackHosts(3)
 	if err != nil {
@@ -32,9 +33,15 @@ func ExampleViewChange() {
 			<-done
 		}
 	}()
+	tags := map[protocol.PeerID][]string{1: {"role=seed"}, 2: {"role=db", "zone=a"}, 3: {"role=web", "zone=b"}}
 	peers := make([]*netrt.Runtime, len(hosts)+1)
 	for _, h := range hosts {
-		opts := netrt.Options{ID: h.ID, Hosts: hosts, Config: cfg}
+		own, err := protocol.ParseTags(tags[h.ID])
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		opts := netrt.Options{ID: h.ID, Hosts: hosts, Config: cfg, Tags: own}
 		if h.ID == 1 {
 			opts.OnView = func(c netrt.ViewChange) { changes <- c }
 		}
@@ -62,13 +69,24 @@ func ExampleViewChange() {
 		c := <-changes
 		fmt.Printf("%s leader %d, added %s, removed %s\n",
 			protocol.FormatMembers(c.Members), c.Leader, protocol.FormatMembers(c.Added), protocol.FormatMembers(c.Removed))
+		// c.Tags holds the tags of the members and of those removed.
+		for _, p := range c.Added {
+			fmt.Printf("  + %d %s\n", p, c.Tags[p])
+		}
+		for _, p := range c.Removed {
+			fmt.Printf("  - %d %s\n", p, c.Tags[p])
+		}
 	}
 
 	// Output:
 	// [1] leader 1, added [1], removed []
+	//   + 1 role=seed
 	// [1,2] leader 1, added [2], removed []
+	//   + 2 role=db,zone=a
 	// [1,2,3] leader 1, added [3], removed []
+	//   + 3 role=web,zone=b
 	// [1,2] leader 1, added [], removed [3]
+	//   - 3 role=web,zone=b
 }
 
 // membersUpTo returns 1..n.

@@ -104,7 +104,7 @@ func TestInput_GarbageIsDroppedAndCounted(t *testing.T) {
 	// Datagrams: garbage, empty, too long.
 	sendUDPFrom(t, "127.0.0.9:0", udp, []byte("garbage"))
 	sendUDPFrom(t, "127.0.0.9:0", udp, nil)
-	sendUDPFrom(t, "127.0.0.9:0", udp, make([]byte, maxPayloadSize+1))
+	sendUDPFrom(t, "127.0.0.9:0", udp, make([]byte, maxDatagramSize+1))
 
 	waitFor(t, "the drops to be counted", func() bool {
 		return p[1].drops(dropMalformed) >= 6 && p[1].drops(dropOversized) >= 2
@@ -230,7 +230,7 @@ func heartbeat(t *testing.T, from, to protocol.PeerID) []byte {
 // admitReason admits payload as a datagram from src and says why it was
 // dropped, dropNone's name when it was not.
 func admitReason(r *runtime, payload []byte, src netip.AddrPort) string {
-	_, reason, _ := r.admit(context.Background(), payload, make([]byte, 0, maxPayloadSize), src, protocol.Datagram)
+	_, reason, _ := r.admit(context.Background(), payload, make([]byte, 0, maxDatagramSize), src, protocol.Datagram)
 	return reason.String()
 }
 

@@ -82,7 +82,7 @@ const (
 func (r *runtime) link(to protocol.PeerID) *link {
 	l := r.links[to]
 	if l == nil {
-		l = &link{r: r, to: to, wake: make(chan struct{}, 1), redial: make(chan struct{}, 1), queue: newFrameQueue(r.opts.SendQueueLen)}
+		l = &link{r: r, to: to, wake: make(chan struct{}, 1), redial: make(chan struct{}, 1), queue: newFrameQueue(r.opts.SendQueueLen, sendQueueBytes)}
 		r.links[to] = l
 	}
 	return l
@@ -96,7 +96,7 @@ func (l *link) enqueue(frame []byte) {
 	start := !l.started
 	l.started = true
 	l.mu.Unlock()
-	if dropped {
+	for range dropped {
 		l.r.dropped(dropQueueFull, l.name(), nil)
 	}
 	if start {

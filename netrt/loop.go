@@ -50,7 +50,7 @@ func (r *runtime) loop(ctx context.Context) error {
 			return &stateError{r.store.path, err}
 		}
 	} else {
-		r.step("start", func(now time.Duration) error { return r.node.Start(now, incarnation) })
+		r.step("start", func(now time.Duration) error { return r.node.StartTagged(now, incarnation, r.opts.Tags) })
 	}
 	for !r.stopped {
 		select {
@@ -217,6 +217,11 @@ func (r *runtime) note(n protocol.Note) {
 		r.opts.OnNote(n)
 	}
 	if r.opts.OnView != nil {
+		if n.Kind == protocol.NoteResumed && n.Tags == nil {
+			// The resumed note names the members but not their
+			// tags; the view it resumed holds them.
+			n.Tags = r.node.Peer().View().Tags
+		}
 		if c, ok := r.views.change(n); ok {
 			r.opts.OnView(c)
 		}

@@ -292,6 +292,7 @@ func (r *runtime) status() protocol.Status {
 	s := r.snap
 	r.statusMu.Unlock()
 	s.Members = slices.Clone(s.Members)
+	s.MemberTags = slices.Clone(s.MemberTags)
 	s.Suspects = slices.Clone(s.Suspects)
 	return s
 }

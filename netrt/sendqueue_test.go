@@ -15,12 +15,10 @@ func drain(q *frameQueue) []string {
 }
 
 func TestFrameQueue_DropsOldestWhenFull(t *testing.T) {
-	q := newFrameQueue(3)
+	q := newFrameQueue(3, 100)
 	var dropped int
 	for _, f := range []string{"a", "b", "c", "d", "e"} {
-		if q.push([]byte(f)) {
-			dropped++
-		}
+		dropped += q.push([]byte(f))
 	}
 	if dropped != 2 {
 		t.Errorf("dropped %d frames, want 2", dropped)
@@ -31,7 +29,7 @@ func TestFrameQueue_DropsOldestWhenFull(t *testing.T) {
 }
 
 func TestFrameQueue_PushFront(t *testing.T) {
-	q := newFrameQueue(3)
+	q := newFrameQueue(3, 100)
 	q.push([]byte("a"))
 	q.push([]byte("b"))
 	f := q.pop()
@@ -47,5 +45,29 @@ func TestFrameQueue_PushFront(t *testing.T) {
 	}
 	if q.len() != 0 || q.pop() != nil {
 		t.Error("drained queue not empty")
+	}
+}
+
+// Large frames (a tagged NEWVIEW) fill the queue's bytes before its
+// frames: the oldest go first, and the newest is kept even alone above
+// the bound.
+func TestFrameQueue_DropsOldestPastItsBytes(t *testing.T) {
+	q := newFrameQueue(10, 10)
+	var dropped int
+	for _, f := range []string{"aaaa", "bbbb", "cc", "dddd"} {
+		dropped += q.push([]byte(f))
+	}
+	if dropped != 1 || q.bytes != 10 {
+		t.Errorf("dropped %d frames, holding %d bytes; want 1 and 10", dropped, q.bytes)
+	}
+	if !q.pushFront([]byte("x")) {
+		t.Error("pushFront past the bytes kept the frame")
+	}
+	dropped = q.push([]byte("a frame larger than the bound"))
+	if diff := cmp.Diff([]string{"a frame larger than the bound"}, drain(&q)); diff != "" || dropped != 3 {
+		t.Errorf("dropped %d, want 3; queue (-want +got):\n%s", dropped, diff)
+	}
+	if q.bytes != 0 {
+		t.Errorf("drained queue holds %d bytes", q.bytes)
 	}
 }

@@ -143,9 +143,9 @@ func frameSinkOn(t *testing.T, ln net.Listener) *frameSink {
 			s.mu.Unlock()
 			wg.Go(func() {
 				defer c.Close()
-				buf := make([]byte, 2<<20)
+				frames := newFrameReader(c)
 				for {
-					p, err := readFrame(c, buf)
+					p, err := frames.next()
 					if err != nil || len(p) < 8 {
 						return
 					}

@@ -291,6 +291,10 @@ func (r *runtime) openDataDir() error {
 	}
 	r.resumeFrom = st
 	r.log.Info("resuming from the state file", "path", s.path, "state", describeState(st))
+	if st.Tags != r.opts.Tags {
+		r.oplog.Warn("keeping the stored tags, not the ones given: the members know this peer by the tags its incarnation joined with; "+
+			"reset the state to start as a new member with new ones", "stored", st.Tags.String(), "given", r.opts.Tags.String())
+	}
 	return nil
 }
 

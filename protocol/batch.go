@@ -76,6 +76,47 @@ func (c Change) Apply(members []PeerID) []PeerID {
 	return out
 }
 
+// Next returns the view c makes of v: id v.ID+1, v's members after c, and
+// their tags: an added member's from its ADD, the others' as v held them.
+// It allocates new slices; v is not modified.
+func (c Change) Next(v View) View {
+	next := View{ID: v.ID + 1, Members: c.Apply(v.Members)}
+	tagged := v.Tags != nil
+	for i := range c.Len() {
+		if op := c.At(i); op.Kind == OpAdd && !op.Tags.IsZero() {
+			tagged = true
+		}
+	}
+	if !tagged {
+		return next
+	}
+	tags := make([]Tags, len(next.Members))
+	any := false
+	j := 0 // walks v's members alongside next's: both are sorted
+	for i, q := range next.Members {
+		for j < len(v.Members) && v.Members[j] < q {
+			j++
+		}
+		if v.Tags != nil && j < len(v.Members) && v.Members[j] == q {
+			tags[i] = v.Tags[j]
+		}
+	}
+	for k := range c.Len() {
+		if op := c.At(k); op.Kind == OpAdd {
+			if i, ok := slices.BinarySearch(next.Members, op.Peer); ok {
+				tags[i] = op.Tags
+			}
+		}
+	}
+	for _, t := range tags {
+		any = any || !t.IsZero()
+	}
+	if any {
+		next.Tags = tags
+	}
+	return next
+}
+
 // Changes reports whether every operation of c changes v: a change
 // decided for v always does, as each names a different peer and the
 // leader only batches operations that change v.
@@ -128,8 +169,8 @@ func checkChange(first Op, more []Op, maxPeer PeerID) string {
 		if op.Peer < 1 || op.Peer > maxPeer {
 			return fmt.Sprintf("operation %d names peer %d, outside 1..%d", i, op.Peer, maxPeer)
 		}
-		if op.Kind == OpDel && op.Incarnation != 0 {
-			return fmt.Sprintf("operation %d is a DEL with incarnation %d, want 0", i, op.Incarnation)
+		if op.Kind == OpDel && (op.Incarnation != 0 || !op.Tags.IsZero()) {
+			return fmt.Sprintf("operation %d is a DEL with incarnation %d or tags, want neither", i, op.Incarnation)
 		}
 		w, bit := op.Peer/64, uint64(1)<<(op.Peer%64)
 		if seen[w]&bit != 0 {

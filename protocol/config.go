@@ -114,9 +114,10 @@ func DefaultConfig() Config {
 
 // MaxChangesPerViewLimit is the largest MaxChangesPerView, and the most
 // operations one change may carry on the wire. 64 keeps every message
-// within about 2 KB (MaxMessageSize), and so the buffer a runtime keeps
-// per connection small, while a mass join of a thousand peers still takes
-// only sixteen view changes.
+// of a cluster without tags within about 2 KB, and so the buffer a
+// runtime keeps per connection small (tags add at most 514 bytes per
+// operation: see MaxMessageSize), while a mass join of a thousand peers
+// still takes only sixteen view changes.
 const MaxChangesPerViewLimit = 64
 
 // MinHeartbeatInterval is the shortest HeartbeatInterval Validate accepts:

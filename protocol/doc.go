@@ -143,6 +143,12 @@
 // process: for a restarted one it would let an acceptor that forgot its
 // promises vote again.
 //
+// A process may start with tags (Event.Tags): its ADD carries them, and
+// they are part of the operation the members accept, so a recovered ADD
+// is proposed with them and every member installing a view id holds the
+// same tags for each member (View.Tags, carried whole by NEWVIEW). They
+// are fixed for the life of the process, like its incarnation.
+//
 // A member of the view that asks to join holds no view and cannot lead: it
 // is skipped when choosing who is next in line. The REQ removing a peer is
 // sent to that peer too, and its OK counts: it is an acceptor of the view

@@ -29,6 +29,7 @@ import (
 type DurableState struct {
 	ID          PeerID // whose state: a peer refuses another's
 	Incarnation uint64 // kept: the members know this process by it
+	Tags        Tags   // kept with the incarnation, for the same reason
 
 	// Acceptor state: the promise never goes back, the accepted operation
 	// is reported to the next leader, and rounds are never reused.
@@ -67,16 +68,32 @@ func (s *DurableState) hasBatch() bool {
 	return len(s.PendingMore) > 0 || len(s.ViewMore) > 0 || len(s.ExitMore) > 0
 }
 
+// hasTags reports whether s holds any tags: only then does its state file
+// need the layout that stores them.
+func (s *DurableState) hasTags() bool {
+	if !s.Tags.IsZero() || s.View.Tags != nil || s.Exit.Tags != nil {
+		return true
+	}
+	for _, c := range []Change{{s.PendingOp, s.PendingMore}, {s.ViewOp, s.ViewMore}, {s.ExitOp, s.ExitMore}} {
+		for i := range c.Len() {
+			if !c.At(i).Tags.IsZero() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Equal reports whether s and o hold the same state.
 func (s DurableState) Equal(o DurableState) bool {
-	return s.ID == o.ID && s.Incarnation == o.Incarnation && s.Promise == o.Promise && s.MaxRound == o.MaxRound &&
+	return s.ID == o.ID && s.Incarnation == o.Incarnation && s.Tags == o.Tags && s.Promise == o.Promise && s.MaxRound == o.MaxRound &&
 		s.Following == o.Following && s.HasPending == o.HasPending && s.PendingOp == o.PendingOp &&
 		slices.Equal(s.PendingMore, o.PendingMore) &&
 		s.PendingViewID == o.PendingViewID && s.PendingBallot == o.PendingBallot &&
-		s.View.ID == o.View.ID && slices.Equal(s.View.Members, o.View.Members) &&
+		s.View.Equal(o.View) &&
 		s.ViewBallot == o.ViewBallot && s.ViewOp == o.ViewOp && slices.Equal(s.ViewMore, o.ViewMore) &&
 		slices.Equal(s.Incarnations, o.Incarnations) && slices.Equal(s.HeardAs, o.HeardAs) &&
-		s.LatestViewID == o.LatestViewID && s.Exit.ID == o.Exit.ID && slices.Equal(s.Exit.Members, o.Exit.Members) &&
+		s.LatestViewID == o.LatestViewID && s.Exit.Equal(o.Exit) &&
 		s.ExitBallot == o.ExitBallot && s.ExitOp == o.ExitOp && slices.Equal(s.ExitMore, o.ExitMore)
 }
 
@@ -101,7 +118,7 @@ func (p *Peer) durableState() DurableState {
 // incarnations (Incarnations and HeardAs nil).
 func (p *Peer) durableFields() DurableState {
 	s := DurableState{
-		ID: p.id, Incarnation: p.incarnation,
+		ID: p.id, Incarnation: p.incarnation, Tags: p.tags,
 		Promise: p.acc.promise, MaxRound: p.acc.maxRound, Following: p.acc.following,
 		HasPending: p.acc.hasPending,
 		View:       p.acc.view, ViewBallot: p.acc.viewBallot, ViewOp: p.acc.viewChange.Op, ViewMore: p.acc.viewChange.More,
@@ -216,7 +233,7 @@ func (p *Peer) checkState(s *DurableState) error {
 // ballot (maybeCampaign), since the promises it led with are gone.
 func (p *Peer) resume(s *DurableState) {
 	p.started = true
-	p.incarnation = s.Incarnation
+	p.incarnation, p.tags = s.Incarnation, s.Tags
 	p.acc.promise, p.acc.maxRound = s.Promise, s.MaxRound
 	p.follow(s.Following)
 	p.acc.hasPending = s.HasPending
@@ -232,7 +249,7 @@ func (p *Peer) resume(s *DurableState) {
 	for q := range p.fd.lastHeard {
 		p.fd.lastHeard[q] = p.now
 	}
-	p.note(Note{Kind: NoteResumed, Members: p.acc.view.Members, Ballot: p.acc.promise})
+	p.note(Note{Kind: NoteResumed, Members: p.acc.view.Members, Tags: p.acc.view.Tags, Ballot: p.acc.promise})
 	p.arm(TimerHeartbeat, p.cfg.HeartbeatInterval)
 	if p.isMember() {
 		p.lead.knownView[p.id] = p.acc.view.ID

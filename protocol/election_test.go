@@ -30,7 +30,13 @@ func candidateAt(t *testing.T, v protocol.ViewID) *harness {
 // candidateWith is candidateAt running cfg.
 func candidateWith(t *testing.T, v protocol.ViewID, cfg protocol.Config) *harness {
 	t.Helper()
-	h := memberWith(t, cfg, 2, 5, v, 1, 2, 3, 4, 5)
+	return candidateIn(t, 5, v, cfg)
+}
+
+// candidateIn is candidateWith in a universe of 5 or more peers.
+func candidateIn(t *testing.T, universe int, v protocol.ViewID, cfg protocol.Config) *harness {
+	t.Helper()
+	h := memberWith(t, cfg, 2, universe, v, 1, 2, 3, 4, 5)
 	h.now = 2 * time.Second
 	for _, q := range []protocol.PeerID{3, 4, 5} {
 		h.recv(protocol.Message{Type: protocol.MsgHeartbeat, From: q, Ballot: b01, ViewID: v, Members: ids(1)})

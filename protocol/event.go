@@ -75,6 +75,11 @@ type Event struct {
 	// not used. Step refuses (ErrBadState) a state that cannot be this
 	// peer's.
 	State *DurableState
+	// Tags (EventStart) are this process's tags (see Tags): its JOIN
+	// carries them, and every view that holds it holds them. A peer
+	// resuming from State keeps the tags stored with its incarnation, as
+	// the members know it by them, and Tags is not used.
+	Tags Tags
 }
 
 // TimerKind names one of a peer's timers. A peer has at most one timer of

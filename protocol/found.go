@@ -28,7 +28,7 @@ func (p *Peer) startFounding() {
 	p.join.joinTarget = InitialBallot.Leader
 	for q := PeerID(1); int(q) <= p.universe; q++ {
 		if q != p.id {
-			p.send(Message{Type: MsgJoin, To: q, ViewID: p.acc.latestViewID, Op: Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}})
+			p.send(Message{Type: MsgJoin, To: q, ViewID: p.acc.latestViewID, Op: p.ownAdd()})
 		}
 	}
 	p.arm(TimerJoin, p.cfg.JoinRetryInterval)
@@ -57,12 +57,19 @@ func (p *Peer) clusterExists() {
 	}
 }
 
+// ownAdd is the operation that adds this process: its id, incarnation
+// and tags, as its JOIN asks.
+func (p *Peer) ownAdd() Op {
+	return Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation, Tags: p.tags}
+}
+
 // found installs view 1 = [1] and leads it.
 func (p *Peer) found() {
 	p.join.founding = false
 	p.role = roleLeader
 	p.ballot = InitialBallot
-	p.install(View{ID: 1, Members: []PeerID{p.id}}, InitialBallot, single(Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}))
+	c := single(p.ownAdd())
+	p.install(c.Next(View{}), InitialBallot, c)
 	p.arm(TimerRetry, p.cfg.RetryInterval)
 }
 

@@ -26,7 +26,7 @@ func (p *Peer) sendJoin() {
 // sendJoinTo asks q to add this process, naming the highest view id it has
 // known.
 func (p *Peer) sendJoinTo(q PeerID) {
-	p.send(Message{Type: MsgJoin, To: q, ViewID: p.acc.latestViewID, Op: Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}})
+	p.send(Message{Type: MsgJoin, To: q, ViewID: p.acc.latestViewID, Op: p.ownAdd()})
 }
 
 // nextHost returns the host after t in the hosts file, skipping this peer,

@@ -25,7 +25,7 @@ func (p *Peer) enqueue(op Op, reason opReason) {
 				// Exactly as accepted: it may have been decided so.
 				q.change.Op = op
 			case q.reason != reasonRecovered && op.Incarnation > q.change.Op.Incarnation:
-				q.change.Op.Incarnation = op.Incarnation
+				q.change.Op.Incarnation, q.change.Op.Tags = op.Incarnation, op.Tags
 			}
 			if reason != reasonSuspicion && q.reason != reasonRecovered {
 				q.reason = reason // a firmer reason than a suspicion
@@ -153,7 +153,7 @@ func (p *Peer) checkProposal() {
 		return
 	}
 	c := p.lead.proposal.change
-	next := View{ID: p.acc.view.ID + 1, Members: c.Apply(p.acc.view.Members)}
+	next := c.Next(p.acc.view)
 	if !next.Contains(p.id) {
 		// The leader removed itself: it is leaving, or it re-proposed its
 		// own removal that an earlier leader may have decided. It cannot

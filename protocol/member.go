@@ -50,7 +50,7 @@ func (p *Peer) onNewView(m *Message) {
 		}
 		return
 	}
-	v := View{ID: m.ViewID, Members: m.Members}
+	v := View{ID: m.ViewID, Members: m.Members, Tags: m.Tags}
 	if !v.Contains(p.id) {
 		p.acc.exit, p.acc.exitBallot, p.acc.exitChange = v, m.Ballot, m.Change()
 		if p.isMember() {
@@ -64,7 +64,7 @@ func (p *Peer) onNewView(m *Message) {
 	// very incarnation: the view that added it, or one whose sender says so.
 	// In any other view its id may stand for an earlier process whose
 	// promises it has forgotten.
-	if !p.isMember() && !m.Change().Has(Op{Kind: OpAdd, Peer: p.id, Incarnation: p.incarnation}) &&
+	if !p.isMember() && !m.Change().Has(p.ownAdd()) &&
 		(m.ToIncarnation == 0 || m.ToIncarnation != p.incarnation) {
 		return
 	}
@@ -148,7 +148,7 @@ func (p *Peer) install(v View, b Ballot, c Change) {
 		p.join.founding = false // a member now: whatever it asked is answered
 		p.disarm(TimerJoin)
 	}
-	p.note(Note{Kind: NoteViewInstalled, Members: v.Members, Op: c.Op, More: c.More})
+	p.note(Note{Kind: NoteViewInstalled, Members: v.Members, Tags: v.Tags, Op: c.Op, More: c.More})
 	p.armSuspectTimer()
 	switch p.role {
 	case roleLeader:
@@ -198,14 +198,14 @@ func (p *Peer) removed(viewID ViewID, leader PeerID) {
 func (p *Peer) shareExit(m *Message) {
 	if p.acc.exit.ID != 0 && m.ViewID < p.acc.exit.ID && p.acc.exit.Contains(m.From) {
 		p.send(Message{Type: MsgNewView, To: m.From, Ballot: p.acc.exitBallot, ViewID: p.acc.exit.ID, Members: p.acc.exit.Members,
-			Op: p.acc.exitChange.Op, More: p.acc.exitChange.More, ToIncarnation: p.acc.incarnations[m.From]})
+			Tags: p.acc.exit.Tags, Op: p.acc.exitChange.Op, More: p.acc.exitChange.More, ToIncarnation: p.acc.incarnations[m.From]})
 	}
 }
 
 // sendNewView sends the installed view to q.
 func (p *Peer) sendNewView(q PeerID) {
 	p.send(Message{Type: MsgNewView, To: q, Ballot: p.acc.viewBallot, ViewID: p.acc.view.ID, Members: p.acc.view.Members,
-		Op: p.acc.viewChange.Op, More: p.acc.viewChange.More, ToIncarnation: p.acc.incarnations[q]})
+		Tags: p.acc.view.Tags, Op: p.acc.viewChange.Op, More: p.acc.viewChange.More, ToIncarnation: p.acc.incarnations[q]})
 }
 
 func (p *Peer) onNewLeader(m *Message) {

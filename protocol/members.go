@@ -18,6 +18,8 @@ type MemberStatus struct {
 	// Silence from a member it does not watch says little.
 	Watched bool
 	Leader  bool // the leader this peer follows
+	// Tags are the member's tags as the view holds them.
+	Tags Tags
 }
 
 // Members returns what this peer knows of each member of its view, in id
@@ -26,7 +28,7 @@ type MemberStatus struct {
 func (p *Peer) Members() []MemberStatus {
 	out := make([]MemberStatus, 0, len(p.acc.view.Members))
 	for _, q := range p.acc.view.Members {
-		m := MemberStatus{ID: q, Incarnation: p.acc.incarnations[q], Leader: q == p.acc.leader}
+		m := MemberStatus{ID: q, Incarnation: p.acc.incarnations[q], Leader: q == p.acc.leader, Tags: p.acc.view.TagsOf(q)}
 		if m.Incarnation == 0 {
 			m.Incarnation = p.acc.heardAs[q]
 		}

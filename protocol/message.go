@@ -116,7 +116,10 @@ type Message struct {
 	// known (0 for a process that never was a member).
 	ViewID  ViewID
 	Members []PeerID // NEWVIEW, PENDING; HEARTBEAT: the sender's suspects (sorted; shared, never modified)
-	Op      Op       // REQ, PENDING, NEWVIEW, JOIN
+	// Tags (NEWVIEW) are the view's tags, aligned with Members as
+	// View.Tags is: nil when no member has any. Shared, never modified.
+	Tags []Tags
+	Op   Op // REQ, PENDING, NEWVIEW, JOIN
 	// More (REQ, PENDING, NEWVIEW) holds the operations decided with Op in
 	// one view change, after it (Config.MaxChangesPerView); nil for one
 	// operation. Shared, never modified.
@@ -142,7 +145,11 @@ func (m Message) String() string {
 	case MsgReq:
 		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10) + " " + m.Change().String()
 	case MsgNewView:
-		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10) + " " + FormatMembers(m.Members) + " by " + m.Change().String()
+		s += " b=" + m.Ballot.String() + " v=" + strconv.FormatUint(uint64(m.ViewID), 10) + " " + FormatMembers(m.Members)
+		if m.Tags != nil {
+			s += " tags" + FormatViewTags(m.Members, m.Tags)
+		}
+		s += " by " + m.Change().String()
 		if m.ToIncarnation != 0 {
 			s += " for #" + strconv.FormatUint(m.ToIncarnation, 10)
 		}

@@ -62,9 +62,15 @@ func (n *Node) ArmLeaderCrashHook(onFire func(victim, spared PeerID)) {
 }
 
 // Start starts the process as incarnation (see Event.Incarnation): a first
-// start or a restart alike.
+// start or a restart alike. The process has no tags; see StartTagged.
 func (n *Node) Start(now time.Duration, incarnation uint64) error {
-	return n.step(Event{Type: EventStart, Now: now, Incarnation: incarnation})
+	return n.StartTagged(now, incarnation, Tags{})
+}
+
+// StartTagged starts the process as Start does, with tags as its own (see
+// Event.Tags): its JOIN carries them, and every view that holds it.
+func (n *Node) StartTagged(now time.Duration, incarnation uint64, tags Tags) error {
+	return n.step(Event{Type: EventStart, Now: now, Incarnation: incarnation, Tags: tags})
 }
 
 // Resume starts the process from the durable state a previous process of

@@ -103,6 +103,7 @@ type Note struct {
 	Leader PeerID
 
 	Members          []PeerID // NoteViewInstalled, NoteResumed, NoteForcedView
+	Tags             []Tags   // NoteViewInstalled, NoteResumed: the view's tags (View.Tags; shared, never modified)
 	Subject          PeerID   // NoteSuspected, NoteSuspicionCleared
 	SubjectWasLeader bool     // NoteSuspected
 	Ballot           Ballot   // NoteCandidate, NoteLeader, NoteSteppedDown, NoteProposed, NoteResumed, NoteForcedView

@@ -70,6 +70,7 @@ type Peer struct {
 	id          PeerID
 	universe    int // peers are 1..universe
 	incarnation uint64
+	tags        Tags // this process's, carried in its ADD
 
 	started bool
 	stopped bool
@@ -186,7 +187,7 @@ func (p *Peer) Step(ev Event) (Output, error) {
 			break
 		}
 		p.now = ev.Now
-		p.start(ev.Incarnation)
+		p.start(ev.Incarnation, ev.Tags)
 	case EventMessage:
 		if err := p.checkMessage(&ev.Msg); err != nil {
 			return p.out, err
@@ -241,9 +242,9 @@ func (p *Peer) settle() {
 }
 
 // start starts a process that holds no stored state.
-func (p *Peer) start(incarnation uint64) {
+func (p *Peer) start(incarnation uint64, tags Tags) {
 	p.started = true
-	p.incarnation = incarnation
+	p.incarnation, p.tags = incarnation, tags
 	for q := range p.fd.lastHeard {
 		p.fd.lastHeard[q] = p.now
 	}
@@ -288,8 +289,11 @@ func (p *Peer) checkMessage(m *Message) error {
 	if m.Ballot.Leader > PeerID(p.universe) || m.OpBallot.Leader > PeerID(p.universe) || m.Leader > PeerID(p.universe) {
 		return fmt.Errorf("%w: %s from %d names a peer outside the universe 1..%d", ErrBadMessage, m.Type, m.From, p.universe)
 	}
-	if m.Op.Kind > OpDel || (m.Op.Kind != OpNothing && !p.inUniverse(m.Op.Peer)) {
+	if m.Op.Kind > OpDel || (m.Op.Kind != OpNothing && !p.inUniverse(m.Op.Peer)) || (m.Op.Kind != OpAdd && !m.Op.Tags.IsZero()) {
 		return fmt.Errorf("%w: %s from %d carries invalid operation %s", ErrBadMessage, m.Type, m.From, m.Op)
+	}
+	if m.Tags != nil && (m.Type != MsgNewView || len(m.Tags) != len(m.Members)) {
+		return fmt.Errorf("%w: %s from %d carries %d tags for %d members", ErrBadMessage, m.Type, m.From, len(m.Tags), len(m.Members))
 	}
 	if len(m.More) > 0 {
 		if m.Type != MsgReq && m.Type != MsgNewView && m.Type != MsgPending {

@@ -141,5 +141,19 @@ func (p *Peer) AppendState(b []byte, base time.Duration) []byte {
 	// What was stored last decides whether the next Step stores again.
 	e.u(uint64(p.saved.ID))
 	e.durable(&p.saved)
+	// Tags: this process's, the views', and every ADD's held anywhere.
+	e.tags(p.tags)
+	e.viewTags(p.acc.view.Tags)
+	e.viewTags(p.acc.exit.Tags)
+	e.changeTags(p.acc.viewChange)
+	e.changeTags(p.acc.exitChange)
+	e.changeTags(p.acc.pending.change)
+	e.changeTags(p.lead.proposal.change)
+	for _, q := range p.lead.queue {
+		e.changeTags(q.change)
+	}
+	for q := 1; q <= p.universe; q++ {
+		e.changeTags(p.elect.answers[q].change)
+	}
 	return e
 }

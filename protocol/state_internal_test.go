@@ -9,7 +9,7 @@ import (
 // role, must be encoded by AppendState and copied by Clone: this count
 // fails until both are updated, and then is raised.
 func TestState_CoversEveryField(t *testing.T) {
-	const fields = 53
+	const fields = 54
 	groups := map[reflect.Type]bool{
 		reflect.TypeOf(acceptor{}): true, reflect.TypeOf(detector{}): true, reflect.TypeOf(leading{}): true,
 		reflect.TypeOf(election{}): true, reflect.TypeOf(joiner{}): true,

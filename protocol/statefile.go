@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"slices"
 )
 
-// The state file of a durable peer, version 1 or 2:
+// The state file of a durable peer, version 1, 2 or 3:
 //
 //	8 bytes    "MEMBERLY"
 //	byte       StateVersion
@@ -23,14 +24,18 @@ import (
 // PendingBallot; View (id, member count, members); ViewBallot; ViewOp;
 // then per member of View its incarnation and heard-as incarnation;
 // LatestViewID; Exit (id, count, members); ExitBallot; ExitOp; and in
-// version 2 only, PendingMore, ViewMore and ExitMore, each a count and
-// then its operations.
+// versions 2 and 3, PendingMore, ViewMore and ExitMore, each a count and
+// then its operations; in version 3, then the tags: this process's (a
+// length, then the bytes), View's and Exit's (each the count of members
+// with tags, then per such member its position as a delta from the one
+// before, the first from -1, and its tags), and those of every ADD of
+// the pending, view and exit changes, in that order.
 //
-// A state holding a batch (Config.MaxChangesPerView above 1) is written as
-// version 2, any other as version 1: a peer that never batches writes the
-// bytes it always wrote, and a build that predates batches refuses a file
-// it cannot read whole by its version, never by a checksum. Both versions
-// are read.
+// A state holding tags is written as version 3; one holding a batch
+// (Config.MaxChangesPerView above 1) but no tags as version 2; any other
+// as version 1: a peer that never batches nor tags writes the bytes it
+// always wrote, and a build that predates either refuses a file it cannot
+// read whole by its version, never by a checksum. Every version is read.
 //
 // A file is whole or refused: a torn write (which write-then-rename
 // prevents, but a disk may still do), a flipped bit or a truncation fails
@@ -40,11 +45,15 @@ import (
 // StateVersion is the latest version of the state file layout, which
 // this build writes for a state holding a batch; it reads every version
 // from stateVersionSingle on.
-const StateVersion = 2
+const StateVersion = 3
 
-// stateVersionSingle is the layout of a state without a batch, which
-// this build still writes for one.
-const stateVersionSingle = 1
+// stateVersionSingle is the layout of a state without a batch or tags,
+// and stateVersionBatch of one with a batch but no tags, which this build
+// still writes for them.
+const (
+	stateVersionSingle = 1
+	stateVersionBatch  = 2
+)
 
 // stateMagic opens every state file.
 const stateMagic = "MEMBERLY"
@@ -64,8 +73,11 @@ func EncodeState(s DurableState, cluster uint64) []byte {
 	var body uvarints
 	body.durable(&s)
 	version := byte(stateVersionSingle)
-	if s.hasBatch() {
+	switch {
+	case s.hasTags():
 		version = StateVersion
+	case s.hasBatch():
+		version = stateVersionBatch
 	}
 	b := append([]byte(stateMagic), version)
 	b = binary.LittleEndian.AppendUint64(b, cluster)
@@ -134,11 +146,23 @@ func DecodeState(b []byte, id PeerID, cluster uint64) (DurableState, error) {
 	s.Exit = d.view()
 	s.ExitBallot = d.ballot()
 	s.ExitOp = d.op()
-	if version >= 2 {
+	if version >= stateVersionBatch {
 		s.PendingMore, s.ViewMore, s.ExitMore = d.ops(), d.ops(), d.ops()
-		if d.err == nil && !s.hasBatch() {
+		if d.err == nil && version == stateVersionBatch && !s.hasBatch() {
 			// Version 2 is written only for a batch: one is canonical.
 			d.fail("version 2 without a batch")
+		}
+	}
+	if version >= 3 {
+		s.Tags = d.tags()
+		s.View.Tags = d.viewTags(len(s.View.Members))
+		s.Exit.Tags = d.viewTags(len(s.Exit.Members))
+		s.PendingOp, s.PendingMore = d.changeTags(s.PendingOp, s.PendingMore)
+		s.ViewOp, s.ViewMore = d.changeTags(s.ViewOp, s.ViewMore)
+		s.ExitOp, s.ExitMore = d.changeTags(s.ExitOp, s.ExitMore)
+		if d.err == nil && !s.hasTags() {
+			// Version 3 is written only for tags: one is canonical.
+			d.fail("version 3 without tags")
 		}
 	}
 	if d.err == nil && len(d.b) > 0 {
@@ -207,6 +231,71 @@ func (d *stateDecoder) ops() []Op {
 		more[i] = d.op()
 	}
 	return more
+}
+
+// tags reads a length, then that many bytes of canonical tags.
+func (d *stateDecoder) tags() Tags {
+	n := d.u()
+	if d.err != nil {
+		return Tags{}
+	}
+	if n > MaxTagsSize || n > uint64(len(d.b)) {
+		d.fail("tags length")
+		return Tags{}
+	}
+	t, err := decodeTags(string(d.b[:n]))
+	if err != nil {
+		d.fail("tags")
+		return Tags{}
+	}
+	d.b = d.b[n:]
+	return t
+}
+
+// viewTags reads the tags of a view of n members: nil when none has any.
+func (d *stateDecoder) viewTags(n int) []Tags {
+	k := d.u()
+	if d.err != nil || k == 0 {
+		return nil
+	}
+	if k > uint64(n) {
+		d.fail("tags count")
+		return nil
+	}
+	tags := make([]Tags, n)
+	pos := -1
+	for range k {
+		delta := d.u()
+		if d.err != nil {
+			return nil
+		}
+		if delta == 0 || delta > uint64(n-1-pos) {
+			d.fail("tags position")
+			return nil
+		}
+		pos += int(delta)
+		if tags[pos] = d.tags(); d.err == nil && tags[pos].IsZero() {
+			d.fail("empty tags")
+		}
+	}
+	return tags
+}
+
+// changeTags reads the tags of each ADD of first and more, and returns
+// them with their tags (more in a new slice).
+func (d *stateDecoder) changeTags(first Op, more []Op) (Op, []Op) {
+	if first.Kind == OpAdd {
+		first.Tags = d.tags()
+	}
+	if len(more) > 0 {
+		more = slices.Clone(more)
+		for i := range more {
+			if more[i].Kind == OpAdd {
+				more[i].Tags = d.tags()
+			}
+		}
+	}
+	return first, more
 }
 
 func (d *stateDecoder) view() View {

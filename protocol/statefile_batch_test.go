@@ -31,8 +31,8 @@ func TestStateFile_BatchNeedsVersion2(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			b := protocol.EncodeState(s, 0xfeed)
-			if b[8] != protocol.StateVersion || protocol.StateVersion != 2 {
-				t.Errorf("written as version %d, want 2 (StateVersion %d)", b[8], protocol.StateVersion)
+			if b[8] != 2 {
+				t.Errorf("written as version %d, want 2", b[8])
 			}
 			got, err := protocol.DecodeState(b, 3, 0xfeed)
 			if err != nil {

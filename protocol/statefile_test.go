@@ -97,6 +97,10 @@ func FuzzDecodeState(f *testing.F) {
 	f.Add(protocol.EncodeState(sampleState(), 1))
 	f.Add(protocol.EncodeState(protocol.DurableState{ID: 3}, 1))
 	f.Add(protocol.EncodeState(batchState(), 1))
+	tagged := sampleState()
+	tagged.Tags = sampleTags("role=web")
+	tagged.View.Tags = []protocol.Tags{sampleTags("role=db"), {}, {}, {}}
+	f.Add(protocol.EncodeState(tagged, 1))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := protocol.DecodeState(b, 3, 1)
 		if err != nil {

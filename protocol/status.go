@@ -9,6 +9,8 @@ type Status struct {
 	Incarnation uint64   // this process's (a durable peer's stored one)
 	ViewID      ViewID   // installed view, 0 when not a member
 	Members     []PeerID // installed view's members (shared, never modified)
+	MemberTags  []Tags   // their tags, aligned with Members; nil when none has any (View.Tags)
+	Tags        Tags     // this process's own
 	Leader      PeerID
 	Role        string // follower, candidate or leader; "joining" or "stopped" when so
 	Promise     Ballot
@@ -17,7 +19,7 @@ type Status struct {
 
 // Status returns a snapshot of the peer.
 func (p *Peer) Status() Status {
-	s := Status{ID: p.id, Incarnation: p.incarnation, ViewID: p.acc.view.ID, Members: p.acc.view.Members, Leader: p.acc.leader, Role: p.role.String(), Promise: p.acc.promise}
+	s := Status{ID: p.id, Incarnation: p.incarnation, ViewID: p.acc.view.ID, Members: p.acc.view.Members, MemberTags: p.acc.view.Tags, Tags: p.tags, Leader: p.acc.leader, Role: p.role.String(), Promise: p.acc.promise}
 	switch {
 	case p.stopped:
 		s.Role = "stopped"

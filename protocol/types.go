@@ -74,9 +74,30 @@ func (b Ballot) String() string {
 // Invariant: Members is sorted ascending without duplicates, and a Members
 // slice is never modified once a View holding it has been installed or sent:
 // a new view always gets a new slice, so views can be shared without copying.
+// Tags is nil when no member has tags, and otherwise as long as Members
+// and aligned with it (Tags[i] are Members[i]'s), with at least one not
+// zero; it is shared and never modified, as Members is.
 type View struct {
 	ID      ViewID
 	Members []PeerID
+	Tags    []Tags
+}
+
+// TagsOf returns the tags v holds for member p (zero when it holds none,
+// or when p is no member).
+func (v View) TagsOf(p PeerID) Tags {
+	if v.Tags == nil {
+		return Tags{}
+	}
+	if i, ok := slices.BinarySearch(v.Members, p); ok {
+		return v.Tags[i]
+	}
+	return Tags{}
+}
+
+// Equal reports whether v and o are the same view: id, members and tags.
+func (v View) Equal(o View) bool {
+	return v.ID == o.ID && slices.Equal(v.Members, o.Members) && slices.Equal(v.Tags, o.Tags)
 }
 
 // Contains reports whether p is a member of v.
@@ -108,6 +129,28 @@ func FormatMembers(ids []PeerID) string {
 		sb.WriteString(strconv.FormatUint(uint64(id), 10))
 	}
 	sb.WriteByte(']')
+	return sb.String()
+}
+
+// FormatViewTags renders a view's tags (View.Tags) as "{2:k=v;4:k=v,k2=v}",
+// members without tags left out; "{}" when none has any.
+func FormatViewTags(members []PeerID, tags []Tags) string {
+	var sb strings.Builder
+	sb.WriteByte('{')
+	first := true
+	for i, t := range tags {
+		if t.IsZero() || i >= len(members) {
+			continue
+		}
+		if !first {
+			sb.WriteByte(';')
+		}
+		first = false
+		sb.WriteString(strconv.FormatUint(uint64(members[i]), 10))
+		sb.WriteByte(':')
+		sb.WriteString(t.String())
+	}
+	sb.WriteByte('}')
 	return sb.String()
 }
 
@@ -156,12 +199,19 @@ type Op struct {
 	// only take part in views decided after its own incarnation was added:
 	// see Event.Incarnation.
 	Incarnation uint64
+	// Tags are the added process's tags (OpAdd only; zero otherwise),
+	// as its JOIN carried them: the view that adds it holds them.
+	Tags Tags
 }
 
 func (o Op) String() string {
 	switch o.Kind {
 	case OpAdd:
-		return "ADD " + strconv.FormatUint(uint64(o.Peer), 10) + "#" + strconv.FormatUint(o.Incarnation, 10)
+		s := "ADD " + strconv.FormatUint(uint64(o.Peer), 10) + "#" + strconv.FormatUint(o.Incarnation, 10)
+		if !o.Tags.IsZero() {
+			s += "{" + o.Tags.String() + "}"
+		}
+		return s
 	case OpDel:
 		return "DEL " + strconv.FormatUint(uint64(o.Peer), 10)
 	case OpNothing:

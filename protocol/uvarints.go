@@ -39,6 +39,26 @@ func (b *uvarints) view(v View) {
 	}
 }
 
+// tags appends t as its length, then its bytes.
+func (b *uvarints) tags(t Tags) {
+	b.u(uint64(len(t.enc)))
+	*b = append(*b, t.enc...)
+}
+
+// viewTags appends the tags of a view's members (View.Tags): the count of
+// members with tags, then each one's position as a delta from the one
+// before (the first from -1) and its tags.
+func (b *uvarints) viewTags(tags []Tags) { *b = appendViewTags(*b, tags) }
+
+// changeTags appends the tags of each ADD of c, in order.
+func (b *uvarints) changeTags(c Change) {
+	for i := range c.Len() {
+		if op := c.At(i); op.Kind == OpAdd {
+			b.tags(op.Tags)
+		}
+	}
+}
+
 // durable appends s field by field, in the order the state file's layout
 // documents (statefile.go).
 func (b *uvarints) durable(s *DurableState) {
@@ -61,11 +81,20 @@ func (b *uvarints) durable(s *DurableState) {
 	b.view(s.Exit)
 	b.ballot(s.ExitBallot)
 	b.op(s.ExitOp)
-	if s.hasBatch() {
-		// Version 2 only (statefile.go): a state of single operations
-		// keeps version 1's bytes.
+	if s.hasBatch() || s.hasTags() {
+		// Versions 2 and 3 only (statefile.go): a state of single
+		// operations without tags keeps version 1's bytes.
 		b.ops(s.PendingMore)
 		b.ops(s.ViewMore)
 		b.ops(s.ExitMore)
+	}
+	if s.hasTags() {
+		// Version 3 only: a state without tags keeps version 2's.
+		b.tags(s.Tags)
+		b.viewTags(s.View.Tags)
+		b.viewTags(s.Exit.Tags)
+		b.changeTags(Change{Op: s.PendingOp, More: s.PendingMore})
+		b.changeTags(Change{Op: s.ViewOp, More: s.ViewMore})
+		b.changeTags(Change{Op: s.ExitOp, More: s.ExitMore})
 	}
 }

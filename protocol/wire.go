@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
-// The wire format of a Message, version 3:
+// The wire format of a Message, version 4:
 //
 //	byte 0     WireVersion
 //	byte 1     Type (MsgType)
@@ -20,11 +21,21 @@ import (
 //	Members    uvarint count, then each id as  HEARTBEAT (its suspects) NEWVIEW PENDING
 //	           a uvarint delta from the one
 //	           before (the first from 0)
+//	Tags       uvarint count of the members    NEWVIEW
+//	           with tags, then for each its
+//	           position in Members as a
+//	           uvarint delta from the one
+//	           before (the first from -1), and
+//	           its tags as uvarint length (1 to
+//	           MaxTagsSize) and bytes
 //	Op         byte Kind, uvarint Peer,        JOIN REQ NEWVIEW PENDING
 //	           uvarint Incarnation (0 unless
-//	           Kind is ADD); in REQ, NEWVIEW
-//	           and PENDING, Kind has bit 0x80
-//	           set when More follows
+//	           Kind is ADD), and for an ADD
+//	           its tags as uvarint length (0
+//	           to MaxTagsSize) and bytes; in
+//	           REQ, NEWVIEW and PENDING, Kind
+//	           has bit 0x80 set when More
+//	           follows
 //	More       uvarint count (at least 1),     REQ NEWVIEW PENDING, right
 //	           then each op as Op is, never    after Op, only when Op's
 //	           with bit 0x80                   Kind has bit 0x80
@@ -55,8 +66,9 @@ import (
 // other versions outright rather than guess at a layout it does not know.
 // Version 2 added the sender's incarnation to every message and the
 // joiner's highest known view id to JOIN; version 3, the sender's
-// suspicions to HEARTBEAT.
-const WireVersion = 3
+// suspicions to HEARTBEAT; version 4, tags to ADD operations and to
+// NEWVIEW's members.
+const WireVersion = 4
 
 const (
 	// maxIDLen is the longest uvarint of a peer id or member count: both
@@ -67,38 +79,54 @@ const (
 	maxU64Len = binary.MaxVarintLen64
 	// maxBallotLen is the longest encoded Ballot: round, then leader.
 	maxBallotLen = maxU64Len + maxIDLen
-	// maxOpLen is the longest encoded Op: kind, peer, then incarnation.
-	maxOpLen = 1 + maxIDLen + maxU64Len
+	// maxTagsLen is the longest encoded Tags: a length of at most
+	// MaxTagsSize (two uvarint bytes), then the bytes.
+	maxTagsLen = 2 + MaxTagsSize
+	// maxOpLen is the longest encoded Op: kind, peer, incarnation, tags.
+	maxOpLen = 1 + maxIDLen + maxU64Len + maxTagsLen
 )
+
+// Both MaxTagsSize and a tag position (below MaxPeers) must fit in two
+// uvarint bytes, as maxTagsLen and MaxMessageSize assume.
+const _ = uint(1<<14 - 1 - MaxTagsSize)
 
 // This fails to compile if MaxPeers outgrows two uvarint bytes, which
 // maxIDLen, and so MaxMessageSize, assume.
 const _ = uint(1<<14 - 1 - MaxPeers)
 
 // MaxMessageSize bounds the length of any encoded message, so a receiver
-// can size its buffers and refuse a frame without reading it all. The
-// largest message is a PENDING with every number at its longest (a
-// NEWVIEW carries no OpBallot but a ToIncarnation, 2 bytes shorter):
+// can refuse a frame without reading it all. The largest message is a
+// NEWVIEW of MaxPeers members, each with MaxTagsSize bytes of tags, and a
+// batch of MaxChangesPerViewLimit ADDs, every number at its longest (it
+// carries no OpBallot, counted below all the same):
 //
-//	version, type                           2
-//	From, To          2*2 =                 4
-//	Incarnation                            10
-//	Ballot, OpBallot  2*(10+2) =           24
-//	ViewID                                 10
-//	Op: kind, peer,   1+2+10 =             13
-//	    incarnation
-//	member count                            2
-//	member deltas     1024 + 1024/128 =  1032
-//	batch count                             2
-//	batch ops         1023*13 =         13299
-//	                                    -----
-//	                                    14398
+//	version, type                              2
+//	From, To          2*2 =                    4
+//	Incarnation                               10
+//	Ballot, OpBallot  2*(10+2) =              24
+//	ViewID                                    10
+//	Op: kind, peer,   1+2+10+514 =           527
+//	    incarnation, tags
+//	member count                               2
+//	member deltas     1024 + 1024/128 =     1032
+//	tags count                                 2
+//	tags              1024*(2+514) =      528384
+//	batch count                                2
+//	batch ops         63*527 =             33201
+//	ToIncarnation                             10
+//	                                      ------
+//	                                      563210
 //
 // The member deltas: a list of n <= MaxPeers members takes n bytes, plus
 // one more for each delta of 128 or above (two uvarint bytes; none needs
 // three, as MaxPeers < 1<<14). The deltas add up to the last id, at most
 // MaxPeers, so at most MaxPeers/128 of them can be that large. A batch
 // holds at most MaxChangesPerViewLimit operations, Op being the first.
+//
+// A view without tags costs one byte more than the members (the tags
+// count), and a cluster whose members have none sends messages of a few
+// dozen bytes to a few KB: runtimes should read a frame into a buffer of
+// its announced size, not hold MaxMessageSize per connection.
 const MaxMessageSize = 2 + // version, type
 	2*maxIDLen + // From, To
 	maxU64Len + // Incarnation
@@ -107,8 +135,11 @@ const MaxMessageSize = 2 + // version, type
 	maxOpLen + // Op: kind, peer, incarnation
 	maxIDLen + // member count
 	MaxPeers + MaxPeers/128 + // member deltas
+	maxIDLen + // tags count
+	MaxPeers*(maxIDLen+maxTagsLen) + // tags: position, then tags
 	maxIDLen + // batch count
-	(MaxChangesPerViewLimit-1)*maxOpLen // batch ops after Op
+	(MaxChangesPerViewLimit-1)*maxOpLen + // batch ops after Op
+	maxU64Len // ToIncarnation
 
 // opBatchFlag, set in the kind byte of a message's Op, says that the
 // operations of More follow it. Op kinds are small numbers, so the bit
@@ -135,7 +166,7 @@ func wireErrorf(format string, args ...any) error {
 }
 
 // layout is the set of optional fields a message type carries.
-type layout uint8
+type layout uint16
 
 const (
 	carriesBallot layout = 1 << iota
@@ -146,6 +177,7 @@ const (
 	carriesLeader
 	carriesToIncarnation
 	carriesMore
+	carriesTags
 )
 
 // layouts is the one place that says which fields each type carries; both
@@ -158,7 +190,7 @@ var layouts = [...]layout{
 	MsgReq:       carriesBallot | carriesViewID | carriesOp | carriesMore,
 	MsgOK:        carriesBallot | carriesViewID,
 	MsgNack:      carriesBallot | carriesViewID,
-	MsgNewView:   carriesBallot | carriesViewID | carriesMembers | carriesOp | carriesToIncarnation | carriesMore,
+	MsgNewView:   carriesBallot | carriesViewID | carriesMembers | carriesTags | carriesOp | carriesToIncarnation | carriesMore,
 	MsgNewLeader: carriesBallot | carriesViewID,
 	MsgPending:   carriesBallot | carriesViewID | carriesMembers | carriesOp | carriesOpBallot | carriesMore,
 	MsgNotMember: carriesViewID | carriesLeader,
@@ -223,6 +255,9 @@ func AppendMessage(dst []byte, m *Message) ([]byte, error) {
 			prev = id
 		}
 	}
+	if l&carriesTags != 0 {
+		dst = appendViewTags(dst, m.Tags)
+	}
 	if l&carriesOp != 0 {
 		if l&carriesMore == 0 || len(m.More) == 0 {
 			dst = appendOp(dst, m.Op, 0)
@@ -250,7 +285,37 @@ func AppendMessage(dst []byte, m *Message) ([]byte, error) {
 func appendOp(dst []byte, op Op, flag byte) []byte {
 	dst = append(dst, byte(op.Kind)|flag)
 	dst = binary.AppendUvarint(dst, uint64(op.Peer))
-	return binary.AppendUvarint(dst, op.Incarnation)
+	dst = binary.AppendUvarint(dst, op.Incarnation)
+	if op.Kind == OpAdd {
+		dst = appendTags(dst, op.Tags)
+	}
+	return dst
+}
+
+func appendTags(dst []byte, t Tags) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(t.enc)))
+	return append(dst, t.enc...)
+}
+
+// appendViewTags appends a view's tags: the count of members with tags,
+// then each one's position (as a delta) and tags.
+func appendViewTags(dst []byte, tags []Tags) []byte {
+	n := 0
+	for _, t := range tags {
+		if !t.IsZero() {
+			n++
+		}
+	}
+	dst = binary.AppendUvarint(dst, uint64(n))
+	prev := -1
+	for i, t := range tags {
+		if !t.IsZero() {
+			dst = binary.AppendUvarint(dst, uint64(i-prev))
+			dst = appendTags(dst, t)
+			prev = i
+		}
+	}
+	return dst
 }
 
 func appendBallot(dst []byte, b Ballot) []byte {
@@ -341,6 +406,17 @@ func checkEncodable(m *Message) (layout, error) {
 		// one (which may itself be 0).
 		if m.Op.Kind != OpAdd && m.Op.Incarnation != 0 {
 			return 0, fail("op incarnation", "%d on %s, want 0", m.Op.Incarnation, opKindName(m.Op.Kind))
+		}
+		if m.Op.Kind != OpAdd && !m.Op.Tags.IsZero() {
+			return 0, fail("op tags", "on %s, want none", opKindName(m.Op.Kind))
+		}
+	}
+	if l&carriesTags != 0 && m.Tags != nil {
+		if len(m.Tags) != len(m.Members) {
+			return 0, fail("tags", "%d for %d members", len(m.Tags), len(m.Members))
+		}
+		if !slices.ContainsFunc(m.Tags, func(t Tags) bool { return !t.IsZero() }) {
+			return 0, fail("tags", "none set, want nil")
 		}
 	}
 	if l&carriesOpBallot != 0 {

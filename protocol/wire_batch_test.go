@@ -39,17 +39,17 @@ func moreGen(first protocol.Op) *rapid.Generator[[]protocol.Op] {
 	})
 }
 
-// A message of one operation is encoded as it was before batches: no
-// flag, no count. A batch sets the flag bit of the first kind, and its
-// operations follow the first.
+// A message of one operation carries no batch flag and no count. A batch
+// sets the flag bit of the first kind, and its operations follow the
+// first. An ADD ends with its tags' length (0: none).
 func TestWire_SingleOperationBytesUnchanged(t *testing.T) {
 	m := protocol.Message{Type: protocol.MsgReq, From: 1, To: 2, Ballot: b01, ViewID: 4, Op: add(9, 3)}
-	want := cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 4), []byte{byte(protocol.OpAdd)}, uv(9, 3))
+	want := cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 4), []byte{byte(protocol.OpAdd)}, uv(9, 3, 0))
 	if diff := cmp.Diff(want, mustEncode(t, m)); diff != "" {
 		t.Errorf("REQ of one operation (-want +got):\n%s", diff)
 	}
 	m.More = []protocol.Op{del(5)}
-	want = cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 4), []byte{byte(protocol.OpAdd) | 0x80}, uv(9, 3), uv(1), []byte{byte(protocol.OpDel)}, uv(5, 0))
+	want = cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 4), []byte{byte(protocol.OpAdd) | 0x80}, uv(9, 3, 0), uv(1), []byte{byte(protocol.OpDel)}, uv(5, 0))
 	if diff := cmp.Diff(want, mustEncode(t, m)); diff != "" {
 		t.Errorf("REQ of a batch (-want +got):\n%s", diff)
 	}
@@ -58,7 +58,7 @@ func TestWire_SingleOperationBytesUnchanged(t *testing.T) {
 // reqWithBatch is a REQ's bytes up to its op (ADD 9#3, flagged as
 // batched), then tail.
 func reqWithBatch(tail ...[]byte) []byte {
-	return cat(append([][]byte{hdr(protocol.MsgReq, 1, 2), uv(0, 1, 4), {byte(protocol.OpAdd) | 0x80}, uv(9, 3)}, tail...)...)
+	return cat(append([][]byte{hdr(protocol.MsgReq, 1, 2), uv(0, 1, 4), {byte(protocol.OpAdd) | 0x80}, uv(9, 3, 0)}, tail...)...)
 }
 
 func TestWire_DecodeRejectsBadBatch(t *testing.T) {
@@ -69,18 +69,18 @@ func TestWire_DecodeRejectsBadBatch(t *testing.T) {
 		in   []byte
 		want string
 	}{
-		{"count 0", reqWithBatch(uv(0)), "wire: REQ: batch count at byte 11: 0: a message without a batch sets no batch flag"},
-		{"too many", reqWithBatch(tooMany), "wire: REQ: batch count at byte 11: 64 operations after the first, above 64 in all"},
-		{"count beyond input", reqWithBatch(uv(3), del, uv(5, 0)), "wire: REQ: batch count at byte 11: 3 operations cannot fit in the 3 bytes left"},
-		{"peer twice", reqWithBatch(uv(1), del, uv(9, 0)), "wire: REQ: batch at byte 11: peer 9 named twice"},
-		{"peer twice in More", reqWithBatch(uv(2), del, uv(5, 0), del, uv(5, 0)), "wire: REQ: batch at byte 11: peer 5 named twice"},
-		{"NOTHING", reqWithBatch(uv(1), []byte{byte(protocol.OpNothing)}, uv(0, 0)), "wire: REQ: batch at byte 11: operation 1 is NOTHING, want ADD or DEL"},
-		{"unknown kind", reqWithBatch(uv(1), []byte{7}, uv(5, 0)), "wire: REQ: op kind at byte 12: unknown kind 7"},
-		{"flag inside the batch", reqWithBatch(uv(1), []byte{byte(protocol.OpDel) | 0x80}, uv(5, 0)), "wire: REQ: op kind at byte 12: unknown kind 130"},
-		{"flag without a batch", cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 4), []byte{byte(protocol.OpAdd) | 0x80}, uv(9, 3)), "wire: truncated REQ at byte 11 (reading batch count)"},
-		{"flag on JOIN", cat(hdr(protocol.MsgJoin, 9, 1), uv(0), []byte{byte(protocol.OpAdd) | 0x80}, uv(9, 3)), "wire: JOIN: op kind at byte 6: unknown kind 129"},
-		{"truncated", reqWithBatch(uv(2), del, uv(5, 0), del), "wire: REQ: batch count at byte 11: 2 operations cannot fit in the 4 bytes left"},
-		{"DEL with an incarnation", reqWithBatch(uv(1), del, uv(5, 2)), "wire: REQ: op incarnation at byte 14: 2 on DEL, want 0"},
+		{"count 0", reqWithBatch(uv(0)), "wire: REQ: batch count at byte 12: 0: a message without a batch sets no batch flag"},
+		{"too many", reqWithBatch(tooMany), "wire: REQ: batch count at byte 12: 64 operations after the first, above 64 in all"},
+		{"count beyond input", reqWithBatch(uv(3), del, uv(5, 0)), "wire: REQ: batch count at byte 12: 3 operations cannot fit in the 3 bytes left"},
+		{"peer twice", reqWithBatch(uv(1), del, uv(9, 0)), "wire: REQ: batch at byte 12: peer 9 named twice"},
+		{"peer twice in More", reqWithBatch(uv(2), del, uv(5, 0), del, uv(5, 0)), "wire: REQ: batch at byte 12: peer 5 named twice"},
+		{"NOTHING", reqWithBatch(uv(1), []byte{byte(protocol.OpNothing)}, uv(0, 0)), "wire: REQ: batch at byte 12: operation 1 is NOTHING, want ADD or DEL"},
+		{"unknown kind", reqWithBatch(uv(1), []byte{7}, uv(5, 0)), "wire: REQ: op kind at byte 13: unknown kind 7"},
+		{"flag inside the batch", reqWithBatch(uv(1), []byte{byte(protocol.OpDel) | 0x80}, uv(5, 0)), "wire: REQ: op kind at byte 13: unknown kind 130"},
+		{"flag without a batch", cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 4), []byte{byte(protocol.OpAdd) | 0x80}, uv(9, 3, 0)), "wire: truncated REQ at byte 12 (reading batch count)"},
+		{"flag on JOIN", cat(hdr(protocol.MsgJoin, 9, 1), uv(0), []byte{byte(protocol.OpAdd) | 0x80}, uv(9, 3, 0)), "wire: JOIN: op kind at byte 6: unknown kind 129"},
+		{"truncated", reqWithBatch(uv(2), del, uv(5, 0), del), "wire: REQ: batch count at byte 12: 2 operations cannot fit in the 4 bytes left"},
+		{"DEL with an incarnation", reqWithBatch(uv(1), del, uv(5, 2)), "wire: REQ: op incarnation at byte 15: 2 on DEL, want 0"},
 		{"first NOTHING", cat(hdr(protocol.MsgPending, 1, 2), uv(0, 1, 4, 1, 1), []byte{0x80}, uv(0, 0, 1), del, uv(5, 0)),
 			"wire: PENDING: batch at byte 13: operation 0 is NOTHING, want ADD or DEL"},
 		{"trailing after batch", reqWithBatch(uv(1), del, uv(5, 0), []byte{0}), "wire: 1 trailing byte after REQ"},

@@ -51,6 +51,9 @@ func Decode(b []byte) (Message, error) {
 	if l&carriesMembers != 0 {
 		m.Members = d.members()
 	}
+	if l&carriesTags != 0 {
+		m.Tags = d.viewTags(len(m.Members))
+	}
 	if l&carriesOp != 0 {
 		var batched bool
 		m.Op, batched = d.op(l&carriesMore != 0)
@@ -217,7 +220,82 @@ func (d *decoder) op(batchOK bool) (op Op, batched bool) {
 		d.fail(start, named("op incarnation"), "%d on %s, want 0", inc, opKindName(kind))
 		return Op{}, false
 	}
-	return Op{Kind: kind, Peer: p, Incarnation: inc}, batched
+	op = Op{Kind: kind, Peer: p, Incarnation: inc}
+	if kind == OpAdd {
+		op.Tags = d.tags(named("op tags"), true)
+	}
+	return op, batched
+}
+
+// tags reads tags: a length, 0 only if zeroOK, then the canonical
+// encoding.
+func (d *decoder) tags(f field, zeroOK bool) Tags {
+	start := d.off
+	n := d.uvarint(f)
+	if d.err != nil {
+		return Tags{}
+	}
+	switch left := len(d.b) - d.off; {
+	case n == 0 && !zeroOK:
+		d.fail(start, f, "empty, want 1 to %d bytes", MaxTagsSize)
+		return Tags{}
+	case n > MaxTagsSize:
+		d.fail(start, f, "%d bytes above MaxTagsSize %d", n, MaxTagsSize)
+		return Tags{}
+	case n > uint64(left):
+		d.err = wireErrorf("truncated %s at byte %d (reading %s: %d bytes, %d left)", d.typ, start, f, n, left)
+		return Tags{}
+	}
+	if n == 0 {
+		return Tags{}
+	}
+	t, err := decodeTags(string(d.b[d.off : d.off+int(n)]))
+	if err != nil {
+		d.fail(start, f, "%v", err)
+		return Tags{}
+	}
+	d.off += int(n)
+	return t
+}
+
+// viewTags reads a view's tags for its n members: a count, then each
+// tagged member's position as a delta and its tags. It returns nil when
+// no member has tags, else a slice as long as the members.
+func (d *decoder) viewTags(n int) []Tags {
+	start := d.off
+	k := d.uvarint(named("tags count"))
+	if d.err != nil || k == 0 {
+		return nil
+	}
+	// Each tagged member takes at least two bytes (position, length) and
+	// one of tags: a forged count costs what was sent.
+	if left := len(d.b) - d.off; k > uint64(n) || k > uint64(left/3) {
+		d.fail(start, named("tags count"), "%d tagged members for %d members and %d bytes left", k, n, left)
+		return nil
+	}
+	tags := make([]Tags, n)
+	pos := -1
+	for i := range int(k) {
+		f := field{name: "tags position", index: i}
+		start := d.off
+		delta := d.uvarint(f)
+		switch {
+		case d.err != nil:
+			return nil
+		case delta == 0:
+			d.fail(start, f, "delta 0, want positions strictly ascending")
+			return nil
+		case delta > uint64(n-1-pos):
+			d.fail(start, f, "position %d+%d past the %d members", pos, delta, n)
+			return nil
+		}
+		pos += int(delta)
+		tags[pos] = d.tags(field{name: "tags", index: i}, false)
+		if d.err != nil {
+			return nil
+		}
+	}
+	return tags
 }
 
 // members reads a member list: a count, then ascending ids as deltas.
@@ -268,7 +346,7 @@ func (d *decoder) members() []PeerID {
 }
 
 // minOpLen is the shortest encoded Op: kind, peer and incarnation, a byte
-// each.
+// each (a DEL; an ADD has a tags length more).
 const minOpLen = 3
 
 // batch reads the operations after first (Message.More): a count of at

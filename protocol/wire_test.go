@@ -182,6 +182,10 @@ func sampleMessages() []protocol.Message {
 		{Type: protocol.MsgPending, From: 2, To: 3, Ballot: b, ViewID: 4},
 		{Type: protocol.MsgNotMember, From: 2, To: 7, ViewID: 4, Leader: 1},
 		{Type: protocol.MsgLeave, From: 2, To: 1},
+		{Type: protocol.MsgJoin, From: 9, To: 1, Op: protocol.Op{Kind: protocol.OpAdd, Peer: 9, Incarnation: 3, Tags: sampleTags("role=db", "zone=eu-1")}},
+		{Type: protocol.MsgNewView, From: 1, To: 2, Ballot: b, ViewID: 5, Members: []protocol.PeerID{1, 2, 9},
+			Tags: []protocol.Tags{sampleTags("role=web"), {}, sampleTags("role=db", "zone=eu-1")},
+			Op:   protocol.Op{Kind: protocol.OpAdd, Peer: 9, Incarnation: 3, Tags: sampleTags("role=db", "zone=eu-1")}},
 		{Type: protocol.MsgReq, From: 1, To: 2, Ballot: b, ViewID: 4, Op: protocol.Op{Kind: protocol.OpAdd, Peer: 9, Incarnation: 3},
 			More: []protocol.Op{{Kind: protocol.OpDel, Peer: 5}, {Kind: protocol.OpAdd, Peer: protocol.MaxPeers, Incarnation: math.MaxUint64}}},
 		{Type: protocol.MsgNewView, From: 1, To: 2, Ballot: b, ViewID: 5, Members: []protocol.PeerID{1, 2, 9, 10}, Op: protocol.Op{Kind: protocol.OpAdd, Peer: 9},
@@ -195,6 +199,15 @@ func sampleMessages() []protocol.Message {
 			OpBallot: protocol.Ballot{Round: math.MaxUint64 - 1, Leader: protocol.MaxPeers},
 		},
 	}
+}
+
+// sampleTags returns the tags of pairs, which must be valid.
+func sampleTags(pairs ...string) protocol.Tags {
+	tags, err := protocol.ParseTags(pairs)
+	if err != nil {
+		panic(err)
+	}
+	return tags
 }
 
 func mustEncode(t testing.TB, m protocol.Message) []byte {
@@ -283,7 +296,7 @@ func hdr(typ protocol.MsgType, from, to uint64) []byte {
 func cat(parts ...[]byte) []byte { return slices.Concat(parts...) }
 
 func TestWire_DecodeRejects(t *testing.T) {
-	tooBig := make([]byte, 70000)
+	tooBig := make([]byte, protocol.MaxMessageSize+70000)
 	tooBig[0] = protocol.WireVersion
 	justTooBig := mustEncode(t, sampleMessages()[len(sampleMessages())-1])
 	justTooBig = append(justTooBig, make([]byte, protocol.MaxMessageSize+1-len(justTooBig))...)
@@ -304,11 +317,11 @@ func TestWire_DecodeRejects(t *testing.T) {
 		{"type 0", []byte{protocol.WireVersion, 0, 1, 2}, "wire: unknown message type 0"},
 		{"type 12", []byte{protocol.WireVersion, 12, 1, 2}, "wire: unknown message type 12"},
 		{"type 99", []byte{protocol.WireVersion, 99}, "wire: unknown message type 99"},
-		{"far too big", tooBig, fmt.Sprintf("wire: message of 70000 bytes exceeds MaxMessageSize %d", protocol.MaxMessageSize)},
+		{"far too big", tooBig, fmt.Sprintf("wire: message of %d bytes exceeds MaxMessageSize %d", len(tooBig), protocol.MaxMessageSize)},
 		{"one byte too big", justTooBig, fmt.Sprintf("wire: message of %d bytes exceeds MaxMessageSize", protocol.MaxMessageSize+1)},
 		{"trailing bytes", cat(hdr(hb, 1, 2), uv(0, 1, 1, 0), []byte{0, 0, 0}), "wire: 3 trailing bytes after HEARTBEAT"},
 		{"trailing bytes after suspects", cat(hdr(hb, 1, 2), uv(0, 1, 1, 2, 2, 3), []byte{0}), "wire: 1 trailing byte after HEARTBEAT"},
-		{"trailing byte", cat(hdr(protocol.MsgJoin, 1, 2), uv(0), []byte{byte(protocol.OpAdd), 1}, uv(3), []byte{5}), "wire: 1 trailing byte after JOIN"},
+		{"trailing byte", cat(hdr(protocol.MsgJoin, 1, 2), uv(0), []byte{byte(protocol.OpAdd), 1}, uv(3, 0), []byte{5}), "wire: 1 trailing byte after JOIN"},
 		{"no from", []byte{protocol.WireVersion, 2}, "wire: truncated JOIN at byte 2 (reading from)"},
 		{"no to", []byte{protocol.WireVersion, 2, 5}, "wire: truncated JOIN at byte 3 (reading to)"},
 		{"from 0", cat(hdr(hb, 0, 2), uv(0, 1, 1, 0)), "wire: HEARTBEAT: from at byte 2: is 0, want a peer id in 1..1024"},
@@ -345,17 +358,32 @@ func TestWire_DecodeRejects(t *testing.T) {
 		{"op NOTHING with a peer", cat(hdr(protocol.MsgPending, 1, 2), uv(0, 1, 1, 0), []byte{byte(protocol.OpNothing), 4}, uv(0, 0, 0)), "wire: PENDING: op peer at byte 10: NOTHING with peer 4, want 0"},
 		{"op DEL with an incarnation", cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 1), []byte{byte(protocol.OpDel), 4}, uv(7)), "wire: REQ: op incarnation at byte 10: 7 on DEL, want 0"},
 		{"op NOTHING with an incarnation", cat(hdr(protocol.MsgPending, 1, 2), uv(0, 1, 1, 0), []byte{byte(protocol.OpNothing), 0}, uv(math.MaxUint64, 0, 0)), "wire: PENDING: op incarnation at byte 11: 18446744073709551615 on NOTHING, want 0"},
-		{"NEWVIEW op DEL with an incarnation", cat(hdr(nv, 1, 2), uv(0, 1, 2, 1, 1), []byte{byte(protocol.OpDel), 2}, uv(1)), "wire: NEWVIEW: op incarnation at byte 12: 1 on DEL, want 0"},
+		{"NEWVIEW op DEL with an incarnation", cat(hdr(nv, 1, 2), uv(0, 1, 2, 1, 1, 0), []byte{byte(protocol.OpDel), 2}, uv(1)), "wire: NEWVIEW: op incarnation at byte 13: 1 on DEL, want 0"},
 		{"non-minimal op incarnation", cat(hdr(protocol.MsgReq, 1, 2), uv(0, 1, 1), []byte{byte(protocol.OpAdd), 4, 0x85, 0x00}), "wire: REQ: op incarnation at byte 10: non-minimal uvarint"},
 		{"op incarnation overflow", cat(hdr(protocol.MsgJoin, 9, 1), uv(0), []byte{byte(protocol.OpAdd), 9}, bytes.Repeat([]byte{0xff}, 9), []byte{0x02}), "wire: JOIN: op incarnation at byte 8: uvarint overflows 64 bits"},
-		{"op ballot leader above MaxPeers", cat(hdr(protocol.MsgPending, 1, 2), uv(0, 1, 1, 1, 1), []byte{byte(protocol.OpAdd), 2}, uv(5), uv(0, 1025)), "wire: PENDING: op ballot leader at byte 14: 1025 above MaxPeers 1024"},
+		{"op ballot leader above MaxPeers", cat(hdr(protocol.MsgPending, 1, 2), uv(0, 1, 1, 1, 1), []byte{byte(protocol.OpAdd), 2}, uv(5, 0), uv(0, 1025)), "wire: PENDING: op ballot leader at byte 15: 1025 above MaxPeers 1024"},
 		{"no op ballot", cat(hdr(protocol.MsgPending, 1, 2), uv(0, 1, 1, 0), []byte{byte(protocol.OpNothing), 0}, uv(0)), "wire: truncated PENDING at byte 12 (reading op ballot round)"},
 		{"JOIN without op", cat(hdr(protocol.MsgJoin, 9, 1), uv(0)), "wire: truncated JOIN at byte 6 (reading op kind)"},
 		{"JOIN without op peer", cat(hdr(protocol.MsgJoin, 9, 1), uv(0), []byte{byte(protocol.OpAdd)}), "wire: truncated JOIN at byte 7 (reading op peer)"},
 		{"JOIN without op incarnation", cat(hdr(protocol.MsgJoin, 9, 1), uv(0), []byte{byte(protocol.OpAdd), 9}), "wire: truncated JOIN at byte 8 (reading op incarnation)"},
 		{"JOIN truncated mid op incarnation", cat(hdr(protocol.MsgJoin, 9, 1), uv(0), []byte{byte(protocol.OpAdd), 9, 0xff, 0xff}), "wire: truncated JOIN at byte 8 (reading op incarnation)"},
-		{"NEWVIEW without op", cat(hdr(nv, 1, 2), uv(0, 1, 2, 1, 1)), "wire: truncated NEWVIEW at byte 10 (reading op kind)"},
-		{"NEWVIEW without op incarnation", cat(hdr(nv, 1, 2), uv(0, 1, 2, 1, 1), []byte{byte(protocol.OpAdd), 2}), "wire: truncated NEWVIEW at byte 12 (reading op incarnation)"},
+		{"NEWVIEW without tags", cat(hdr(nv, 1, 2), uv(0, 1, 2, 1, 1)), "wire: truncated NEWVIEW at byte 10 (reading tags count)"},
+		{"NEWVIEW without op", cat(hdr(nv, 1, 2), uv(0, 1, 2, 1, 1, 0)), "wire: truncated NEWVIEW at byte 11 (reading op kind)"},
+		{"NEWVIEW without op incarnation", cat(hdr(nv, 1, 2), uv(0, 1, 2, 1, 1, 0), []byte{byte(protocol.OpAdd), 2}), "wire: truncated NEWVIEW at byte 13 (reading op incarnation)"},
+		{"ADD without tags", cat(hdr(protocol.MsgJoin, 1, 2), uv(0), []byte{byte(protocol.OpAdd), 1}, uv(3)), "wire: truncated JOIN at byte 9 (reading op tags)"},
+		{"ADD tags beyond input", cat(hdr(protocol.MsgJoin, 1, 2), uv(0), []byte{byte(protocol.OpAdd), 1}, uv(3, 5), []byte("a=b")), "wire: truncated JOIN at byte 9 (reading op tags: 5 bytes, 3 left)"},
+		{"ADD tags too long", cat(hdr(protocol.MsgJoin, 1, 2), uv(0), []byte{byte(protocol.OpAdd), 1}, uv(3, protocol.MaxTagsSize+1)), "wire: JOIN: op tags at byte 9: 513 bytes above MaxTagsSize 512"},
+		{"ADD tags not key=value", cat(hdr(protocol.MsgJoin, 1, 2), uv(0), []byte{byte(protocol.OpAdd), 1}, uv(3, 2), []byte("ab")), "wire: JOIN: op tags at byte 9: protocol: bad tags: pair 0 (\"ab\") is not key=value"},
+		{"ADD tags ending in a newline", cat(hdr(protocol.MsgJoin, 1, 2), uv(0), []byte{byte(protocol.OpAdd), 1}, uv(3, 4), []byte("a=b\n")), "wire: JOIN: op tags at byte 9: protocol: bad tags: a newline after the last pair"},
+		{"ADD tags with an empty pair", cat(hdr(protocol.MsgJoin, 1, 2), uv(0), []byte{byte(protocol.OpAdd), 1}, uv(3, 8), []byte("a=b\n\nc=d")), "wire: JOIN: op tags at byte 9: protocol: bad tags: pair 1 is empty"},
+		{"ADD tags out of order", cat(hdr(protocol.MsgJoin, 1, 2), uv(0), []byte{byte(protocol.OpAdd), 1}, uv(3, 7), []byte("b=1\na=2")), "wire: JOIN: op tags at byte 9: protocol: bad tags: key \"a\" not after key \"b\""},
+		{"ADD tags bad key", cat(hdr(protocol.MsgJoin, 1, 2), uv(0), []byte{byte(protocol.OpAdd), 1}, uv(3, 4), []byte("a b=")), "wire: JOIN: op tags at byte 9: protocol: bad tags: key \"a b\": byte ' ' is not a letter, digit or one of ._-/"},
+		{"ADD tags control character", cat(hdr(protocol.MsgJoin, 1, 2), uv(0), []byte{byte(protocol.OpAdd), 1}, uv(3, 4), []byte("a=\x01b")), "wire: JOIN: op tags at byte 9: protocol: bad tags: value of \"a\" holds a control character"},
+		{"NEWVIEW tags count above members", cat(hdr(nv, 1, 2), uv(0, 1, 2, 1, 1, 2, 1, 3), []byte("a=b"), uv(1, 3), []byte("a=b")), "wire: NEWVIEW: tags count at byte 10: 2 tagged members for 1 members and 10 bytes left"},
+		{"NEWVIEW tags position 0 delta", cat(hdr(nv, 1, 2), uv(0, 1, 2, 2, 1, 1, 2, 1, 3), []byte("a=b"), uv(0, 3), []byte("a=b")), "wire: NEWVIEW: tags position 1 at byte 17: delta 0, want positions strictly ascending"},
+		{"NEWVIEW tags position past members", cat(hdr(nv, 1, 2), uv(0, 1, 2, 1, 1, 1, 2, 3), []byte("a=b")), "wire: NEWVIEW: tags position 0 at byte 11: position -1+2 past the 1 members"},
+		{"NEWVIEW empty tags", cat(hdr(nv, 1, 2), uv(0, 1, 2, 1, 1, 1, 1, 0), []byte{byte(protocol.OpNothing), 0, 0}), "wire: NEWVIEW: tags 0 at byte 12: empty, want 1 to 512 bytes"},
+
 		{"leader above MaxPeers", cat(hdr(protocol.MsgRedirect, 1, 2), uv(2000)), "wire: REDIRECT: leader at byte 5: 2000 above MaxPeers 1024"},
 		{"no leader", cat(hdr(protocol.MsgNotMember, 1, 2), uv(3)), "wire: truncated NOTMEMBER at byte 6 (reading leader)"},
 	}

@@ -62,6 +62,9 @@ type memberJSON struct {
 	LastHeardSeconds float64 `json:"last_heard_s"`
 	Watched          bool    `json:"watched"`
 	Self             bool    `json:"self"`
+	// Tags are the member's tags as the view holds them (its -tag
+	// flags), as an object; {} for none.
+	Tags protocol.Tags `json:"tags"`
 }
 
 // membersTimeout bounds how long GET /members waits for the event loop.
@@ -85,7 +88,7 @@ func registerAdmin(mux *http.ServeMux, src adminSource) {
 				role = "leader"
 			}
 			out = append(out, memberJSON{ID: m.ID, Address: src.Address(m.ID), Incarnation: m.Incarnation, Role: role,
-				LastHeardSeconds: m.Silent.Seconds(), Watched: m.Watched, Self: m.ID == self})
+				LastHeardSeconds: m.Silent.Seconds(), Watched: m.Watched, Self: m.ID == self, Tags: m.Tags})
 		}
 		writeJSON(w, "members", out)
 	})

@@ -40,9 +40,9 @@ func leaderAdmin() *fakeAdmin {
 	return &fakeAdmin{
 		fakeSource: fakeSource{status: protocol.Status{ID: 1, ViewID: 4, Members: []protocol.PeerID{1, 2, 3}, Leader: 1, Role: "leader"}},
 		members: []protocol.MemberStatus{
-			{ID: 1, Incarnation: 11, Leader: true},
+			{ID: 1, Incarnation: 11, Leader: true, Tags: mustTags("role=db", "zone=a")},
 			{ID: 2, Incarnation: 22, Silent: 300 * time.Millisecond, Watched: true},
-			{ID: 3, Incarnation: 33, Silent: 2500 * time.Millisecond},
+			{ID: 3, Incarnation: 33, Silent: 2500 * time.Millisecond, Tags: mustTags("role=web")},
 		},
 	}
 }
@@ -150,10 +150,10 @@ func TestMembersCommand_Table(t *testing.T) {
 	addr := startAdminServer(t, leaderAdmin())
 	code, out, errOut := runSubcommand("members", "-http", addr)
 	want := strings.Join([]string{
-		"ID  ADDRESS        INCARNATION  ROLE    LAST HEARD",
-		"1   10.0.0.1:8080  11           leader  (self)",
-		"2   10.0.0.2:8080  22           member  0.3s ago",
-		"3   10.0.0.3:8080  33           member  2.5s ago (not watched)",
+		"ID  ADDRESS        INCARNATION  ROLE    LAST HEARD              TAGS",
+		"1   10.0.0.1:8080  11           leader  (self)                  role=db,zone=a",
+		"2   10.0.0.2:8080  22           member  0.3s ago                -",
+		"3   10.0.0.3:8080  33           member  2.5s ago (not watched)  role=web",
 		"",
 	}, "\n")
 	if code != exitOK || errOut != "" {
@@ -167,7 +167,8 @@ func TestMembersCommand_Table(t *testing.T) {
 func TestMembersCommand_JSON(t *testing.T) {
 	addr := startAdminServer(t, leaderAdmin())
 	code, out, _ := runSubcommand("members", "-http", addr, "-json")
-	if code != exitOK || !strings.HasPrefix(out, `[{"id":1,"address":"10.0.0.1:8080","incarnation":11,"role":"leader","last_heard_s":0,"watched":false,"self":true}`) {
+	if code != exitOK || !strings.HasPrefix(out, `[{"id":1,"address":"10.0.0.1:8080","incarnation":11,"role":"leader","last_heard_s":0,"watched":false,"self":true,"tags":{"role":"db","zone":"a"}},`+
+		`{"id":2,"address":"10.0.0.2:8080","incarnation":22,"role":"member","last_heard_s":0.3,"watched":true,"self":false,"tags":{}}`) {
 		t.Errorf("peer members -json: status %d, output %q", code, out)
 	}
 }

@@ -41,6 +41,9 @@ type config struct {
 	// first. Default on, the seed's behaviour, but off with -data-dir: a
 	// durable peer is stopped to be restarted, as a member.
 	leaveOnSignal bool
+	// tagPairs are the -tag flags as given, tags what they make.
+	tagPairs []string
+	tags     protocol.Tags
 }
 
 // Log formats accepted by -log.
@@ -75,6 +78,32 @@ func (s secondsFlag) Set(v string) error {
 	}
 	*s.d = time.Duration(f * float64(time.Second))
 	return nil
+}
+
+// tagFlag collects the repeatable -tag key=value. Each pair is checked as
+// it comes, so that the error names it; the keys given twice and the
+// total size are checked once all are in (parseFlags).
+type tagFlag struct{ pairs *[]string }
+
+func (f tagFlag) String() string {
+	if f.pairs == nil {
+		return ""
+	}
+	return strings.Join(*f.pairs, " ")
+}
+
+func (f tagFlag) Set(v string) error {
+	if _, err := protocol.ParseTags([]string{v}); err != nil {
+		return errors.New(tagProblem(err))
+	}
+	*f.pairs = append(*f.pairs, v)
+	return nil
+}
+
+// tagProblem is what is wrong with tags, without protocol.ErrBadTags'
+// prefix: the flag's name stands in front of it.
+func tagProblem(err error) string {
+	return strings.TrimPrefix(err.Error(), protocol.ErrBadTags.Error()+": ")
 }
 
 // newFlagSet declares every flag into cfg, with the defaults filled in.
@@ -123,6 +152,9 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 	fs.BoolVar(&cfg.forceView, "force-view", false, "with -data-dir holding this peer's state, when a majority of its view is gone for good: "+
 		"once started (after -suspect-after plus -heartbeat), install a view of this peer and the members it hears from, "+
 		"its id 1000 above any known. It can lose decisions only the lost members knew of; use it on one survivor only")
+	fs.Var(tagFlag{&cfg.tagPairs}, "tag", "a tag of this peer, as `key=value` (repeat for more): every member shows it in /members and /status. "+
+		fmt.Sprintf("Keys are 1 to %d letters, digits or ._-/, values UTF-8 without control characters, %d bytes in all at most. ", protocol.MaxTagKeySize, protocol.MaxTagsSize)+
+		"Fixed for the process: a peer resumed from -data-dir keeps the tags it stored")
 	fs.BoolVar(&cfg.leaveOnSignal, "leave-on-signal", true, "on SIGTERM or SIGINT, leave the group before exiting; "+
 		"default true, but false with -data-dir, where a signal stops the peer as a member that resumes when restarted")
 	// The flag package calls Usage on every parse error; the usage text
@@ -133,7 +165,7 @@ func newFlagSet(cfg *config) *flag.FlagSet {
 
 // printUsage writes the usage text of fs to w.
 func printUsage(fs *flag.FlagSet, w io.Writer) {
-	fmt.Fprintf(w, "usage: peer -h hosts [-d seconds] [-c seconds] [-t] [-id n] [-data-dir dir] [flags]\n       peer -gen-key\n"+
+	fmt.Fprintf(w, "usage: peer -h hosts [-d seconds] [-c seconds] [-t] [-id n] [-data-dir dir] [-tag key=value]... [flags]\n       peer -gen-key\n"+
 		"       peer members -http ADDR [-json]\n       peer evict -http ADDR [-token-file F] N\n       peer leave -http ADDR [-token-file F]\n\n")
 	fs.SetOutput(w)
 	fs.PrintDefaults()
@@ -163,6 +195,11 @@ func parseFlags(args []string, usage io.Writer) (config, error) {
 	if cfg.hostsFile == "" {
 		return cfg, errors.New("-h: a hosts file is required")
 	}
+	tags, err := protocol.ParseTags(cfg.tagPairs)
+	if err != nil {
+		return cfg, errors.Errorf("-tag: %s", tagProblem(err))
+	}
+	cfg.tags = tags
 	if cfg.id < 0 || cfg.id > protocol.MaxPeers {
 		return cfg, errors.Errorf("-id %d: want a peer id in 1..%d", cfg.id, protocol.MaxPeers)
 	}

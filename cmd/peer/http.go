@@ -32,6 +32,11 @@ type statusJSON struct {
 	Suspects    []protocol.PeerID `json:"suspects"`
 	Ballot      ballotJSON        `json:"ballot"`
 	Role        string            `json:"role"`
+	// Tags are this peer's own (-tag), {} for none; MemberTags the
+	// tags its view holds for each member, by id, {} for a member
+	// without any.
+	Tags       protocol.Tags                     `json:"tags"`
+	MemberTags map[protocol.PeerID]protocol.Tags `json:"member_tags"`
 }
 
 type ballotJSON struct {
@@ -213,6 +218,14 @@ func writeStatus(w http.ResponseWriter, s protocol.Status) {
 		Suspects: nonNil(s.Suspects),
 		Ballot:   ballotJSON{Round: s.Promise.Round, Leader: s.Promise.Leader},
 		Role:     s.Role,
+		Tags:     s.Tags,
+		// Every member is listed, so that a client finds each
+		// member's tags without telling a missing key from none.
+		MemberTags: make(map[protocol.PeerID]protocol.Tags, len(s.Members)),
+	}
+	view := protocol.View{Members: s.Members, Tags: s.MemberTags}
+	for _, p := range s.Members {
+		body.MemberTags[p] = view.TagsOf(p)
 	}
 	writeJSON(w, "status", body)
 }

@@ -46,6 +46,7 @@ func TestHandler_Status(t *testing.T) {
 	src := fakeSource{status: protocol.Status{
 		ID: 2, Incarnation: 1_700_000_000_123_456_789, ViewID: 7, Members: []protocol.PeerID{2, 3, 4}, Leader: 2, Role: "leader",
 		Promise: protocol.Ballot{Round: 1, Leader: 2}, Suspects: []protocol.PeerID{4},
+		Tags: mustTags("role=db"), MemberTags: []protocol.Tags{mustTags("role=db"), {}, mustTags("role=web", "zone=b")},
 	}}
 	resp := serve(newHandler(src), http.MethodGet, "/status")
 	if resp.StatusCode != http.StatusOK {
@@ -65,6 +66,8 @@ func TestHandler_Status(t *testing.T) {
 	want := map[string]any{
 		"id": n("2"), "incarnation": n("1700000000123456789"), "view_id": n("7"), "members": []any{n("2"), n("3"), n("4")}, "leader": n("2"),
 		"suspects": []any{n("4")}, "ballot": map[string]any{"round": n("1"), "leader": n("2")}, "role": "leader",
+		"tags":        map[string]any{"role": "db"},
+		"member_tags": map[string]any{"2": map[string]any{"role": "db"}, "3": map[string]any{}, "4": map[string]any{"role": "web", "zone": "b"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("/status (-want +got):\n%s", diff)
@@ -75,7 +78,8 @@ func TestHandler_StatusJoiningHasEmptyLists(t *testing.T) {
 	src := fakeSource{status: protocol.Status{ID: 5, Role: "joining", Promise: protocol.InitialBallot}}
 	resp := serve(newHandler(src), http.MethodGet, "/status")
 	body, _ := io.ReadAll(resp.Body)
-	want := `{"id":5,"incarnation":0,"view_id":0,"members":[],"leader":0,"suspects":[],"ballot":{"round":0,"leader":1},"role":"joining"}` + "\n"
+	want := `{"id":5,"incarnation":0,"view_id":0,"members":[],"leader":0,"suspects":[],"ballot":{"round":0,"leader":1},"role":"joining",` +
+		`"tags":{},"member_tags":{}}` + "\n"
 	if diff := cmp.Diff(want, string(body)); diff != "" {
 		t.Errorf("/status (-want +got):\n%s", diff)
 	}

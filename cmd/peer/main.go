@@ -1,12 +1,16 @@
 // Command peer runs one Memberly peer over real sockets, with the seed's
 // command line and log lines.
 //
-//	peer -h hosts [-d seconds] [-c seconds] [-t] [-id n] [flags]
+//	peer -h hosts [-d seconds] [-c seconds] [-t] [-id n] [-tag key=value]... [flags]
 //
 // It prints the seed's log lines on stderr, one per line:
 //
 //	{peer_id:1, view_id: 1, leader: 1, memb_list: [1]}
 //	{peer_id:2, view_id: 3, leader: 1, message:"peer 5 unreachable"}
+//
+// Each -tag key=value gives the peer a tag, which every member shows
+// (GET /members, GET /status, peer members); a peer's tags are fixed for
+// its process.
 //
 // SIGTERM or SIGINT leaves the group gracefully; a second one exits at once.
 // SIGHUP reloads -key-file and installs its keys in the running peer (a
@@ -124,6 +128,7 @@ func run(args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		Broadcast:       cfg.broadcast,
 		LeaderCrashHook: cfg.leaderCrash,
 		CrashAfter:      cfg.crashAfter,
+		Tags:            cfg.tags,
 		DataDir:         cfg.dataDir,
 		ResetState:      cfg.resetState,
 		ForceView:       cfg.forceView,

@@ -209,6 +209,8 @@ func TestRun_StartupErrors(t *testing.T) {
 		{"negative crash", append(ok, "-c", "-2"), []string{"-c", "negative"}},
 		{"crash too large", append(ok, "-c", "1e300"), []string{"-c", "too large"}},
 		{"log format", append(ok, "-log", "xml"), []string{"-log", "xml"}},
+		{"tag without =", append(ok, "-tag", "role"), []string{"-tag", `"role" is not key=value`}},
+		{"tag key twice", append(ok, "-tag", "role=db", "-tag", "role=web"), []string{"-tag", `key "role" given twice`}},
 		{"tcp port zero", append(ok, "-tcp-port", "0"), []string{"-tcp-port 0"}},
 		{"udp port too large", append(ok, "-udp-port", "70000"), []string{"-udp-port 70000"}},
 		{"heartbeat zero", append(ok, "-heartbeat", "0"), []string{"-heartbeat", "positive"}},

@@ -30,6 +30,12 @@ var subcommands = map[string]func(args []string, stdout, stderr io.Writer) int{
 // clientTimeout bounds each subcommand's request.
 const clientTimeout = 5 * time.Second
 
+// maxAnswer bounds what a subcommand reads of an answer. The largest is
+// GET /members of protocol.MaxPeers members, each with
+// protocol.MaxTagsSize bytes of tags, which JSON may write six bytes for
+// one (\u003c for <): some 5 MB.
+const maxAnswer = 8 << 20
+
 // subcommandFlags is the flag set of one subcommand: -http, and for the
 // commands that change the membership -token-file.
 type subcommandFlags struct {
@@ -97,9 +103,12 @@ func (f *subcommandFlags) request(method, path string) ([]byte, error) {
 		return nil, errors.Wrapf(err, "%s %s", method, path)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	if err != nil {
 		return nil, errors.Wrapf(err, "%s %s", method, path)
+	}
+	if len(body) > maxAnswer {
+		return nil, errors.Errorf("%s %s: an answer larger than %d bytes", method, path, maxAnswer)
 	}
 	if resp.StatusCode/100 != 2 {
 		return nil, errors.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(body)))
@@ -108,7 +117,7 @@ func (f *subcommandFlags) request(method, path string) ([]byte, error) {
 }
 
 func membersCommand(args []string, stdout, stderr io.Writer) int {
-	f := newSubcommandFlags("members", "peer members -http ADDR [-json]: the view the peer holds, a member per line", false, true)
+	f := newSubcommandFlags("members", "peer members -http ADDR [-json]: the view the peer holds, a member per line with its tags", false, true)
 	if st := f.parse(args, stdout, stderr, 0); st >= 0 {
 		return st
 	}
@@ -125,7 +134,7 @@ func membersCommand(args []string, stdout, stderr io.Writer) int {
 		return startupError(stderr, errors.Wrap(err, "GET /members: not a member list"))
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tADDRESS\tINCARNATION\tROLE\tLAST HEARD")
+	fmt.Fprintln(tw, "ID\tADDRESS\tINCARNATION\tROLE\tLAST HEARD\tTAGS")
 	for _, m := range members {
 		heard := "-"
 		switch {
@@ -136,7 +145,11 @@ func membersCommand(args []string, stdout, stderr io.Writer) int {
 		default:
 			heard = strconv.FormatFloat(m.LastHeardSeconds, 'f', 1, 64) + "s ago (not watched)"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", m.ID, m.Address, m.Incarnation, m.Role, heard)
+		tags := m.Tags.String()
+		if tags == "" {
+			tags = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", m.ID, m.Address, m.Incarnation, m.Role, heard, tags)
 	}
 	_ = tw.Flush()
 	return exitOK
