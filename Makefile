@@ -61,7 +61,7 @@ explore: ## the explorer: the real protocol past a million states twice, then ea
 	$$bin -explore -scenario explore-four -depth 40 -faults 2 -max-states 1000000 | tail -1 && \
 	$$bin -explore -scenario explore-four -depth 120 -faults 1 -delays 1 -max-states 0 | tail -1 && \
 	$$bin -explore -scenario explore-durable -depth 120 -faults 1 -delays 1 -max-states 0 | tail -1 && \
-	for case in quorum-of-one:explore-four skip-recovery:explore-four stale-promises:explore-four found-at-once:explore-restart volatile-promise:explore-durable split-batch:explore-batch; do \
+	for case in quorum-of-one:explore-four skip-recovery:explore-four stale-promises:explore-four found-at-once:explore-restart volatile-promise:explore-durable split-batch:explore-batch untagged-recovery:explore-tags; do \
 		m=$${case%%:*}; sc=$${case#*:}; \
 		$$bin -explore -scenario $$sc -depth 120 -faults 1 -delays 1 -max-states 0 -mutation $$m >$$dir/out; code=$$?; \
 		echo "$$m on $$sc: $$(tail -1 $$dir/out)"; \

@@ -38,17 +38,23 @@ const (
 	// with the whole batch is decided again with part of it: two peers
 	// install different members under one view id.
 	MutationSplitBatch
+	// MutationUntaggedRecovery: a new leader re-proposes a recovered ADD
+	// without the tags it was accepted with, so a view its predecessor
+	// decided is decided again with other tags: two peers hold different
+	// tags for one member under one view id.
+	MutationUntaggedRecovery
 )
 
 var mutationNames = [...]string{
-	MutationNone:            "none",
-	MutationQuorumOfOne:     "quorum-of-one",
-	MutationSkipRecovery:    "skip-recovery",
-	MutationStalePromises:   "stale-promises",
-	MutationFoundAtOnce:     "found-at-once",
-	MutationVolatilePromise: "volatile-promise",
-	MutationLoneObserver:    "lone-observer",
-	MutationSplitBatch:      "split-batch",
+	MutationNone:             "none",
+	MutationQuorumOfOne:      "quorum-of-one",
+	MutationSkipRecovery:     "skip-recovery",
+	MutationStalePromises:    "stale-promises",
+	MutationFoundAtOnce:      "found-at-once",
+	MutationVolatilePromise:  "volatile-promise",
+	MutationLoneObserver:     "lone-observer",
+	MutationSplitBatch:       "split-batch",
+	MutationUntaggedRecovery: "untagged-recovery",
 }
 
 func (m Mutation) String() string {

@@ -1,5 +1,7 @@
 package protocol
 
+import "slices"
+
 // This file holds promises, which candidates and leaders gather alike, one
 // view at a time (see the invariant on election.promised).
 //
@@ -136,6 +138,15 @@ func (p *Peer) recoverAccepted() {
 		// Broken on purpose: the first operation alone, as if a batch
 		// were several values.
 		recovered.change.More = nil
+	}
+	if p.cfg.Mutation == MutationUntaggedRecovery {
+		// Broken on purpose: the tags of the recovered ADDs are lost.
+		c := Change{Op: recovered.change.Op, More: slices.Clone(recovered.change.More)}
+		c.Op.Tags = Tags{}
+		for i := range c.More {
+			c.More[i].Tags = Tags{}
+		}
+		recovered.change = c
 	}
 	p.enqueueFirst(recovered.change, reasonRecovered)
 }

@@ -198,13 +198,25 @@ func TestJoiner_RefusesAViewAddingItWithOtherTags(t *testing.T) {
 
 // A new leader re-proposes the ADD its promisers accepted with the tags it
 // was accepted with: the view its predecessor may have decided with them
-// is decided again the same.
+// is decided again the same. Broken on purpose, the tags are lost.
 func TestRecovery_KeepsTheAcceptedTags(t *testing.T) {
-	h := candidateIn(t, 6, 5, protocol.DefaultConfig())
-	all := ids(1, 2, 3, 4, 5)
-	added := protocol.Op{Kind: protocol.OpAdd, Peer: 6, Incarnation: 3, Tags: mustTags(t, "role=db")}
-	h.expect(nil, h.recv(pending(3, b12, 5, all, added, b01)))
-	h.expect([]string{"REQ 2->1 b=(1,2) v=5 ADD 6#3{role=db}", "REQ 2->3 b=(1,2) v=5 ADD 6#3{role=db}",
-		"REQ 2->4 b=(1,2) v=5 ADD 6#3{role=db}", "REQ 2->5 b=(1,2) v=5 ADD 6#3{role=db}"},
-		h.recv(pending(4, b12, 5, all, protocol.Op{}, protocol.Ballot{})))
+	for _, tt := range []struct {
+		mutation protocol.Mutation
+		want     []string
+	}{
+		{protocol.MutationNone, []string{"REQ 2->1 b=(1,2) v=5 ADD 6#3{role=db}", "REQ 2->3 b=(1,2) v=5 ADD 6#3{role=db}",
+			"REQ 2->4 b=(1,2) v=5 ADD 6#3{role=db}", "REQ 2->5 b=(1,2) v=5 ADD 6#3{role=db}"}},
+		{protocol.MutationUntaggedRecovery, []string{"REQ 2->1 b=(1,2) v=5 ADD 6#3", "REQ 2->3 b=(1,2) v=5 ADD 6#3",
+			"REQ 2->4 b=(1,2) v=5 ADD 6#3", "REQ 2->5 b=(1,2) v=5 ADD 6#3"}},
+	} {
+		t.Run(tt.mutation.String(), func(t *testing.T) {
+			cfg := protocol.DefaultConfig()
+			cfg.Mutation = tt.mutation
+			h := candidateIn(t, 6, 5, cfg)
+			all := ids(1, 2, 3, 4, 5)
+			added := protocol.Op{Kind: protocol.OpAdd, Peer: 6, Incarnation: 3, Tags: mustTags(t, "role=db")}
+			h.expect(nil, h.recv(pending(3, b12, 5, all, added, b01)))
+			h.expect(tt.want, h.recv(pending(4, b12, 5, all, protocol.Op{}, protocol.Ballot{})))
+		})
+	}
 }

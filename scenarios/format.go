@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,7 +13,7 @@ import (
 )
 
 // Format renders sc as a scenario file, in the layout of the embedded
-// files: description, peers, timing and network (each only with the keys
+// files: description, peers, tags, timing and network (each only with the keys
 // that differ from their defaults), the timeline one flow-style entry per
 // line in sc's order, expect, liveness, run_for when it is not the one
 // Parse would work out, and explore_from when it is set.
@@ -29,6 +31,7 @@ func Format(sc Scenario) []byte {
 		writeDescription(&b, sc.Description)
 	}
 	fmt.Fprintf(&b, "peers: %d\n", sc.Peers)
+	writeTags(&b, sc.Tags)
 	if sc.Timing.Durable {
 		b.WriteString("durable: true\n")
 	}
@@ -82,6 +85,23 @@ func Format(sc Scenario) []byte {
 		}
 	}
 	return []byte(b.String())
+}
+
+// writeTags writes the tags block, a peer a line in id order, or nothing
+// when no peer has tags. A peer whose tags are zero is left out, as Parse
+// reads {} as no tags.
+func writeTags(b *strings.Builder, tags map[protocol.PeerID]protocol.Tags) {
+	var kvs []keyValue
+	for _, id := range slices.Sorted(maps.Keys(tags)) {
+		var pairs []keyValue
+		for k, v := range tags[id].All {
+			pairs = append(pairs, keyValue{plainOrQuoted(k), plainOrQuoted(v)})
+		}
+		if len(pairs) > 0 {
+			kvs = append(kvs, keyValue{peerID(id), flow(pairs)})
+		}
+	}
+	writeBlock(b, "tags", kvs)
 }
 
 // keyValue is one key of a mapping and its value, already written as YAML.

@@ -181,6 +181,45 @@ func TestFormat_Descriptions(t *testing.T) {
 	}
 }
 
+// TestFormat_Tags round-trips tags whose keys and values YAML would read
+// as something other than text unless quoted, and writes a peer a line in
+// id order.
+func TestFormat_Tags(t *testing.T) {
+	tag := func(m map[string]string) protocol.Tags {
+		tt, err := protocol.NewTags(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tt
+	}
+	sc := scenarios.Scenario{
+		Peers:    12,
+		Timing:   protocol.DefaultConfig(),
+		Network:  scenarios.DefaultNetwork(),
+		Timeline: []scenarios.Action{{Kind: scenarios.ActStart, Peers: []protocol.PeerID{1}}},
+		Expect:   scenarios.Expect{Within: time.Minute},
+		RunFor:   time.Minute,
+		Tags: map[protocol.PeerID]protocol.Tags{
+			12: tag(map[string]string{"zone": "a"}),
+			2: tag(map[string]string{"port": "8080", "on": "yes", "null": "null", "empty": "", "ratio": "0.5",
+				"app.kubernetes.io/name": "memberly", "quote": `say "hi": {now} # not a comment`, "unicode": "日本語 µs 🙂"}),
+			3: tag(map[string]string{"1": "2", "a-b_c": "-", "x": "[1, 2]"}),
+		},
+	}
+	roundTrip(t, "tags", sc)
+	text := string(scenarios.Format(sc))
+	if want := "peers: 12\ntags:\n  2: {"; !strings.Contains(text, want) {
+		t.Errorf("Format lacks %q:\n%s", want, text)
+	}
+	if i, j := strings.Index(text, "\n  3: "), strings.Index(text, "\n  12: {zone: a}\n"); i < 0 || j < i {
+		t.Errorf("Format does not write peer 3 then peer 12:\n%s", text)
+	}
+	sc.Tags = nil
+	if text := string(scenarios.Format(sc)); strings.Contains(text, "tags") {
+		t.Errorf("Format writes tags, which no peer has:\n%s", text)
+	}
+}
+
 // TestFormat_Durations round-trips durations of every size and unit.
 func TestFormat_Durations(t *testing.T) {
 	for _, d := range []time.Duration{time.Nanosecond, 1500 * time.Nanosecond, 250 * time.Millisecond,

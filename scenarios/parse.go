@@ -30,7 +30,7 @@ func Parse(name string, data []byte) (Scenario, error) {
 	return s, nil
 }
 
-var topKeys = []string{"description", "peers", "durable", "timing", "network", "timeline", "expect", "liveness", "run_for", "explore_from", "schedule"}
+var topKeys = []string{"description", "peers", "tags", "durable", "timing", "network", "timeline", "expect", "liveness", "run_for", "explore_from", "schedule"}
 
 // scenario reads the top-level mapping. It reads the keys in a fixed order
 // rather than file order, because peer ids anywhere are checked against
@@ -53,6 +53,11 @@ func (p *parser) scenario(root *yaml.Node) (Scenario, error) {
 
 	if err := p.universe(root, f, &s); err != nil {
 		return Scenario{}, err
+	}
+	if t, ok := f["tags"]; ok {
+		if s.Tags, err = p.tags(t); err != nil {
+			return Scenario{}, err
+		}
 	}
 	if t, ok := f["timing"]; ok {
 		if s.Timing, err = p.timing(t); err != nil {

@@ -17,6 +17,16 @@ import (
 
 func ids(v ...protocol.PeerID) []protocol.PeerID { return v }
 
+// tags returns the tags holding the pairs of m, which must be valid.
+func tags(t *testing.T, m map[string]string) protocol.Tags {
+	t.Helper()
+	tt, err := protocol.NewTags(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tt
+}
+
 func TestParse_Full(t *testing.T) {
 	const name = "testdata/full.yaml"
 	data, err := os.ReadFile(name)
@@ -50,6 +60,10 @@ func TestParse_Full(t *testing.T) {
 		File:        name,
 		Description: "Every key at once, folded.",
 		Peers:       5,
+		Tags: map[protocol.PeerID]protocol.Tags{
+			1: tags(t, map[string]string{"role": "db", "zone": "a"}),
+			4: tags(t, map[string]string{"port": "8080", "app/name": "memberly node"}),
+		},
 		Timing: protocol.Config{
 			HeartbeatInterval: time.Second,
 			SuspectAfter:      3 * time.Second,
@@ -64,33 +78,33 @@ func TestParse_Full(t *testing.T) {
 		},
 		Network: net,
 		Timeline: []scenarios.Action{
-			{At: 0, Kind: scenarios.ActStart, Line: 24, Peers: ids(1)},
-			{At: 1 * s, Kind: scenarios.ActStart, Line: 25, Peers: ids(3, 2)},
-			{At: 2 * s, Kind: scenarios.ActCrash, Line: 26, Peers: ids(5)},
-			{At: 3 * s, Kind: scenarios.ActKill, Line: 27, Peers: ids(4)},
-			{At: 4 * s, Kind: scenarios.ActRestart, Line: 28, Peers: ids(4, 5)},
-			{At: 5 * s, Kind: scenarios.ActLeave, Line: 29, Peers: ids(2)},
-			{At: 6 * s, Kind: scenarios.ActEvict, Line: 30, Peer: 3},
-			{At: 7 * s, Kind: scenarios.ActIsolate, Line: 31, Peer: 3},
-			{At: 8 * s, Kind: scenarios.ActIsolate, Line: 32, Peer: 4, Until: 9 * s},
-			{At: 10 * s, Kind: scenarios.ActSplit, Line: 33, Groups: [][]protocol.PeerID{ids(1, 2), ids(3, 4, 5)}, Until: 12 * s},
-			{At: 11 * s, Kind: scenarios.ActCut, Line: 34, From: 1, To: 2, Until: 13 * s},
-			{At: 12 * s, Kind: scenarios.ActDrop, Line: 35, Drop: scenarios.Drop{Type: protocol.MsgReq, From: 1, To: 2, Count: 3}},
-			{At: 12500 * time.Millisecond, Kind: scenarios.ActDrop, Line: 36, Drop: scenarios.Drop{Count: 1}},
-			{At: 13 * s, Kind: scenarios.ActNetwork, Line: 37, SetNetwork: &lossy},
-			{At: 14 * s, Kind: scenarios.ActNetwork, Line: 38, SetNetwork: &exponential},
-			{At: 14500 * time.Millisecond, Kind: scenarios.ActPause, Line: 39, Peer: 2, Until: 15500 * time.Millisecond},
-			{At: 14600 * time.Millisecond, Kind: scenarios.ActKill, Line: 40, Peers: ids(1),
+			{At: 0, Kind: scenarios.ActStart, Line: 28, Peers: ids(1)},
+			{At: 1 * s, Kind: scenarios.ActStart, Line: 29, Peers: ids(3, 2)},
+			{At: 2 * s, Kind: scenarios.ActCrash, Line: 30, Peers: ids(5)},
+			{At: 3 * s, Kind: scenarios.ActKill, Line: 31, Peers: ids(4)},
+			{At: 4 * s, Kind: scenarios.ActRestart, Line: 32, Peers: ids(4, 5)},
+			{At: 5 * s, Kind: scenarios.ActLeave, Line: 33, Peers: ids(2)},
+			{At: 6 * s, Kind: scenarios.ActEvict, Line: 34, Peer: 3},
+			{At: 7 * s, Kind: scenarios.ActIsolate, Line: 35, Peer: 3},
+			{At: 8 * s, Kind: scenarios.ActIsolate, Line: 36, Peer: 4, Until: 9 * s},
+			{At: 10 * s, Kind: scenarios.ActSplit, Line: 37, Groups: [][]protocol.PeerID{ids(1, 2), ids(3, 4, 5)}, Until: 12 * s},
+			{At: 11 * s, Kind: scenarios.ActCut, Line: 38, From: 1, To: 2, Until: 13 * s},
+			{At: 12 * s, Kind: scenarios.ActDrop, Line: 39, Drop: scenarios.Drop{Type: protocol.MsgReq, From: 1, To: 2, Count: 3}},
+			{At: 12500 * time.Millisecond, Kind: scenarios.ActDrop, Line: 40, Drop: scenarios.Drop{Count: 1}},
+			{At: 13 * s, Kind: scenarios.ActNetwork, Line: 41, SetNetwork: &lossy},
+			{At: 14 * s, Kind: scenarios.ActNetwork, Line: 42, SetNetwork: &exponential},
+			{At: 14500 * time.Millisecond, Kind: scenarios.ActPause, Line: 43, Peer: 2, Until: 15500 * time.Millisecond},
+			{At: 14600 * time.Millisecond, Kind: scenarios.ActKill, Line: 44, Peers: ids(1),
 				After: &scenarios.Trigger{Type: protocol.MsgNewView, From: 1}},
-			{At: 14700 * time.Millisecond, Kind: scenarios.ActSplit, Line: 41, Groups: [][]protocol.PeerID{ids(1), ids(3)}, Until: 16 * s,
+			{At: 14700 * time.Millisecond, Kind: scenarios.ActSplit, Line: 45, Groups: [][]protocol.PeerID{ids(1), ids(3)}, Until: 16 * s,
 				After: &scenarios.Trigger{Type: protocol.MsgReq, From: 1, To: 3, Delay: 3 * time.Millisecond}},
-			{At: 0, Kind: scenarios.ActHook, Line: 42, Peer: 1},
-			{At: 15 * s, Kind: scenarios.ActChurn, Line: 43, Churn: scenarios.Churn{Interval: 5 * s, DownFor: 3 * s}, Until: 20 * s},
-			{At: 16 * s, Kind: scenarios.ActKill, Line: 48, Peers: ids(3),
+			{At: 0, Kind: scenarios.ActHook, Line: 46, Peer: 1},
+			{At: 15 * s, Kind: scenarios.ActChurn, Line: 47, Churn: scenarios.Churn{Interval: 5 * s, DownFor: 3 * s}, Until: 20 * s},
+			{At: 16 * s, Kind: scenarios.ActKill, Line: 52, Peers: ids(3),
 				After: &scenarios.Trigger{Type: protocol.MsgOK, From: 3, BeforeSync: true}},
-			{At: 17 * s, Kind: scenarios.ActCorrupt, Line: 49, Peers: ids(3)},
-			{At: 17500 * time.Millisecond, Kind: scenarios.ActTear, Line: 50, Peers: ids(4)},
-			{At: 18 * s, Kind: scenarios.ActForceView, Line: 51, Peer: 1},
+			{At: 17 * s, Kind: scenarios.ActCorrupt, Line: 53, Peers: ids(3)},
+			{At: 17500 * time.Millisecond, Kind: scenarios.ActTear, Line: 54, Peers: ids(4)},
+			{At: 18 * s, Kind: scenarios.ActForceView, Line: 55, Peer: 1},
 		},
 		Expect:   scenarios.Expect{View: ids(1, 2, 4, 5), Leader: 2, Within: 25 * s, FalseRemovalsMax: intPtr(2)},
 		Liveness: &scenarios.Liveness{HealAt: 25 * s, Within: 10 * s, KeepDown: 1},
@@ -205,6 +219,27 @@ func TestParse_Rejects(t *testing.T) {
 		{"quoted bare number", withTop(`run_for: "40"`), `x.yaml:6: bad duration "40": durations need a unit, e.g. 2s`},
 		{"negative duration", withEntry("{at: -1s, start: [2]}"), `x.yaml:4: bad duration "-1s": must not be negative`},
 		{"duration a list", withTop("run_for: [1s]"), "x.yaml:6: run_for: expected a duration like 2s or 500ms, got a list"},
+
+		// Tags.
+		{"tags not a mapping", withTop("tags: [1]"), "x.yaml:6: tags: expected a mapping of peer ids to their tags, like 1: {zone: a}, got a list"},
+		{"tags peer out of range", withTop("tags:\n  9: {zone: a}"), "x.yaml:7: peer 9 out of range 1..5"},
+		{"tags peer not a number", withTop("tags:\n  one: {zone: a}"), `x.yaml:7: tags: expected a whole number, got "one"`},
+		{"tags peer twice", withTop("tags:\n  1: {zone: a}\n  1: {zone: b}"), "x.yaml:8: tags: peer 1 given twice (first at line 7)"},
+		{"tags of a peer not a mapping", withTop("tags:\n  1: zone=a"),
+			`x.yaml:7: tags of peer 1: expected a mapping of keys to values, like {zone: a}, got "zone=a"`},
+		{"tag key bad", withTop("tags:\n  1:\n    zone: a\n    \"bad key\": b"),
+			`x.yaml:9: tags of peer 1: protocol: bad tags: key "bad key": byte ' ' is not a letter, digit or one of ._-/`},
+		{"tag key empty", withTop(`tags: {2: {"": a}}`), `x.yaml:6: tags of peer 2: protocol: bad tags: key "" must be 1 to 64 bytes`},
+		{"tag key a list", withTop("tags: {2: {[a]: b}}"), "x.yaml:6: tags of peer 2: expected a key, got a list"},
+		{"tag key twice", withTop("tags:\n  1:\n    zone: a\n    zone: b"), `x.yaml:9: tags of peer 1: key "zone" given twice (first at line 8)`},
+		{"tag value missing", withTop("tags:\n  1: {zone: }"), `x.yaml:7: tags of peer 1: value of "zone": expected text, got nothing`},
+		{"tag value a list", withTop("tags:\n  1: {zone: [a]}"), `x.yaml:7: tags of peer 1: value of "zone": expected text, got a list`},
+		{"tag value control character", withTop("tags:\n  1: {zone: \"a\\tb\"}"),
+			`x.yaml:7: tags of peer 1: protocol: bad tags: value of "zone" holds a control character`},
+		{"tag value too long", withTop("tags:\n  1: {zone: " + strings.Repeat("x", 600) + "}"),
+			`x.yaml:7: tags of peer 1: protocol: bad tags: more than 512 bytes (at key "zone")`},
+		{"tags too many bytes together", withTop("tags:\n  1:\n    a: " + strings.Repeat("x", 300) + "\n    b: " + strings.Repeat("y", 300)),
+			`x.yaml:8: tags of peer 1: protocol: bad tags: more than 512 bytes (at key "b")`},
 
 		// Timing.
 		{"unknown timing key", withTop("timing:\n  heartbeet: 1s"), `x.yaml:7: unknown key "heartbeet" in timing`},
@@ -339,16 +374,41 @@ func TestParse_TimingWrapsConfigError(t *testing.T) {
 	}
 }
 
+// A bad tag's error keeps protocol.ErrBadTags in its chain, as the
+// runtime's own refusal of the same tags does.
+func TestParse_TagsWrapBadTags(t *testing.T) {
+	_, err := scenarios.Parse("x.yaml", []byte(withTop("tags: {1: {\"a b\": c}}")))
+	if !errors.Is(err, protocol.ErrBadTags) {
+		t.Errorf("Parse error %v does not wrap protocol.ErrBadTags", err)
+	}
+}
+
+// Tag values are taken as written, whatever YAML would read them as, and
+// a peer given no pairs has no tags.
+func TestParse_Tags(t *testing.T) {
+	got, err := scenarios.Parse("x.yaml", []byte(withTop("tags:\n  1: {port: 8080, ratio: 0.50, on: true, empty: \"\"}\n  2: {}\n  5: {zone: eu-west}")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[protocol.PeerID]protocol.Tags{
+		1: tags(t, map[string]string{"port": "8080", "ratio": "0.50", "on": "true", "empty": ""}),
+		5: tags(t, map[string]string{"zone": "eu-west"}),
+	}
+	if diff := cmp.Diff(want, got.Tags); diff != "" {
+		t.Errorf("tags (-want +got):\n%s", diff)
+	}
+}
+
 // wantNames are the scenarios the simulator engineer runs; a file added or
 // renamed must be added here on purpose.
 var wantNames = []string{
 	"batch-join", "batch-lost-decision", "batch-wait-join", "cascading-leader-crash", "churn", "crash-during-join", "cross-view-add", "cross-view-del",
 	"durable-accept-kept", "durable-all-restart", "durable-corrupt-state", "durable-crash-after-fsync", "durable-crash-before-fsync", "durable-force-view",
 	"durable-majority-restart", "durable-two-lowest", "evict", "explore-batch", "explore-durable", "explore-four", "explore-restart",
-	"explore-three", "flapping-link", "join", "join-storm", "keep-down", "kill-after-decision", "late-timers", "leader-crash-loss",
+	"explore-tags", "explore-three", "flapping-link", "join", "join-storm", "keep-down", "kill-after-decision", "late-timers", "leader-crash-loss",
 	"leave", "lossy-60s", "lossy-heartbeats", "lost-decision", "mass-join", "multi-crash",
 	"observers-bad-link", "observers-crash", "observers-leader-crash", "observers-unwatched-leader", "partition-heal", "partition-minority-leader",
-	"pause-after-decision", "pause-leader", "restart-founder", "restart-rejoin", "single-crash",
+	"pause-after-decision", "pause-leader", "restart-founder", "restart-rejoin", "single-crash", "tags", "tags-recovery",
 }
 
 func TestEmbedded_AllParse(t *testing.T) {

@@ -17,6 +17,13 @@ type Scenario struct {
 	Description string
 	Peers       int // the universe: peers 1..Peers
 
+	// Tags holds, by peer, the tags every process of that peer starts
+	// with (protocol.Event.Tags): the file's tags block. A peer it leaves
+	// out has none; nil when no peer has any. A restarted process keeps
+	// its peer's tags, as a machine restarted with the same command line
+	// does.
+	Tags map[protocol.PeerID]protocol.Tags
+
 	Timing   protocol.Config // the file's timing over protocol.DefaultConfig
 	Network  Network
 	Timeline []Action // in file order; the simulator sorts by At, stably

@@ -174,8 +174,15 @@ func (w *world) startPeer(sp *simPeer, why string) {
 		}
 		return
 	}
-	w.fault(sp.id, startKind(why), fmt.Sprintf("%s p%d (incarnation %d)", why, sp.id, sp.incarnation))
-	w.step(sp, protocol.Event{Type: protocol.EventStart, Incarnation: sp.incarnation})
+	// Every process of a peer starts with the peer's tags, as a machine
+	// restarted with the same command line does.
+	tags := w.sc.Tags[sp.id]
+	if tags.IsZero() {
+		w.fault(sp.id, startKind(why), fmt.Sprintf("%s p%d (incarnation %d)", why, sp.id, sp.incarnation))
+	} else {
+		w.fault(sp.id, startKind(why), fmt.Sprintf("%s p%d (incarnation %d, tags %s)", why, sp.id, sp.incarnation, tags))
+	}
+	w.step(sp, protocol.Event{Type: protocol.EventStart, Incarnation: sp.incarnation, Tags: tags})
 }
 
 // startKind is the kind of fault a start for why is.

@@ -1,6 +1,8 @@
 package sim_test
 
 import (
+	"maps"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -200,6 +202,74 @@ func TestRandomScenario_DrawsDurableFaults(t *testing.T) {
 	for name := range kinds {
 		if seen[name] < drawSeeds/50 {
 			t.Errorf("%s in %d of %d scenarios, want at least one in 50", name, seen[name], drawSeeds)
+		}
+	}
+}
+
+// TestRandomScenario_DrawsTags: about a third of the swarm's scenarios tag
+// their peers, most of them but not always all, and a seed draws the same
+// tags every time.
+func TestRandomScenario_DrawsTags(t *testing.T) {
+	tagged, mixed := 0, 0
+	for seed := uint64(1); seed <= drawSeeds; seed++ {
+		sc := sim.RandomScenario(seed)
+		if sc.Tags == nil {
+			continue
+		}
+		tagged++
+		if len(sc.Tags) < sc.Peers {
+			mixed++
+		}
+		for id, tags := range sc.Tags {
+			if id < 1 || int(id) > sc.Peers || tags.IsZero() {
+				t.Errorf("seed %d: tags %q for p%d of %d peers", seed, tags, id, sc.Peers)
+			}
+		}
+		if again := sim.RandomScenario(seed); !maps.Equal(again.Tags, sc.Tags) {
+			t.Errorf("seed %d draws tags %v, then %v", seed, sc.Tags, again.Tags)
+		}
+	}
+	if tagged < drawSeeds/4 || tagged > drawSeeds/2 {
+		t.Errorf("%d of %d scenarios have tags, want about a third", tagged, drawSeeds)
+	}
+	if mixed < tagged/4 {
+		t.Errorf("%d of %d tagged scenarios have an untagged peer, want a fair share", mixed, tagged)
+	}
+}
+
+// labelChooser draws from a seeded source, as the swarm does, and records
+// the label of every choice.
+type labelChooser struct {
+	r      *rand.Rand
+	labels []string
+}
+
+func (c *labelChooser) IntRange(lo, hi int, label string) int {
+	c.labels = append(c.labels, label)
+	return lo + c.r.IntN(hi-lo+1)
+}
+
+// TestDrawScenario_TagsDrawnLast: tags are the last choices a scenario is
+// drawn with, so that adding them changed no other choice: every seed's
+// schedule, and so every mutation's catches, is what it was before.
+func TestDrawScenario_TagsDrawnLast(t *testing.T) {
+	tagLabels := []string{"tags", "untaggedPeer", "tagCount", "tagKey", "tagValue"}
+	for seed := uint64(1); seed <= 500; seed++ {
+		c := &labelChooser{r: rand.New(rand.NewPCG(seed, 1))}
+		sim.DrawScenario(c, seed%2 == 0)
+		first := slices.Index(c.labels, "tags")
+		if first < 0 {
+			t.Fatalf("seed %d: no tags choice among %v", seed, c.labels)
+		}
+		for _, l := range c.labels[first:] {
+			if !slices.Contains(tagLabels, l) {
+				t.Fatalf("seed %d: choice %q after the tags: %v", seed, l, c.labels[first:])
+			}
+		}
+		for _, l := range c.labels[:first] {
+			if slices.Contains(tagLabels, l) {
+				t.Fatalf("seed %d: tag choice %q before the tags", seed, l)
+			}
 		}
 	}
 }

@@ -50,6 +50,12 @@ func TestMutation_CheckersCatchBrokenProtocol(t *testing.T) {
 		// half of its runs that batch (batchLost).
 		{"split-batch staged", protocol.MutationSplitBatch, func(uint64) scenarios.Scenario { return load("batch-lost-decision") }},
 		{"split-batch", protocol.MutationSplitBatch, sim.RandomScenario},
+		// Re-proposing a recovered ADD without its tags shows when a
+		// leader decides a tagged joiner's view and dies before the
+		// others learn it: tags-recovery stages it, and the swarm draws
+		// it in the third of its runs that tag their peers.
+		{"untagged-recovery staged", protocol.MutationUntaggedRecovery, func(uint64) scenarios.Scenario { return load("tags-recovery") }},
+		{"untagged-recovery", protocol.MutationUntaggedRecovery, sim.RandomScenario},
 	}
 	for _, c := range cases {
 		m := c.mutation

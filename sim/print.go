@@ -3,6 +3,8 @@ package sim
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +59,11 @@ func (p *printer) header(w *world) {
 	}
 	c := w.cfg
 	fmt.Fprintf(&b, "  peers:    %d\n", sc.Peers)
+	if len(sc.Tags) > 0 {
+		// Shown only when set, so a run without tags prints what it
+		// always printed.
+		fmt.Fprintf(&b, "  tags:     %s\n", describeTags(sc.Tags))
+	}
 	if c.Durable {
 		b.WriteString("  durable:  every peer stores its state, synced, before it acts on it, and resumes from it\n")
 	}
@@ -95,6 +102,18 @@ func (p *printer) header(w *world) {
 	}
 	fmt.Fprintf(&b, "  run for:  %v\n", sc.RunFor)
 	io.WriteString(p.w, b.String()) //nolint:errcheck
+}
+
+// describeTags lists each tagged peer's tags in id order:
+// "p1 role=db,zone=a; p3 zone=b".
+func describeTags(tags map[protocol.PeerID]protocol.Tags) string {
+	var parts []string
+	for _, id := range slices.Sorted(maps.Keys(tags)) {
+		if !tags[id].IsZero() {
+			parts = append(parts, fmt.Sprintf("p%d %s", id, tags[id]))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func describeAction(a scenarios.Action) string {

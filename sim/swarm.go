@@ -39,7 +39,7 @@ func RandomScenario(seed uint64) scenarios.Scenario {
 //
 // A schedule that restarts peer 1 keeps another peer reachable from it
 // throughout (see keepPeer1Reachable). Half the scenarios let the leader
-// batch up to 2 or 4 operations per view.
+// batch up to 2 or 4 operations per view, and a third tag their peers.
 func DrawScenario(c Chooser, liveness bool) scenarios.Scenario {
 	d := drawer{c}
 	n := d.intRange(1, 9, "peers")
@@ -94,6 +94,12 @@ func DrawScenario(c Chooser, liveness bool) scenarios.Scenario {
 	}
 	if sc.Timing.MaxChangesPerView > 1 && d.oneIn(2, "batchWait") {
 		sc.Timing.BatchWait = d.ms(1, 500, "batchWait")
+	}
+	// Drawn last of all, so that every choice above, and with it each
+	// seed's schedule and run, is what it was before tags: a third of the
+	// runs tag most of their peers.
+	if d.oneIn(3, "tags") {
+		sc.Tags = drawTags(d, n)
 	}
 	return sc
 }

@@ -215,7 +215,7 @@ func (w *world) stepNode(sp *simPeer, ev protocol.Event) {
 		if ev.State != nil {
 			err = n.Resume(w.now, *ev.State)
 		} else {
-			err = n.Start(w.now, ev.Incarnation)
+			err = n.StartTagged(w.now, ev.Incarnation, ev.Tags)
 		}
 	case protocol.EventForceView:
 		err = n.ForceView(w.now)
@@ -354,7 +354,7 @@ func (w *world) note(sp *simPeer, n protocol.Note) {
 	}
 	switch n.Kind {
 	case protocol.NoteViewInstalled:
-		v := protocol.View{ID: n.ViewID, Members: n.Members}
+		v := protocol.View{ID: n.ViewID, Members: n.Members, Tags: n.Tags}
 		if v.ID == 1 && !w.anyOtherHoldsView(sp) {
 			w.hist.NewCluster()
 		}
@@ -368,6 +368,8 @@ func (w *world) note(sp *simPeer, n protocol.Note) {
 		// stored incarnation, never installs a view twice.
 		if prop, detail := w.hist.Install(sp.id, sp.p.Incarnation(), v, n.Change(), w.now); prop != "" {
 			w.fail(SafetyViolation, prop, detail)
+		} else if detail := w.checkTags(sp.id, v); detail != "" {
+			w.fail(SafetyViolation, propertyTags, detail)
 		}
 	case protocol.NoteSuspected:
 		w.hist.Reason(n.Subject, w.now)

@@ -105,6 +105,30 @@ func TestSimulate_PrintsOptionsLogLinesVerdictAndStats(t *testing.T) {
 	}
 }
 
+// A tagged run prints the peers' tags in its header, and each start with
+// the tags it starts with, so that the header alone replays it; an
+// untagged run prints neither.
+func TestSimulate_PrintsTags(t *testing.T) {
+	out, code := simulate(t, nil, "-scenario", "tags", "-seed", "1")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"  tags:     p1 role=seed,zone=eu-west-1a; p2 zone=eu-west-1b; p3 port=5432,role=db,zone=eu-west-1a; p5 version=1.4.2,zone=eu-west-1c\n",
+		"** start p3 (incarnation 1, tags port=5432,role=db,zone=eu-west-1a)",
+		"** start p4 (incarnation 1)\n",
+		"** restart p3 (incarnation 2, tags port=5432,role=db,zone=eu-west-1a)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _ = simulate(t, nil, "-scenario", "join", "-seed", "1")
+	if strings.Contains(out, "tags") {
+		t.Errorf("an untagged run mentions tags:\n%s", out)
+	}
+}
+
 func TestSimulate_ExitCodes(t *testing.T) {
 	caught := strconv.FormatUint(firstCaughtSeed(t), 10)
 	dir := t.TempDir()
@@ -128,6 +152,11 @@ func TestSimulate_ExitCodes(t *testing.T) {
 		{"explore passes", []string{"-explore", "-scenario", "explore-three", "-max-states", "2000"}, 0, "explore: states=2000 "},
 		{"explore catches", []string{"-explore", "-scenario", "explore-three", "-mutation", "quorum-of-one"}, 1, "verdict=SAFETY VIOLATION S2"},
 		{"explore with delays catches", []string{"-explore", "-scenario", "explore-four", "-depth", "60", "-faults", "1", "-delays", "1", "-mutation", "skip-recovery"},
+			1, "verdict=SAFETY VIOLATION S2"},
+		{"tags lost in a recovery", []string{"-scenario", "tags-recovery", "-mutation", "untagged-recovery"}, 1,
+			"verdict: SAFETY VIOLATION S2 at 12.326s: p2 installed view 5 as [1,2,3,4,5] with tags {p1: zone=a; p2: zone=b; p3: zone=c; p4: zone=a}, " +
+				"but p1 installed it as [1,2,3,4,5] with tags {p1: zone=a; p2: zone=b; p3: zone=c; p4: zone=a; p5: role=db,zone=b}"},
+		{"explore catches lost tags", []string{"-explore", "-scenario", "explore-tags", "-depth", "60", "-faults", "1", "-delays", "1", "-mutation", "untagged-recovery"},
 			1, "verdict=SAFETY VIOLATION S2"},
 		{"explore bad delays", []string{"-explore", "-scenario", "explore-four", "-delays", "-1"}, 64, "-delays -1"},
 		{"explore without explore_from", []string{"-explore", "-scenario", "join"}, 64, "explore_from"},
@@ -217,5 +246,31 @@ func TestSimulate_ExploreOutReplays(t *testing.T) {
 	out, code = simulate(t, nil, "-scenario", file, "-seed", "1")
 	if code != 0 || !strings.Contains(out, "verdict: pass") {
 		t.Errorf("replay without the mutation: exit %d, want 0 and a pass:\n%s", code, out)
+	}
+}
+
+// A counterexample of a tagged scenario keeps the peers' tags: without
+// them the schedule would replay a run in which no tags can be lost.
+func TestSimulate_ExploreOutKeepsTags(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "counterexample.yaml")
+	out, code := simulate(t, nil, "-explore", "-scenario", "explore-tags", "-depth", "60", "-faults", "1", "-delays", "1",
+		"-mutation", "untagged-recovery", "-explore-out", file)
+	if code != 1 {
+		t.Fatalf("explore: exit %d, want 1:\n%s", code, out)
+	}
+	written, err := scenarios.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := scenarios.Load("explore-tags")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want.Tags, written.Tags); diff != "" {
+		t.Errorf("the counterexample's tags (-scenario +written):\n%s", diff)
+	}
+	out, code = simulate(t, nil, "-scenario", file, "-seed", "1", "-mutation", "untagged-recovery")
+	if code != 1 || !strings.Contains(out, "verdict: SAFETY VIOLATION S2: ") || !strings.Contains(out, "p4: role=db,zone=a") {
+		t.Errorf("replay: exit %d, want 1 and S2 over 4's tags:\n%s", code, out)
 	}
 }

@@ -15,7 +15,7 @@ func TestEffects_JudgeInstalls(t *testing.T) {
 		s.effectsOf(by).Note(protocol.Note{Kind: protocol.NoteViewInstalled, ViewID: id, Members: members})
 	}
 	fresh := func() *state {
-		s := &state{target: &target{}, views: map[protocol.ViewID][]protocol.PeerID{1: ids(1), 2: ids(1, 2)},
+		s := &state{target: &target{}, views: map[protocol.ViewID]protocol.View{1: {ID: 1, Members: ids(1)}, 2: {ID: 2, Members: ids(1, 2)}},
 			joined: make([]bool, 4), reasons: make([]bool, 4), procs: make([]*proc, 4)}
 		for id := range s.procs {
 			s.procs[id] = &proc{lastView: 2}
@@ -59,11 +59,30 @@ func TestEffects_JudgeInstalls(t *testing.T) {
 // S2 is judged across peers: a second install of one id with other
 // members breaks it.
 func TestEffects_JudgeAgreement(t *testing.T) {
-	s := &state{target: &target{}, views: map[protocol.ViewID][]protocol.PeerID{}, joined: []bool{false, true, true, true},
+	s := &state{target: &target{}, views: map[protocol.ViewID]protocol.View{}, joined: []bool{false, true, true, true},
 		reasons: make([]bool, 4), procs: []*proc{nil, {}, {}, {}}}
 	s.effectsOf(1).Note(protocol.Note{Kind: protocol.NoteViewInstalled, ViewID: 5, Members: []protocol.PeerID{1, 2}})
 	s.effectsOf(3).Note(protocol.Note{Kind: protocol.NoteViewInstalled, ViewID: 5, Members: []protocol.PeerID{1, 3}})
 	if s.violation == nil || s.violation.property != "S2" {
 		t.Errorf("violation = %+v, want S2", s.violation)
+	}
+}
+
+// S2 compares tags too: the same members under one id, one install
+// holding a member's tags and the other not, break it, and the report
+// shows both.
+func TestEffects_JudgeAgreementOnTags(t *testing.T) {
+	tags, err := protocol.NewTags(map[string]string{"zone": "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &state{target: &target{}, views: map[protocol.ViewID]protocol.View{}, joined: []bool{false, true, true, true},
+		reasons: make([]bool, 4), procs: []*proc{nil, {}, {}, {}}}
+	members := []protocol.PeerID{1, 2}
+	s.effectsOf(1).Note(protocol.Note{Kind: protocol.NoteViewInstalled, ViewID: 5, Members: members, Tags: []protocol.Tags{{}, tags}})
+	s.effectsOf(2).Note(protocol.Note{Kind: protocol.NoteViewInstalled, ViewID: 5, Members: members})
+	want := &violation{"S2", "p2 installed view 5 as [1,2] with no tags, but it was installed as [1,2] with tags {p2: zone=a}"}
+	if diff := cmp.Diff(want, s.violation, cmp.AllowUnexported(violation{})); diff != "" {
+		t.Errorf("violation (-want +got):\n%s", diff)
 	}
 }

@@ -3,6 +3,7 @@ package explore
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/memberly/memberly/protocol"
 )
@@ -46,25 +47,28 @@ func (fx effects) Note(n protocol.Note) {
 	if n.Kind != protocol.NoteViewInstalled || s.violation != nil {
 		return
 	}
-	v := protocol.View{ID: n.ViewID, Members: n.Members}
+	v := protocol.View{ID: n.ViewID, Members: n.Members, Tags: n.Tags}
 	switch {
 	case !v.Contains(fx.id):
 		s.violation = &violation{"S4", fmt.Sprintf("p%d installed view %s without itself", fx.id, v)}
 	case v.ID <= p.lastView:
 		s.violation = &violation{"S1", fmt.Sprintf("p%d installed view %d after view %d", fx.id, v.ID, p.lastView)}
 	default:
-		if prev, ok := s.views[v.ID]; ok && !slices.Equal(prev, v.Members) {
+		if prev, ok := s.views[v.ID]; ok && !prev.Equal(v) {
+			// Tags are shown only when either install has some.
+			withTags := prev.Tags != nil || v.Tags != nil
 			s.violation = &violation{"S2", fmt.Sprintf("p%d installed view %d as %s, but it was installed as %s",
-				fx.id, v.ID, protocol.FormatMembers(v.Members), protocol.FormatMembers(prev))}
+				fx.id, v.ID, describeInstall(v, withTags), describeInstall(prev, withTags))}
 			return
 		}
-		s.install(v.ID, v.Members)
+		s.install(v)
 		for _, pair := range [][2]protocol.ViewID{{v.ID - 1, v.ID}, {v.ID, v.ID + 1}} {
-			a, okA := s.views[pair[0]]
-			b, okB := s.views[pair[1]]
+			va, okA := s.views[pair[0]]
+			vb, okB := s.views[pair[1]]
 			if !okA || !okB || pair[0] == 0 {
 				continue
 			}
+			a, b := va.Members, vb.Members
 			if n := changed(a, b); n < 1 || n > max(fx.to.maxChanges, 1) {
 				s.violation = &violation{"S3", fmt.Sprintf("view %d %s and view %d %s differ by %d peers",
 					pair[0], protocol.FormatMembers(a), pair[1], protocol.FormatMembers(b), n)}
@@ -74,6 +78,26 @@ func (fx effects) Note(n protocol.Note) {
 		}
 	}
 	p.lastView = max(p.lastView, v.ID)
+}
+
+// describeInstall renders a view's members, and with withTags the tags
+// it holds for them, as package check's S2 does: "[1,2,3] with tags
+// {p1: zone=a; p3: role=db}", or "[1,2,3] with no tags".
+func describeInstall(v protocol.View, withTags bool) string {
+	s := protocol.FormatMembers(v.Members)
+	if !withTags {
+		return s
+	}
+	var parts []string
+	for i, t := range v.Tags {
+		if !t.IsZero() && i < len(v.Members) {
+			parts = append(parts, fmt.Sprintf("p%d: %s", v.Members[i], t))
+		}
+	}
+	if len(parts) == 0 {
+		return s + " with no tags"
+	}
+	return s + " with tags {" + strings.Join(parts, "; ") + "}"
 }
 
 // invalidChange is S5 for the change from a to view id b: a peer is added

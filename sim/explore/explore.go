@@ -129,7 +129,8 @@ type explorer struct {
 	// shows they lose no state.
 	unreduced bool
 	cfg       protocol.Config
-	actions   []action // the timeline after explore_from, in order
+	tags      map[protocol.PeerID]protocol.Tags // Scenario.Tags: every process of a peer starts with its tags
+	actions   []action                          // the timeline after explore_from, in order
 }
 
 // action is a timeline action, or the heal of a partition (heal set) at
@@ -173,7 +174,7 @@ func Run(sc scenarios.Scenario, opts Options) (Result, error) {
 	if a := unmodelled(sc); a != nil {
 		return Result{}, fmt.Errorf("%s:%d: the explorer does not model %s actions or triggers (after:); explore a scenario without them", sc.File, a.Line, a.Kind)
 	}
-	x := &explorer{opts: opts, cfg: sc.Timing}
+	x := &explorer{opts: opts, cfg: sc.Timing, tags: sc.Tags}
 	x.cfg.Mutation = opts.Mutation
 	start, log := x.replay(sc)
 	res := Result{Start: log}

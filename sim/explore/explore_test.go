@@ -41,6 +41,7 @@ func TestExplore_RealProtocolWithinBound(t *testing.T) {
 		{"explore-restart", deepShort},
 		{"explore-durable", deepShort},
 		{"explore-batch", deepShort},
+		{"explore-tags", deepShort},
 	} {
 		r, err := explore.Run(load(t, tc.scenario), tc.opts)
 		if err != nil {
@@ -87,6 +88,10 @@ func TestExplore_CatchesEveryMutation(t *testing.T) {
 		// batch its predecessor decided, and died with, decides the same
 		// view id with other members.
 		{"split-batch", "explore-batch", deep},
+		// A new leader that re-proposes the ADD its predecessor decided,
+		// and died with, without the joiner's tags decides the same view
+		// id with other tags.
+		{"untagged-recovery", "explore-tags", deep},
 	}
 	// lone-observer breaks no safety property: it removes a live member,
 	// which the false-removal check of a scenario catches

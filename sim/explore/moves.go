@@ -361,7 +361,7 @@ func (x *explorer) start(s *state, id protocol.PeerID) {
 		return
 	}
 	p.lastView = 0 // a new process: S1 starts over
-	node.Start(s.now, p.incarnation)
+	node.StartTagged(s.now, p.incarnation, x.tags[id])
 }
 
 // partition applies (delta 1) or lifts (delta -1) a partition action.

@@ -23,7 +23,7 @@ const timerKinds = 8
 func (x *explorer) replay(sc scenarios.Scenario) (*state, []string) {
 	n := sc.Peers
 	s0 := n + 1
-	s := &state{views: map[protocol.ViewID][]protocol.PeerID{}, viewsOwned: true, target: &target{maxChanges: x.cfg.MaxChangesPerView}}
+	s := &state{views: map[protocol.ViewID]protocol.View{}, viewsOwned: true, target: &target{maxChanges: x.cfg.MaxChangesPerView}}
 	s.procs = make([]*proc, n+1)
 	s.owned = make([]bool, n+1)
 	s.joined, s.reasons = make([]bool, n+1), make([]bool, n+1)

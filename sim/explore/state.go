@@ -29,9 +29,9 @@ type state struct {
 	// datagrams holds the datagrams in flight, in no order that matters.
 	datagrams []flight
 
-	// views holds, by view id, the members installed under it on this
-	// path: S2 and S3 judge each install against it.
-	views      map[protocol.ViewID][]protocol.PeerID
+	// views holds, by view id, the view (members and tags) installed
+	// under it on this path: S2 and S3 judge each install against it.
+	views      map[protocol.ViewID]protocol.View
 	viewsOwned bool // views belongs to this state alone (install)
 	// joined and reasons hold, by peer, whether it sent JOIN, and whether
 	// a reason to remove it arose (a suspicion anywhere, an eviction, a
@@ -181,17 +181,17 @@ func (s *state) dropDatagrams(lose func(flight) bool) {
 	}
 }
 
-// install records that view id was installed with members, copying the
-// record first if s shares it with its original.
-func (s *state) install(id protocol.ViewID, members []protocol.PeerID) {
+// install records that v was installed, copying the record first if s
+// shares it with its original.
+func (s *state) install(v protocol.View) {
 	if !s.viewsOwned {
-		views := make(map[protocol.ViewID][]protocol.PeerID, len(s.views)+1)
+		views := make(map[protocol.ViewID]protocol.View, len(s.views)+1)
 		for k, v := range s.views {
-			views[k] = v // member slices are never modified
+			views[k] = v // member and tag slices are never modified
 		}
 		s.views, s.viewsOwned = views, true
 	}
-	s.views[id] = members
+	s.views[v.ID] = v
 }
 
 // own returns process id of s, first copying it if s shares it: its
@@ -244,10 +244,23 @@ func (s *state) encode(buf []byte) []byte {
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
+		v := s.views[id]
 		u(uint64(id))
-		u(uint64(len(s.views[id])))
-		for _, q := range s.views[id] {
+		u(uint64(len(v.Members)))
+		for _, q := range v.Members {
 			u(uint64(q))
+		}
+		// Tags: none (0), or each member's pairs, length-prefixed, as a
+		// view's tags tell two paths apart as its members do.
+		u(uint64(len(v.Tags)))
+		for _, t := range v.Tags {
+			for k, val := range t.All {
+				u(uint64(len(k)))
+				b = append(b, k...)
+				u(uint64(len(val)))
+				b = append(b, val...)
+			}
+			u(0) // no key is empty: the end of this member's pairs
 		}
 	}
 	for id := range s.joined {

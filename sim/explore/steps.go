@@ -134,7 +134,7 @@ func Replay(sc scenarios.Scenario, mutation protocol.Mutation) (Result, error) {
 	if a := unmodelled(sc); a != nil {
 		return Result{}, fmt.Errorf("%s:%d: the explorer does not model %s actions or triggers (after:)", sc.File, a.Line, a.Kind)
 	}
-	x := &explorer{opts: Options{Faults: len(sc.Schedule)}, cfg: sc.Timing}
+	x := &explorer{opts: Options{Faults: len(sc.Schedule)}, cfg: sc.Timing, tags: sc.Tags}
 	x.cfg.Mutation = mutation
 	s, log := x.replay(sc)
 	res := Result{Start: log, Exhausted: true}

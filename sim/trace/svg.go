@@ -384,6 +384,9 @@ func (d *htmlDiagram) note(ev sim.TraceEvent, x, y float64, above, below *htmlLa
 		tip += line + "\n"
 	}
 	tip += n.String()
+	if n.Kind == protocol.NoteViewInstalled {
+		tip += viewTags(n.Members, n.Tags)
+	}
 	switch n.Kind {
 	case protocol.NoteViewInstalled:
 		label := htmlShorten("v" + strconv.FormatUint(uint64(n.ViewID), 10) + " " + protocol.FormatMembers(n.Members))
