@@ -186,6 +186,9 @@ func (p *Peer) checkState(s *DurableState) error {
 		if (x.v.ID == 0) != (len(x.v.Members) == 0) {
 			return fmt.Errorf("%w: %s %d holds %d members", ErrBadState, x.name, x.v.ID, len(x.v.Members))
 		}
+		if x.v.Tags != nil && (len(x.v.Tags) != len(x.v.Members) || !slices.ContainsFunc(x.v.Tags, func(t Tags) bool { return !t.IsZero() })) {
+			return fmt.Errorf("%w: %s %d holds %d tags for %d members", ErrBadState, x.name, x.v.ID, len(x.v.Tags), len(x.v.Members))
+		}
 		var prev PeerID
 		for _, q := range x.v.Members {
 			if q <= prev || !p.inUniverse(q) {
@@ -214,7 +217,7 @@ func (p *Peer) checkState(s *DurableState) error {
 		}
 	}
 	for _, o := range []Op{s.PendingOp, s.ViewOp, s.ExitOp} {
-		if o.Kind > OpDel || (o.Kind != OpNothing && !p.inUniverse(o.Peer)) {
+		if o.Kind > OpDel || (o.Kind != OpNothing && !p.inUniverse(o.Peer)) || (o.Kind != OpAdd && !o.Tags.IsZero()) {
 			return fmt.Errorf("%w: invalid operation %s", ErrBadState, o)
 		}
 	}

@@ -3,6 +3,7 @@ package protocol
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -292,7 +293,9 @@ func (p *Peer) checkMessage(m *Message) error {
 	if m.Op.Kind > OpDel || (m.Op.Kind != OpNothing && !p.inUniverse(m.Op.Peer)) || (m.Op.Kind != OpAdd && !m.Op.Tags.IsZero()) {
 		return fmt.Errorf("%w: %s from %d carries invalid operation %s", ErrBadMessage, m.Type, m.From, m.Op)
 	}
-	if m.Tags != nil && (m.Type != MsgNewView || len(m.Tags) != len(m.Members)) {
+	if m.Tags != nil && (m.Type != MsgNewView || len(m.Tags) != len(m.Members) || !slices.ContainsFunc(m.Tags, func(t Tags) bool { return !t.IsZero() })) {
+		// A view without tags carries nil (View.Tags), as the wire
+		// decodes it: anything else cannot be the view a leader decided.
 		return fmt.Errorf("%w: %s from %d carries %d tags for %d members", ErrBadMessage, m.Type, m.From, len(m.Tags), len(m.Members))
 	}
 	if len(m.More) > 0 {

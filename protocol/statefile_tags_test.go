@@ -1,6 +1,7 @@
 package protocol_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -73,5 +74,31 @@ func TestDurable_ResumeKeepsStoredTags(t *testing.T) {
 	}
 	if diff := cmp.Diff(s.View.Tags, st.MemberTags); diff != "" {
 		t.Errorf("view tags (-want +got):\n%s", diff)
+	}
+}
+
+// A stored view whose tags do not match its members, or a DEL with tags,
+// cannot be this peer's: refused at start.
+func TestDurable_RefusesBadStoredTags(t *testing.T) {
+	for name, mutate := range map[string]func(*protocol.DurableState){
+		"tags not aligned": func(s *protocol.DurableState) { s.View.Tags = s.View.Tags[:2] },
+		"tags all empty":   func(s *protocol.DurableState) { s.View.Tags = make([]protocol.Tags, len(s.View.Members)) },
+		"DEL with tags": func(s *protocol.DurableState) {
+			s.ViewOp = protocol.Op{Kind: protocol.OpDel, Peer: 6, Tags: mustTags(t, "a=b")}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := taggedState(t)
+			mutate(&s)
+			cfg := protocol.DefaultConfig()
+			cfg.Durable = true
+			p, err := protocol.NewPeer(cfg, 3, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.Step(protocol.Event{Type: protocol.EventStart, State: &s}); !errors.Is(err, protocol.ErrBadState) {
+				t.Errorf("Step(start from %s) error = %v, want ErrBadState", name, err)
+			}
+		})
 	}
 }

@@ -119,6 +119,7 @@ func TestPeer_RefusesMisplacedTags(t *testing.T) {
 		{Type: protocol.MsgPending, From: 1, To: 2, Ballot: b01, ViewID: 3, Members: ids(1, 2, 3), Tags: []protocol.Tags{mustTags(t, "a=b"), {}, {}}},
 		{Type: protocol.MsgNewView, From: 1, To: 2, Ballot: b01, ViewID: 4, Members: ids(1, 2, 3), Tags: []protocol.Tags{mustTags(t, "a=b")}},
 		{Type: protocol.MsgReq, From: 1, To: 2, Ballot: b01, ViewID: 3, Op: protocol.Op{Kind: protocol.OpDel, Peer: 3, Tags: mustTags(t, "a=b")}},
+		{Type: protocol.MsgNewView, From: 1, To: 2, Ballot: b01, ViewID: 4, Members: ids(1, 2, 3), Tags: []protocol.Tags{{}, {}, {}}},
 	} {
 		if _, err := h.p.Step(protocol.Event{Type: protocol.EventMessage, Now: h.now, Msg: m}); !errors.Is(err, protocol.ErrBadMessage) {
 			t.Errorf("Step(%v) error = %v, want ErrBadMessage", m, err)
