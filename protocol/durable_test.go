@@ -15,6 +15,18 @@ func durableConfig() protocol.Config {
 	return cfg
 }
 
+// resumeFrom starts durable peer 3 of a universe of 7 from s, and
+// returns the peer and what Step said.
+func resumeFrom(t *testing.T, s protocol.DurableState) (*protocol.Peer, error) {
+	t.Helper()
+	p, err := protocol.NewPeer(durableConfig(), 3, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Step(protocol.Event{Type: protocol.EventStart, State: &s, Tags: sampleTags("role=other")})
+	return p, err
+}
+
 // allInOneView wants every peer of ids to hold members and follow leader
 // (0: any one leader, the same at every peer).
 func allInOneView(t *testing.T, c *cluster, members string, ids ...protocol.PeerID) {

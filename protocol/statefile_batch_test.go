@@ -70,13 +70,7 @@ func TestStateFile_RefusesVersion2WithoutBatch(t *testing.T) {
 func TestDurable_RefusesBadStoredBatch(t *testing.T) {
 	s := sampleState()
 	s.ViewMore = []protocol.Op{{Kind: protocol.OpDel, Peer: 6}} // peer 6 named twice
-	cfg := protocol.DefaultConfig()
-	cfg.Durable = true
-	p, err := protocol.NewPeer(cfg, 3, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Step(protocol.Event{Type: protocol.EventStart, State: &s}); !errors.Is(err, protocol.ErrBadState) {
+	if _, err := resumeFrom(t, s); !errors.Is(err, protocol.ErrBadState) {
 		t.Errorf("start from a batch naming peer 6 twice: %v, want ErrBadState", err)
 	}
 }

@@ -59,13 +59,8 @@ func TestStateFile_TagsNeedVersion3(t *testing.T) {
 // its new start says: the members know it by them.
 func TestDurable_ResumeKeepsStoredTags(t *testing.T) {
 	s := taggedState(t)
-	cfg := protocol.DefaultConfig()
-	cfg.Durable = true
-	p, err := protocol.NewPeer(cfg, 3, 7)
+	p, err := resumeFrom(t, s) // started with tags role=other
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Step(protocol.Event{Type: protocol.EventStart, State: &s, Tags: mustTags(t, "role=other")}); err != nil {
 		t.Fatal(err)
 	}
 	st := p.Status()
@@ -90,13 +85,7 @@ func TestDurable_RefusesBadStoredTags(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := taggedState(t)
 			mutate(&s)
-			cfg := protocol.DefaultConfig()
-			cfg.Durable = true
-			p, err := protocol.NewPeer(cfg, 3, 7)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.Step(protocol.Event{Type: protocol.EventStart, State: &s}); !errors.Is(err, protocol.ErrBadState) {
+			if _, err := resumeFrom(t, s); !errors.Is(err, protocol.ErrBadState) {
 				t.Errorf("Step(start from %s) error = %v, want ErrBadState", name, err)
 			}
 		})
