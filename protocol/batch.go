@@ -90,16 +90,9 @@ func (c Change) Next(v View) View {
 	if !tagged {
 		return next
 	}
-	tags := make([]Tags, len(next.Members))
-	any := false
-	j := 0 // walks v's members alongside next's: both are sorted
-	for i, q := range next.Members {
-		for j < len(v.Members) && v.Members[j] < q {
-			j++
-		}
-		if v.Tags != nil && j < len(v.Members) && v.Members[j] == q {
-			tags[i] = v.Tags[j]
-		}
+	tags := v.tagsFor(next.Members)
+	if tags == nil {
+		tags = make([]Tags, len(next.Members))
 	}
 	for k := range c.Len() {
 		if op := c.At(k); op.Kind == OpAdd {
@@ -108,12 +101,7 @@ func (c Change) Next(v View) View {
 			}
 		}
 	}
-	for _, t := range tags {
-		any = any || !t.IsZero()
-	}
-	if any {
-		next.Tags = tags
-	}
+	next.Tags = viewTags(tags)
 	return next
 }
 

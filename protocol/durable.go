@@ -186,8 +186,8 @@ func (p *Peer) checkState(s *DurableState) error {
 		if (x.v.ID == 0) != (len(x.v.Members) == 0) {
 			return fmt.Errorf("%w: %s %d holds %d members", ErrBadState, x.name, x.v.ID, len(x.v.Members))
 		}
-		if x.v.Tags != nil && (len(x.v.Tags) != len(x.v.Members) || !slices.ContainsFunc(x.v.Tags, func(t Tags) bool { return !t.IsZero() })) {
-			return fmt.Errorf("%w: %s %d holds %d tags for %d members", ErrBadState, x.name, x.v.ID, len(x.v.Tags), len(x.v.Members))
+		if problem := viewTagsProblem(x.v.Members, x.v.Tags); problem != "" {
+			return fmt.Errorf("%w: %s %d holds tags: %s", ErrBadState, x.name, x.v.ID, problem)
 		}
 		var prev PeerID
 		for _, q := range x.v.Members {

@@ -47,7 +47,7 @@ func (p *Peer) forceView() {
 			members = append(members, q)
 		}
 	}
-	v := View{ID: p.acc.latestViewID + ForceViewJump, Members: members, Tags: keptTags(p.acc.view, members)}
+	v := View{ID: p.acc.latestViewID + ForceViewJump, Members: members, Tags: viewTags(p.acc.view.tagsFor(members))}
 	if p.role != roleFollower {
 		p.stepDown(Ballot{Round: p.acc.maxRound, Leader: p.id})
 	}
@@ -60,22 +60,4 @@ func (p *Peer) forceView() {
 			p.sendNewView(q)
 		}
 	}
-}
-
-// keptTags returns the tags v holds for members, a subset of v's members:
-// a forced view keeps each member's tags as they were.
-func keptTags(v View, members []PeerID) []Tags {
-	if v.Tags == nil {
-		return nil
-	}
-	tags := make([]Tags, len(members))
-	any := false
-	for i, q := range members {
-		tags[i] = v.TagsOf(q)
-		any = any || !tags[i].IsZero()
-	}
-	if !any {
-		return nil
-	}
-	return tags
 }

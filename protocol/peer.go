@@ -3,7 +3,6 @@ package protocol
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -293,10 +292,12 @@ func (p *Peer) checkMessage(m *Message) error {
 	if m.Op.Kind > OpDel || (m.Op.Kind != OpNothing && !p.inUniverse(m.Op.Peer)) || (m.Op.Kind != OpAdd && !m.Op.Tags.IsZero()) {
 		return fmt.Errorf("%w: %s from %d carries invalid operation %s", ErrBadMessage, m.Type, m.From, m.Op)
 	}
-	if m.Tags != nil && (m.Type != MsgNewView || len(m.Tags) != len(m.Members) || !slices.ContainsFunc(m.Tags, func(t Tags) bool { return !t.IsZero() })) {
-		// A view without tags carries nil (View.Tags), as the wire
-		// decodes it: anything else cannot be the view a leader decided.
-		return fmt.Errorf("%w: %s from %d carries %d tags for %d members", ErrBadMessage, m.Type, m.From, len(m.Tags), len(m.Members))
+	if m.Tags != nil && m.Type != MsgNewView {
+		return fmt.Errorf("%w: %s from %d carries tags", ErrBadMessage, m.Type, m.From)
+	}
+	if problem := viewTagsProblem(m.Members, m.Tags); problem != "" {
+		// What the wire would refuse cannot be the view a leader decided.
+		return fmt.Errorf("%w: %s from %d carries tags: %s", ErrBadMessage, m.Type, m.From, problem)
 	}
 	if len(m.More) > 0 {
 		if m.Type != MsgReq && m.Type != MsgNewView && m.Type != MsgPending {

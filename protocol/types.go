@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -93,6 +94,49 @@ func (v View) TagsOf(p PeerID) Tags {
 		return v.Tags[i]
 	}
 	return Tags{}
+}
+
+// tagsFor returns the tags v holds for members, sorted ids that need not
+// be v's (one v lacks has none), in a new slice aligned with members;
+// nil when v has no tags at all. One walk of both sorted lists.
+func (v View) tagsFor(members []PeerID) []Tags {
+	if v.Tags == nil {
+		return nil
+	}
+	tags := make([]Tags, len(members))
+	j := 0
+	for i, q := range members {
+		for j < len(v.Members) && v.Members[j] < q {
+			j++
+		}
+		if j < len(v.Members) && v.Members[j] == q {
+			tags[i] = v.Tags[j]
+		}
+	}
+	return tags
+}
+
+// viewTags returns tags as a view holds them (View.Tags): nil when none
+// is set.
+func viewTags(tags []Tags) []Tags {
+	if slices.ContainsFunc(tags, func(t Tags) bool { return !t.IsZero() }) {
+		return tags
+	}
+	return nil
+}
+
+// viewTagsProblem says why tags cannot be the tags of a view whose
+// members are members (see View.Tags), or "" when they can.
+func viewTagsProblem(members []PeerID, tags []Tags) string {
+	switch {
+	case tags == nil:
+		return ""
+	case len(tags) != len(members):
+		return fmt.Sprintf("%d for %d members", len(tags), len(members))
+	case viewTags(tags) == nil:
+		return "none set, want nil"
+	}
+	return ""
 }
 
 // Equal reports whether v and o are the same view: id, members and tags.

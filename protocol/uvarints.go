@@ -40,10 +40,7 @@ func (b *uvarints) view(v View) {
 }
 
 // tags appends t as its length, then its bytes.
-func (b *uvarints) tags(t Tags) {
-	b.u(uint64(len(t.enc)))
-	*b = append(*b, t.enc...)
-}
+func (b *uvarints) tags(t Tags) { *b = appendTags(*b, t) }
 
 // viewTags appends the tags of a view's members (View.Tags): the count of
 // members with tags, then each one's position as a delta from the one

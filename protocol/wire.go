@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 )
 
 // The wire format of a Message, version 4:
@@ -411,12 +410,9 @@ func checkEncodable(m *Message) (layout, error) {
 			return 0, fail("op tags", "on %s, want none", opKindName(m.Op.Kind))
 		}
 	}
-	if l&carriesTags != 0 && m.Tags != nil {
-		if len(m.Tags) != len(m.Members) {
-			return 0, fail("tags", "%d for %d members", len(m.Tags), len(m.Members))
-		}
-		if !slices.ContainsFunc(m.Tags, func(t Tags) bool { return !t.IsZero() }) {
-			return 0, fail("tags", "none set, want nil")
+	if l&carriesTags != 0 {
+		if problem := viewTagsProblem(m.Members, m.Tags); problem != "" {
+			return 0, fail("tags", "%s", problem)
 		}
 	}
 	if l&carriesOpBallot != 0 {
