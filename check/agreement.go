@@ -3,7 +3,6 @@ package check
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/memberly/memberly/protocol"
 )
@@ -21,7 +20,7 @@ func checkAgreement(h *History, peer protocol.PeerID, _ uint64, v protocol.View)
 	// tags reports what it always reported.
 	withTags := first.tags != nil || v.Tags != nil
 	return fmt.Sprintf("p%d installed view %d as %s, but p%d installed it as %s at %v",
-		peer, v.ID, describeInstall(v.Members, v.Tags, withTags), first.by, describeInstall(first.members, first.tags, withTags), first.at)
+		peer, v.ID, DescribeView(v.Members, v.Tags, withTags), first.by, DescribeView(first.members, first.tags, withTags), first.at)
 }
 
 // sameMembers is slices.Equal, done at once when both are the same
@@ -33,22 +32,16 @@ func sameMembers(a, b []protocol.PeerID) bool {
 	return slices.Equal(a, b)
 }
 
-// describeInstall renders a view's members, and with withTags the tags it
-// holds for them: "[1,2,3] with tags {p1: zone=a; p3: role=db,zone=b}",
-// or "[1,2,3] with no tags". tags is nil or aligned with members.
-func describeInstall(members []protocol.PeerID, tags []protocol.Tags, withTags bool) string {
+// DescribeView renders a view's members, and with withTags the tags it
+// holds for them: "[1,2,3] with tags {1:zone=a;3:role=db,zone=b}", or
+// "[1,2,3] with no tags". tags is nil or aligned with members.
+func DescribeView(members []protocol.PeerID, tags []protocol.Tags, withTags bool) string {
 	s := protocol.FormatMembers(members)
-	if !withTags {
+	switch {
+	case !withTags:
 		return s
-	}
-	var parts []string
-	for i, t := range tags {
-		if !t.IsZero() && i < len(members) {
-			parts = append(parts, fmt.Sprintf("p%d: %s", members[i], t))
-		}
-	}
-	if len(parts) == 0 {
+	case tags == nil:
 		return s + " with no tags"
 	}
-	return s + " with tags {" + strings.Join(parts, "; ") + "}"
+	return s + " with tags " + protocol.FormatViewTags(members, tags)
 }

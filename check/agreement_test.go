@@ -52,8 +52,8 @@ func TestAgreement_DifferentTagsFailS2(t *testing.T) {
 	a := tagsOf(t, map[string]string{"zone": "a"})
 	untagged := protocol.View{ID: 3, Members: []protocol.PeerID{1, 2, 3}, Tags: []protocol.Tags{a, {}, {}}}
 	p, d := check.CheckInstalls(3, installs(t, check.Install{Peer: 3, Incarnation: 1, View: untagged}))
-	want := verdict{"S2", "p3 installed view 3 as [1,2,3] with tags {p1: zone=a}, " +
-		"but p1 installed it as [1,2,3] with tags {p1: zone=a; p3: role=db,zone=b} at 0s"}
+	want := verdict{"S2", "p3 installed view 3 as [1,2,3] with tags {1:zone=a}, " +
+		"but p1 installed it as [1,2,3] with tags {1:zone=a;3:role=db,zone=b} at 0s"}
 	if diff := cmp.Diff(want, verdict{p, d}); diff != "" {
 		t.Errorf("verdict (-want +got):\n%s", diff)
 	}
@@ -64,7 +64,7 @@ func TestAgreement_NoTagsAgainstTagsFailS2(t *testing.T) {
 	bare := protocol.View{ID: 3, Members: []protocol.PeerID{1, 2, 3}}
 	p, d := check.CheckInstalls(3, installs(t, check.Install{Peer: 2, Incarnation: 1, View: bare}))
 	want := verdict{"S2", "p2 installed view 3 as [1,2,3] with no tags, " +
-		"but p1 installed it as [1,2,3] with tags {p1: zone=a; p3: role=db,zone=b} at 0s"}
+		"but p1 installed it as [1,2,3] with tags {1:zone=a;3:role=db,zone=b} at 0s"}
 	if diff := cmp.Diff(want, verdict{p, d}); diff != "" {
 		t.Errorf("verdict (-want +got):\n%s", diff)
 	}

@@ -42,7 +42,7 @@ func TestTags_UntaggedRecoveryBreaksAgreement(t *testing.T) {
 	sc := load("tags-recovery")
 	for seed := uint64(1); seed <= 20; seed++ {
 		r := sim.Run(sc, sim.Options{Seed: seed, Mutation: protocol.MutationUntaggedRecovery})
-		if r.Verdict != sim.SafetyViolation || r.Property != "S2" || !strings.Contains(r.Detail, "p5: role=db,zone=b") {
+		if r.Verdict != sim.SafetyViolation || r.Property != "S2" || !strings.Contains(r.Detail, "5:role=db,zone=b") {
 			t.Errorf("seed %d: %s %s: %s; want S2 with and without p5's tags", seed, r.Verdict, r.Property, r.Detail)
 		}
 	}

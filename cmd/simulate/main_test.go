@@ -154,8 +154,8 @@ func TestSimulate_ExitCodes(t *testing.T) {
 		{"explore with delays catches", []string{"-explore", "-scenario", "explore-four", "-depth", "60", "-faults", "1", "-delays", "1", "-mutation", "skip-recovery"},
 			1, "verdict=SAFETY VIOLATION S2"},
 		{"tags lost in a recovery", []string{"-scenario", "tags-recovery", "-mutation", "untagged-recovery"}, 1,
-			"verdict: SAFETY VIOLATION S2 at 12.326s: p2 installed view 5 as [1,2,3,4,5] with tags {p1: zone=a; p2: zone=b; p3: zone=c; p4: zone=a}, " +
-				"but p1 installed it as [1,2,3,4,5] with tags {p1: zone=a; p2: zone=b; p3: zone=c; p4: zone=a; p5: role=db,zone=b}"},
+			"verdict: SAFETY VIOLATION S2 at 12.326s: p2 installed view 5 as [1,2,3,4,5] with tags {1:zone=a;2:zone=b;3:zone=c;4:zone=a}, " +
+				"but p1 installed it as [1,2,3,4,5] with tags {1:zone=a;2:zone=b;3:zone=c;4:zone=a;5:role=db,zone=b}"},
 		{"explore catches lost tags", []string{"-explore", "-scenario", "explore-tags", "-depth", "60", "-faults", "1", "-delays", "1", "-mutation", "untagged-recovery"},
 			1, "verdict=SAFETY VIOLATION S2"},
 		{"explore bad delays", []string{"-explore", "-scenario", "explore-four", "-delays", "-1"}, 64, "-delays -1"},
@@ -270,7 +270,7 @@ func TestSimulate_ExploreOutKeepsTags(t *testing.T) {
 		t.Errorf("the counterexample's tags (-scenario +written):\n%s", diff)
 	}
 	out, code = simulate(t, nil, "-scenario", file, "-seed", "1", "-mutation", "untagged-recovery")
-	if code != 1 || !strings.Contains(out, "verdict: SAFETY VIOLATION S2: ") || !strings.Contains(out, "p4: role=db,zone=a") {
+	if code != 1 || !strings.Contains(out, "verdict: SAFETY VIOLATION S2: ") || !strings.Contains(out, "4:role=db,zone=a") {
 		t.Errorf("replay: exit %d, want 1 and S2 over 4's tags:\n%s", code, out)
 	}
 }

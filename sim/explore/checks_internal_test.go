@@ -81,7 +81,7 @@ func TestEffects_JudgeAgreementOnTags(t *testing.T) {
 	members := []protocol.PeerID{1, 2}
 	s.effectsOf(1).Note(protocol.Note{Kind: protocol.NoteViewInstalled, ViewID: 5, Members: members, Tags: []protocol.Tags{{}, tags}})
 	s.effectsOf(2).Note(protocol.Note{Kind: protocol.NoteViewInstalled, ViewID: 5, Members: members})
-	want := &violation{"S2", "p2 installed view 5 as [1,2] with no tags, but it was installed as [1,2] with tags {p2: zone=a}"}
+	want := &violation{"S2", "p2 installed view 5 as [1,2] with no tags, but it was installed as [1,2] with tags {2:zone=a}"}
 	if diff := cmp.Diff(want, s.violation, cmp.AllowUnexported(violation{})); diff != "" {
 		t.Errorf("violation (-want +got):\n%s", diff)
 	}

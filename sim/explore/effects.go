@@ -3,8 +3,8 @@ package explore
 import (
 	"fmt"
 	"slices"
-	"strings"
 
+	"github.com/memberly/memberly/check"
 	"github.com/memberly/memberly/protocol"
 )
 
@@ -58,7 +58,7 @@ func (fx effects) Note(n protocol.Note) {
 			// Tags are shown only when either install has some.
 			withTags := prev.Tags != nil || v.Tags != nil
 			s.violation = &violation{"S2", fmt.Sprintf("p%d installed view %d as %s, but it was installed as %s",
-				fx.id, v.ID, describeInstall(v, withTags), describeInstall(prev, withTags))}
+				fx.id, v.ID, check.DescribeView(v.Members, v.Tags, withTags), check.DescribeView(prev.Members, prev.Tags, withTags))}
 			return
 		}
 		s.install(v)
@@ -78,26 +78,6 @@ func (fx effects) Note(n protocol.Note) {
 		}
 	}
 	p.lastView = max(p.lastView, v.ID)
-}
-
-// describeInstall renders a view's members, and with withTags the tags
-// it holds for them, as package check's S2 does: "[1,2,3] with tags
-// {p1: zone=a; p3: role=db}", or "[1,2,3] with no tags".
-func describeInstall(v protocol.View, withTags bool) string {
-	s := protocol.FormatMembers(v.Members)
-	if !withTags {
-		return s
-	}
-	var parts []string
-	for i, t := range v.Tags {
-		if !t.IsZero() && i < len(v.Members) {
-			parts = append(parts, fmt.Sprintf("p%d: %s", v.Members[i], t))
-		}
-	}
-	if len(parts) == 0 {
-		return s + " with no tags"
-	}
-	return s + " with tags {" + strings.Join(parts, "; ") + "}"
 }
 
 // invalidChange is S5 for the change from a to view id b: a peer is added

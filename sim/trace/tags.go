@@ -1,8 +1,6 @@
 package trace
 
 import (
-	"strings"
-
 	"github.com/memberly/memberly/protocol"
 )
 
@@ -12,16 +10,10 @@ import (
 // viewTags.
 
 // viewTags is the tooltip line that lists the tags a view holds, "" when
-// it holds none: "\ntags: p1 zone=a; p3 role=db".
+// it holds none: "\ntags: {1:zone=a;3:role=db}".
 func viewTags(members []protocol.PeerID, tags []protocol.Tags) string {
-	var parts []string
-	for i, t := range tags {
-		if !t.IsZero() && i < len(members) {
-			parts = append(parts, "p"+peerNumber(members[i])+" "+t.String())
-		}
-	}
-	if len(parts) == 0 {
+	if tags == nil {
 		return ""
 	}
-	return "\ntags: " + strings.Join(parts, "; ")
+	return "\ntags: " + protocol.FormatViewTags(members, tags)
 }

@@ -26,7 +26,7 @@ func TestWriteHTML_Tags(t *testing.T) {
 	}
 	tagged := tooltips("tags")
 	for _, want := range [][]string{
-		{"p1: {peer_id:1, view_id: 3,", "\ntags: p1 role=seed,zone=eu-west-1a; p2 zone=eu-west-1b; p3 port=5432,role=db,zone=eu-west-1a"},
+		{"p1: {peer_id:1, view_id: 3,", "\ntags: {1:role=seed,zone=eu-west-1a;2:zone=eu-west-1b;3:port=5432,role=db,zone=eu-west-1a}"},
 		{"JOIN 3->1 ADD 3#1{port=5432,role=db,zone=eu-west-1a}"},
 		{"NEWVIEW 1->3 b=(0,1) v=3 [1,2,3] tags{1:role=seed,zone=eu-west-1a;2:zone=eu-west-1b;3:port=5432,role=db,zone=eu-west-1a} by ADD 3#1{port=5432,role=db,zone=eu-west-1a}"},
 	} {
