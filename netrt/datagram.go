@@ -2,7 +2,6 @@ package netrt
 
 import (
 	"context"
-	"encoding/binary"
 	"net"
 	"net/netip"
 	"strconv"
@@ -17,29 +16,10 @@ import (
 // are dropped rather than queued.
 const datagramQueueLen = 1024
 
-// maxHeartbeatSize bounds an encoded HEARTBEAT, the one message sent as a
-// datagram (protocol.MsgType.Transport): version and type, From and To
-// (peer ids, at most two uvarint bytes below 1<<14), the sender's
-// incarnation, its ballot (round and leader) and view id, and its
-// suspects as a member list: a count, and one delta per member, at most
-// protocol.MaxPeers of them, adding up to at most MaxPeers, so at most
-// MaxPeers/128 of two bytes. Heartbeats never carry tags: this bound does
-// not follow protocol.MaxMessageSize.
-const maxHeartbeatSize = 2 + // version, type
-	2*2 + // From, To
-	binary.MaxVarintLen64 + // Incarnation
-	binary.MaxVarintLen64 + 2 + // Ballot
-	binary.MaxVarintLen64 + // ViewID
-	2 + protocol.MaxPeers + protocol.MaxPeers/128 // suspects
-
-// This fails to compile if peer ids outgrow two uvarint bytes, which
-// maxHeartbeatSize assumes.
-const _ = uint(1<<14 - 1 - protocol.MaxPeers)
-
 // maxDatagramSize bounds a datagram a peer sends: a heartbeat, sealed.
 // The UDP reader's buffer holds one byte more, and refuses (oversized)
 // any datagram that fills it.
-const maxDatagramSize = maxHeartbeatSize + sealOverhead
+const maxDatagramSize = protocol.MaxHeartbeatSize + sealOverhead
 
 // datagram is one payload for the UDP writer.
 type datagram struct {

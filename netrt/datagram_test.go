@@ -29,9 +29,9 @@ func TestDatagram_LargestHeartbeatFits(t *testing.T) {
 			Ballot: protocol.Ballot{Round: maxRound, Leader: protocol.MaxPeers}, ViewID: maxRound, Members: members}
 		plain := encode(t, m)
 		sealed := mustSeal(t, s, plain)
-		if len(plain) > maxHeartbeatSize || len(sealed) > maxDatagramSize {
+		if len(plain) > protocol.MaxHeartbeatSize || len(sealed) > maxDatagramSize {
 			t.Errorf("heartbeat with %d suspects: %d bytes, %d sealed; want within %d and %d",
-				len(members), len(plain), len(sealed), maxHeartbeatSize, maxDatagramSize)
+				len(members), len(plain), len(sealed), protocol.MaxHeartbeatSize, maxDatagramSize)
 		}
 	}
 	// A datagram must also fit what UDP carries at all.

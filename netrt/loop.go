@@ -217,11 +217,6 @@ func (r *runtime) note(n protocol.Note) {
 		r.opts.OnNote(n)
 	}
 	if r.opts.OnView != nil {
-		if n.Kind == protocol.NoteResumed && n.Tags == nil {
-			// The resumed note names the members but not their
-			// tags; the view it resumed holds them.
-			n.Tags = r.node.Peer().View().Tags
-		}
 		if c, ok := r.views.change(n); ok {
 			r.opts.OnView(c)
 		}

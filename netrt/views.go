@@ -47,7 +47,7 @@ func (v *views) change(n protocol.Note) (ViewChange, bool) {
 		now := protocol.View{ID: n.ViewID, Members: n.Members, Tags: n.Tags}
 		c := ViewChange{ID: n.ViewID, Members: n.Members, Leader: n.Leader}
 		c.Added, c.Removed = protocol.MembersDiff(v.held.Members, n.Members)
-		c.Tags = tagsOf(now, n.Members, v.held, c.Removed)
+		c.Tags = tagsOf(now, v.held, c.Removed)
 		v.held = now
 		return c, true
 	case protocol.NoteRemoved, protocol.NoteLeft:
@@ -55,16 +55,16 @@ func (v *views) change(n protocol.Note) (ViewChange, bool) {
 			return ViewChange{}, false // never a member, or already out
 		}
 		c := ViewChange{ID: n.ViewID, Leader: n.Leader, Removed: v.held.Members, Out: true}
-		c.Tags = tagsOf(v.held, v.held.Members, protocol.View{}, nil)
+		c.Tags = tagsOf(v.held, protocol.View{}, nil)
 		v.held = protocol.View{}
 		return c, true
 	}
 	return ViewChange{}, false
 }
 
-// tagsOf returns ViewChange.Tags: the tags that view now holds for
-// members, and that view was holds for gone; nil when none has any.
-func tagsOf(now protocol.View, members []protocol.PeerID, was protocol.View, gone []protocol.PeerID) map[protocol.PeerID]protocol.Tags {
+// tagsOf returns ViewChange.Tags: the tags view now holds for its
+// members, and those view was held for gone; nil when none has any.
+func tagsOf(now, was protocol.View, gone []protocol.PeerID) map[protocol.PeerID]protocol.Tags {
 	var m map[protocol.PeerID]protocol.Tags
 	add := func(v protocol.View, ids []protocol.PeerID) {
 		if v.Tags == nil {
@@ -79,7 +79,7 @@ func tagsOf(now protocol.View, members []protocol.PeerID, was protocol.View, gon
 			}
 		}
 	}
-	add(now, members)
+	add(now, now.Members)
 	add(was, gone)
 	return m
 }

@@ -140,6 +140,19 @@ const MaxMessageSize = 2 + // version, type
 	(MaxChangesPerViewLimit-1)*maxOpLen + // batch ops after Op
 	maxU64Len // ToIncarnation
 
+// MaxHeartbeatSize bounds an encoded HEARTBEAT, the one message that
+// travels as a datagram (MsgType.Transport): the header, its ballot and
+// view id, and its suspects as a member list, counted as MaxMessageSize
+// counts members. Heartbeats carry no tags, so a runtime's datagram
+// buffer need not follow MaxMessageSize.
+const MaxHeartbeatSize = 2 + // version, type
+	2*maxIDLen + // From, To
+	maxU64Len + // Incarnation
+	maxBallotLen + // Ballot
+	maxU64Len + // ViewID
+	maxIDLen + // suspect count
+	MaxPeers + MaxPeers/128 // suspect deltas
+
 // opBatchFlag, set in the kind byte of a message's Op, says that the
 // operations of More follow it. Op kinds are small numbers, so the bit
 // can never be read as one.
